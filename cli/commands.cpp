@@ -1,0 +1,21 @@
+#include "cli/commands.hpp"
+
+#include <cstdio>
+
+#include "kernels/backend.hpp"
+
+namespace pagedserve::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"version", "print the version and the backends this build has", run_version},
+  };
+  return table;
+}
+
+int run_version(int, char**) {
+  std::printf("pagedserve %s\nbackends: %s\n", PAGEDSERVE_VERSION, kernels::available_backends().c_str());
+  return 0;
+}
+
+}  // namespace pagedserve::cli

@@ -1,0 +1,21 @@
+#pragma once
+// Every `pagedserve <command>`: each takes the arguments after its name and
+// returns the process exit code. Errors are messages on stderr, never crashes.
+
+#include <string>
+#include <vector>
+
+namespace pagedserve::cli {
+
+struct Command {
+  std::string name;
+  std::string summary;
+  int (*run)(int argc, char** argv);
+};
+
+// The commands this build offers, in the order `pagedserve --help` lists them.
+const std::vector<Command>& commands();
+
+int run_version(int argc, char** argv);
+
+}  // namespace pagedserve::cli

@@ -1,0 +1,23 @@
+# Debian packages installed by scripts/install-deps.sh.
+find_package(Threads REQUIRED)
+
+# CAF 0.17.6 ships no CMake config: find it by hand.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(caf::core INTERFACE IMPORTED)
+target_include_directories(caf::core INTERFACE ${CAF_INCLUDE_DIR})
+target_link_libraries(caf::core INTERFACE ${CAF_CORE_LIBRARY} Threads::Threads)
+add_library(caf::io INTERFACE IMPORTED)
+target_link_libraries(caf::io INTERFACE ${CAF_IO_LIBRARY} caf::core)
+
+find_package(Boost 1.74 REQUIRED)
+find_package(simdjson CONFIG REQUIRED)
+find_package(Catch2 REQUIRED)
+
+# OpenBLAS for the CPU backend's GEMMs.
+find_path(CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas REQUIRED)
+find_library(OPENBLAS_LIBRARY openblas REQUIRED)
+add_library(openblas::openblas INTERFACE IMPORTED)
+target_include_directories(openblas::openblas INTERFACE ${CBLAS_INCLUDE_DIR})
+target_link_libraries(openblas::openblas INTERFACE ${OPENBLAS_LIBRARY})

@@ -1,0 +1,115 @@
+#pragma once
+// The backend interface: every operation the Llama forward pass needs, on the
+// backend's own memory. model/ is written against this alone; kernels/cpu is
+// the reference implementation and kernels/cuda the GPU one.
+//
+// Shapes in comments are [rows, cols] of a Tensor. hs = head_size.
+// Activations use activation_dtype(); weights use what upload_weight chose.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "kernels/batch.hpp"
+#include "kernels/kv_cache.hpp"
+#include "kernels/tensor.hpp"
+
+namespace pagedserve::kernels {
+
+enum class RopeLayout : std::uint8_t {
+  adjacent_pairs,  // llama2.c / Meta: rotate (x[2i], x[2i+1])
+  rotate_halves,   // Hugging Face: rotate (x[i], x[i + hs/2])
+};
+
+struct RopeParams {
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_size = 0;
+  float theta = 10000.0f;
+  RopeLayout layout = RopeLayout::adjacent_pairs;
+};
+
+struct AttentionParams {
+  int num_heads = 0;
+  int num_kv_heads = 0;
+  int head_size = 0;
+  float scale = 1.0f;  // usually 1/sqrt(head_size)
+};
+
+// A host tensor handed to upload_weight (fp32, fp16 or bf16, row-major).
+struct HostTensorView {
+  const void* data = nullptr;
+  DType dtype = DType::f32;
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+};
+
+struct DeviceMemoryInfo {
+  std::size_t free_bytes = 0;
+  std::size_t total_bytes = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  virtual std::string name() const = 0;  // "cpu", "cuda:0"
+  virtual DType activation_dtype() const = 0;
+  virtual DeviceMemoryInfo memory_info() const = 0;
+
+  // --- memory -------------------------------------------------------------
+  virtual Buffer allocate(std::size_t bytes) = 0;
+  OwnedTensor allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols);
+  // Copies a host weight into backend memory, converting to the backend's
+  // weight type (the CPU backend keeps fp32; CUDA keeps fp16/bf16/fp32).
+  virtual OwnedTensor upload_weight(const HostTensorView& host) = 0;
+  // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
+  virtual void to_host_f32(const Tensor& t, std::span<float> out) = 0;
+  // The GPU pool (on the device) and the CPU swap pool (host, pinned for CUDA).
+  virtual KvCache allocate_kv_cache(const KvCacheSpec& spec) = 0;
+  virtual KvCache allocate_swap_space(const KvCacheSpec& spec) = 0;
+
+  // --- one step -------------------------------------------------------------
+  // Prepares the batch's index arrays for the kernels of one step.
+  virtual std::unique_ptr<StepBatch> prepare(const BatchMetadata& meta) = 0;
+  virtual void synchronize() = 0;
+
+  // out[t] = table[token_ids[t]]                         out [num_tokens, dim]
+  virtual void embedding(const Tensor& table, const StepBatch& batch, Tensor out) = 0;
+  // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight    (out may alias x)
+  virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out) = 0;
+  // out [n, out_features] = x [n, in] * w [out_features, in]^T
+  virtual void matmul(const Tensor& x, const Tensor& w, Tensor out) = 0;
+  // Rotates q [num_tokens, heads*hs] and k [num_tokens, kv_heads*hs] in place
+  // by each token's position.
+  virtual void rotary(Tensor q, Tensor k, const StepBatch& batch, const RopeParams& p) = 0;
+  // out [n, h] = silu(gate [n, h]) * up [n, h]
+  virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) = 0;
+  // x += y, elementwise
+  virtual void add(Tensor x, const Tensor& y) = 0;
+  // out [rows.size(), cols] = x[batch.logits_rows[i]]
+  virtual void gather_logit_rows(const Tensor& x, const StepBatch& batch, Tensor out) = 0;
+
+  // Writes k, v [num_tokens, kv_heads*hs] of `layer` into their slots.
+  virtual void write_kv(const Tensor& k, const Tensor& v, KvCache& cache, int layer,
+                        const StepBatch& batch) = 0;
+  // PagedAttention over the cache (prefill chunks and decode tokens alike):
+  // out [num_tokens, heads*hs] from q [num_tokens, heads*hs].
+  virtual void paged_attention(const Tensor& q, const KvCache& cache, int layer,
+                               const StepBatch& batch, const AttentionParams& p, Tensor out) = 0;
+
+  // Copy-on-write: whole blocks inside one pool.
+  virtual void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) = 0;
+  // Swap: whole blocks from one pool to another (GPU <-> CPU swap space).
+  virtual void swap_blocks(const KvCache& src, KvCache& dst, std::span<const BlockCopy> copies) = 0;
+};
+
+// "cpu" or "cuda:N"; throws std::invalid_argument naming what is wrong
+// (an unknown device, or CUDA asked for in a build without it).
+std::unique_ptr<Backend> make_backend(const std::string& device);
+// Which backends this build has, e.g. "cpu, cuda (sm_90)".
+std::string available_backends();
+
+}  // namespace pagedserve::kernels

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that pagedserve builds and tests against.
+# Quiet, and fast when everything is already installed: apt is only asked
+# when a package is missing.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  libcaf-dev            # actor runtime (CAF 0.17.6)
+  libboost1.74-dev      # Asio + Beast (headers)
+  libsimdjson-dev       # JSON parsing
+  catch2                # unit tests (Catch2 v2)
+  libopenblas-dev       # CPU GEMMs
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
