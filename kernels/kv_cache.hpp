@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "kernels/tensor.hpp"
+#include "memory/block_copy.hpp"
 
 namespace pagedserve::kernels {
 
@@ -54,10 +55,7 @@ struct KvCache {
 };
 
 // Copy physical block `src` to `dst` (copy-on-write inside one pool, or a
-// swap between two pools).
-struct BlockCopy {
-  std::int32_t src = 0;
-  std::int32_t dst = 0;
-};
+// swap between two pools), as the block manager plans it.
+using memory::BlockCopy;
 
 }  // namespace pagedserve::kernels
