@@ -1,0 +1,153 @@
+#pragma once
+// The engine facade: the one door from the outside world (net/, cli/) into
+// the actor system. Thread-safe: any thread may submit or cancel; events are
+// delivered on actor threads, so sinks must hand them off quickly (e.g. post
+// to an io_context) and never block.
+//
+//   net / cli --submit--> [router] --> [scheduler] <--> [block manager]
+//        ^                    |              |
+//        +---- RequestSink <--+         [executor]
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/config.hpp"
+#include "model/sampler.hpp"
+#include "model/tokenizer.hpp"
+
+namespace pagedserve::actors {
+
+enum class PreemptionMode { recompute, swap };
+
+struct EngineConfig {
+  std::string model = "models/stories260K";  // path or dummy:<preset>
+  std::string tokenizer;                     // optional override
+  std::string device = "cpu";                // cpu | cuda:N
+  int block_size = 16;
+  int num_gpu_blocks = 0;                    // 0: size from memory (CUDA) or a default (CPU)
+  double gpu_memory_utilization = 0.9;
+  double swap_space_gib = 4.0;               // CPU swap pool
+  PreemptionMode preemption_mode = PreemptionMode::recompute;
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 2048;
+  int max_model_len = 0;                     // 0: the model's max positions
+  bool enable_prefix_caching = true;
+  double watermark = 0.01;
+  int max_waiting_requests = 1024;           // beyond this submit() says overloaded
+  int max_n = 16;                            // cap on n / best_of / beam width
+};
+
+struct GenerateRequest {
+  std::string request_id;
+  std::vector<std::int32_t> prompt_ids;
+  model::SamplingParams sampling;  // temperature, top_p, max_tokens, stop, seed, logprobs, ...
+  int n = 1;                       // samples returned
+  int best_of = 0;                 // samples generated (0: n); the n best are returned
+  bool use_beam_search = false;    // beam width = best_of (or n)
+  float length_penalty = 1.0f;
+  bool early_stopping = false;
+  int priority = 0;                // lower runs first; FCFS among equals
+};
+
+struct TokenLogprob {
+  std::int32_t token_id = 0;
+  float logprob = 0;
+};
+
+// One generated token of sample `index`. Beam search emits its winners'
+// tokens only when the request finishes (beams change until then).
+struct TokenEvent {
+  std::string request_id;
+  int index = 0;
+  std::int32_t token_id = 0;
+  std::string text;  // whole UTF-8 characters (a partial one is held back)
+  float logprob = 0;
+  std::vector<TokenLogprob> top_logprobs;
+};
+
+// Sample `index` ended: "stop" (eos, stop token or stop string), "length",
+// "cancelled", or "error" (with a message).
+struct SampleFinished {
+  std::string request_id;
+  int index = 0;
+  std::string finish_reason;
+  std::string error;
+  float cumulative_logprob = 0;
+};
+
+// The request is over: every sample finished; its blocks are freed.
+struct RequestDone {
+  std::string request_id;
+  int prompt_tokens = 0;
+  int completion_tokens = 0;  // over all returned samples
+  int num_cached_prompt_tokens = 0;
+  std::chrono::microseconds time_to_first_token{0};
+};
+
+class RequestSink {
+ public:
+  virtual ~RequestSink() = default;
+  virtual void on_token(const TokenEvent& e) = 0;
+  virtual void on_sample_finished(const SampleFinished& e) = 0;
+  virtual void on_done(const RequestDone& e) = 0;
+};
+
+enum class SubmitError { none, invalid_request, too_long, overloaded, shutting_down, duplicate_id };
+
+struct SubmitResult {
+  SubmitError error = SubmitError::none;
+  std::string message;  // for the user, naming the offending parameter
+  std::string param;    // the parameter at fault, if any
+  bool ok() const { return error == SubmitError::none; }
+};
+
+// Counters and gauges for /metrics and the admin console.
+struct EngineMetrics {
+  int num_running = 0, num_waiting = 0, num_swapped = 0;
+  int gpu_blocks_total = 0, gpu_blocks_used = 0, gpu_blocks_cached = 0;
+  int cpu_blocks_total = 0, cpu_blocks_used = 0;
+  double kv_utilization = 1.0;  // real tokens / slots in used blocks
+  std::int64_t num_preemptions_swap = 0, num_preemptions_recompute = 0;
+  std::int64_t prefix_queries = 0, prefix_hits = 0;
+  std::int64_t num_cow_copies = 0;
+  std::int64_t prompt_tokens_total = 0, generation_tokens_total = 0;
+  std::int64_t requests_finished = 0, num_steps = 0;
+  std::vector<double> ttft_seconds;         // recent samples, for histograms
+  std::vector<double> inter_token_seconds;  // recent samples
+};
+
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  // Loads the model, sizes the KV pools and spawns the actors. Throws
+  // std::runtime_error / std::invalid_argument with a clear message.
+  static std::unique_ptr<Engine> start(const EngineConfig& config);
+
+  virtual const EngineConfig& config() const = 0;
+  virtual const model::ModelConfig& model_config() const = 0;
+  virtual const model::Tokenizer& tokenizer() const = 0;
+  virtual int max_model_len() const = 0;
+
+  // Validates, then queues. Invalid requests are refused here and never
+  // reach the scheduler, so they cannot disturb running ones.
+  virtual SubmitResult submit(GenerateRequest request, std::shared_ptr<RequestSink> sink) = 0;
+  // Aborts at the next step and frees the request's blocks at once; the sink
+  // gets "cancelled" then on_done. Unknown ids are ignored.
+  virtual void cancel(const std::string& request_id) = 0;
+
+  virtual EngineMetrics metrics() = 0;
+  // Read-only JSON views for the admin console: "seqs", "seq/<id>", "pool",
+  // "prefix", "queues", "counters". Unknown views give std::nullopt.
+  virtual std::optional<std::string> admin_view(const std::string& view) = 0;
+
+  // Stops admitting; lets running requests finish until `drain` passes,
+  // then cancels the rest; returns when every request is done.
+  virtual void shutdown(std::chrono::milliseconds drain) = 0;
+};
+
+}  // namespace pagedserve::actors
