@@ -21,3 +21,6 @@ find_library(OPENBLAS_LIBRARY openblas REQUIRED)
 add_library(openblas::openblas INTERFACE IMPORTED)
 target_include_directories(openblas::openblas INTERFACE ${CBLAS_INCLUDE_DIR})
 target_link_libraries(openblas::openblas INTERFACE ${OPENBLAS_LIBRARY})
+
+# OpenMP spreads the CPU backend's attention and element-wise loops over cores.
+find_package(OpenMP REQUIRED COMPONENTS CXX)

@@ -1,0 +1,134 @@
+#include "kernels/cpu/cpu_backend.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "kernels/cpu/cpu_ops.hpp"
+
+namespace pagedserve::kernels {
+
+namespace {
+
+float* f32(const Tensor& t) {
+  if (t.dtype != DType::f32) throw std::invalid_argument("the CPU backend computes in f32 only");
+  return static_cast<float*>(t.data);
+}
+
+class CpuBackend final : public Backend {
+ public:
+  std::string name() const override { return "cpu"; }
+  DType activation_dtype() const override { return DType::f32; }
+
+  DeviceMemoryInfo memory_info() const override {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), avail = ::sysconf(_SC_AVPHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+    return {static_cast<std::size_t>(avail) * size, static_cast<std::size_t>(pages) * size};
+  }
+
+  Buffer allocate(std::size_t bytes) override {
+    // 64-byte alignment for vector loads; zeroed so a fresh pool is defined.
+    const std::size_t rounded = (bytes + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, rounded == 0 ? 64 : rounded);
+    return Buffer{std::shared_ptr<void>(p, std::free), bytes};
+  }
+
+  OwnedTensor upload_weight(const HostTensorView& host) override {
+    OwnedTensor t = allocate_tensor(DType::f32, host.rows, host.cols);
+    convert_to_f32(host.data, host.dtype, static_cast<float*>(t.view.data), static_cast<std::size_t>(host.rows * host.cols));
+    return t;
+  }
+
+  void to_host_f32(const Tensor& t, std::span<float> out) override {
+    if (out.size() != static_cast<std::size_t>(t.numel())) throw std::invalid_argument("to_host_f32: size mismatch");
+    convert_to_f32(t.data, t.dtype, out.data(), out.size());
+  }
+
+  KvCache allocate_kv_cache(const KvCacheSpec& spec) override { return make_pool(spec); }
+  KvCache allocate_swap_space(const KvCacheSpec& spec) override { return make_pool(spec); }
+
+  std::unique_ptr<StepBatch> prepare(const BatchMetadata& meta) override { return std::make_unique<StepBatch>(meta); }
+  void synchronize() override {}
+
+  void embedding(const Tensor& table, const StepBatch& batch, Tensor out) override {
+    const auto& ids = batch.host().token_ids;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] < 0 || ids[i] >= table.rows) throw std::out_of_range("token id outside the vocabulary");
+      std::memcpy(f32(out) + i * out.cols, f32(table) + ids[i] * table.cols, out.cols * sizeof(float));
+    }
+  }
+
+  void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out) override {
+    cpu::rms_norm(f32(x), f32(weight), eps, x.rows, x.cols, f32(out));
+  }
+
+  void matmul(const Tensor& x, const Tensor& w, Tensor out) override {
+    cpu::matmul(f32(x), f32(w), x.rows, x.cols, w.rows, f32(out));
+  }
+
+  void rotary(Tensor q, Tensor k, const StepBatch& batch, const RopeParams& p) override {
+    const auto& pos = batch.host().positions;
+#pragma omp parallel for if (q.rows > 8)
+    for (std::int64_t t = 0; t < q.rows; ++t) cpu::rotary(f32(q) + t * q.cols, f32(k) + t * k.cols, pos[t], p);
+  }
+
+  void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) override {
+    cpu::silu_mul(f32(gate), f32(up), gate.numel(), f32(out));
+  }
+
+  void add(Tensor x, const Tensor& y) override {
+    float* a = f32(x);
+    const float* b = f32(y);
+    for (std::int64_t i = 0; i < x.numel(); ++i) a[i] += b[i];
+  }
+
+  void gather_logit_rows(const Tensor& x, const StepBatch& batch, Tensor out) override {
+    const auto& rows = batch.host().logits_rows;
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      std::memcpy(f32(out) + i * out.cols, f32(x) + rows[i] * x.cols, x.cols * sizeof(float));
+  }
+
+  void write_kv(const Tensor& k, const Tensor& v, KvCache& cache, int layer, const StepBatch& batch) override {
+    const auto& slots = batch.host().slot_mapping;
+    auto* pool = static_cast<float*>(cache.data());
+    for (std::int64_t t = 0; t < k.rows; ++t)
+      if (slots[t] >= 0) cpu::write_kv_token(f32(k) + t * k.cols, f32(v) + t * v.cols, cache.spec, pool, layer, slots[t]);
+  }
+
+  void paged_attention(const Tensor& q, const KvCache& cache, int layer, const StepBatch& batch,
+                       const AttentionParams& p, Tensor out) override {
+    cpu::paged_attention(f32(q), cache.spec, static_cast<const float*>(cache.data()), layer, batch.host(), p, f32(out));
+  }
+
+  void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) override { copy_between(cache, cache, copies); }
+
+  void swap_blocks(const KvCache& src, KvCache& dst, std::span<const BlockCopy> copies) override {
+    copy_between(src, dst, copies);
+  }
+
+ private:
+  KvCache make_pool(const KvCacheSpec& spec) {
+    if (spec.dtype != DType::f32) throw std::invalid_argument("the CPU backend keeps its KV cache in f32");
+    return KvCache{spec, allocate(spec.total_bytes()), true};
+  }
+
+  static void copy_between(const KvCache& src, KvCache& dst, std::span<const BlockCopy> copies) {
+    const std::size_t bytes = src.spec.bytes_per_block();
+    for (const auto& c : copies) {
+      if (c.src < 0 || c.src >= src.spec.num_blocks || c.dst < 0 || c.dst >= dst.spec.num_blocks)
+        throw std::out_of_range("block copy outside the pool");
+      std::memcpy(static_cast<std::byte*>(dst.data()) + c.dst * bytes,
+                  static_cast<const std::byte*>(src.data()) + c.src * bytes, bytes);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace pagedserve::kernels
