@@ -8,6 +8,7 @@ namespace pagedserve::cli {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
+      {"generate", "generate text from prompts (offline, batched)", run_generate},
       {"version", "print the version and the backends this build has", run_version},
   };
   return table;

@@ -16,6 +16,7 @@ struct Command {
 // The commands this build offers, in the order `pagedserve --help` lists them.
 const std::vector<Command>& commands();
 
+int run_generate(int argc, char** argv);
 int run_version(int argc, char** argv);
 
 }  // namespace pagedserve::cli

@@ -1,0 +1,54 @@
+// `pagedserve generate` as a user runs it.
+
+#include <simdjson.h>
+
+#include <catch2/catch.hpp>
+
+#include "../model/reference_cases.hpp"
+#include "run_command.hpp"
+
+using pagedserve::testing::run_pagedserve;
+
+TEST_CASE("generate --json reproduces llama2.c's story for the empty prompt", "[cli]") {
+  auto cases = pagedserve::testing::load_reference_cases();
+  const auto& c = cases[0];
+  auto r = run_pagedserve("generate --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --temperature 0 --json --max-tokens " +
+                          std::to_string(c.max_tokens()));
+  REQUIRE(r.exit_code == 0);
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(r.output);
+  std::vector<std::int32_t> out;
+  for (auto id : doc["output_ids"].get_array()) out.push_back(static_cast<std::int32_t>(id.get_int64().value()));
+  CHECK(out == c.output_ids);
+  CHECK(std::string(doc["text"].get_string().value()) == c.stdout_text);
+}
+
+TEST_CASE("generate prints the story as text", "[cli]") {
+  auto r = run_pagedserve("generate --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --prompt \"Once upon a time\" "
+                          "--max-tokens 12 --temperature 0");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.rfind("Once upon a time, there was a little girl named Lily.", 0) == 0);
+}
+
+TEST_CASE("generate refuses bad flags and bad models with a message", "[cli]") {
+  auto r = run_pagedserve("generate --no-such-flag 1");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown option --no-such-flag") != std::string::npos);
+  r = run_pagedserve("generate --temperature abc");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--temperature expects a number") != std::string::npos);
+  r = run_pagedserve("generate --top-p 0");
+  CHECK(r.exit_code == 2);
+  r = run_pagedserve("generate --model /nonexistent/model");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("does not exist") != std::string::npos);
+  r = run_pagedserve("generate --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --num-blocks 2 --max-tokens 200");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("KV blocks") != std::string::npos);
+}
+
+TEST_CASE("an unknown command is refused", "[cli]") {
+  auto r = run_pagedserve("frobnicate");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown command") != std::string::npos);
+}
