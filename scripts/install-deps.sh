@@ -10,7 +10,7 @@ packages=(
   libboost1.74-dev      # Asio + Beast (headers)
   libsimdjson-dev       # JSON parsing
   catch2                # unit tests (Catch2 v2)
-  libopenblas-dev       # CPU GEMMs
+  libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
 )
 
 missing=()

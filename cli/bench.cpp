@@ -1,0 +1,34 @@
+#include "cli/bench.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include "cli/args.hpp"
+
+namespace pagedserve::cli {
+
+namespace {
+
+struct Benchmark {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv);
+};
+
+constexpr Benchmark kBenchmarks[] = {
+    {"throughput", "decode tokens/s, one stream vs batched, on the CPU or a GPU", run_bench_throughput},
+};
+
+}  // namespace
+
+int run_bench(int argc, char** argv) {
+  if (argc >= 1)
+    for (const auto& b : kBenchmarks)
+      if (!std::strcmp(argv[0], b.name)) return b.run(argc - 1, argv + 1);
+  if (argc >= 1 && std::strcmp(argv[0], "--help") != 0) throw CliError(std::string("unknown benchmark '") + argv[0] + "'");
+  std::printf("usage: pagedserve bench <benchmark> [options]\n\nbenchmarks:\n");
+  for (const auto& b : kBenchmarks) std::printf("  %-12s %s\n", b.name, b.summary);
+  return argc == 0 ? 2 : 0;
+}
+
+}  // namespace pagedserve::cli
