@@ -4,6 +4,8 @@
 #include <stdexcept>
 
 #include "model/dummy_weights.hpp"
+#include "model/hf_loader.hpp"
+#include "model/hf_tokenizer.hpp"
 #include "model/llama2c_loader.hpp"
 #include "model/llama2c_tokenizer.hpp"
 
@@ -43,6 +45,20 @@ LoadedModel load_llama2c(const fs::path& checkpoint, const LoadOptions& options)
   return m;
 }
 
+LoadedModel load_hf(const fs::path& dir, const LoadOptions& options) {
+  auto hf = load_hf_model(dir.string());
+  LoadedModel m{hf.config, std::move(hf.weights), nullptr};
+  const std::int32_t eos = m.config.eos_ids.front();
+  if (!options.tokenizer_path.empty() && fs::path(options.tokenizer_path).extension() == ".bin") {
+    m.tokenizer = std::make_unique<Llama2cTokenizer>(options.tokenizer_path, m.config.vocab_size);
+  } else {
+    auto path = options.tokenizer_path.empty() ? (dir / "tokenizer.json").string() : options.tokenizer_path;
+    if (!fs::exists(path)) throw std::runtime_error(dir.string() + " has no tokenizer.json; pass a tokenizer path");
+    m.tokenizer = std::make_unique<HfTokenizer>(HfTokenizer::from_file(path, m.config.bos_id, eos));
+  }
+  return m;
+}
+
 LoadedModel load_dummy(const std::string& preset, const LoadOptions& options) {
   LoadedModel m;
   m.config = preset_config(preset);
@@ -61,8 +77,7 @@ LoadedModel load_model(const std::string& path, const LoadOptions& options) {
   std::error_code ec;
   if (!fs::exists(p, ec)) throw std::runtime_error("model path " + path + " does not exist");
   if (fs::is_directory(p, ec)) {
-    if (fs::exists(p / "config.json"))
-      throw std::runtime_error(path + ": Hugging Face model directories are not supported by this build yet");
+    if (fs::exists(p / "config.json")) return load_hf(p, options);
     return load_llama2c(find_llama2c_checkpoint(p), options);
   }
   return load_llama2c(p, options);

@@ -1,5 +1,7 @@
 #pragma once
 // One entry point for every model source:
+//   - a Hugging Face directory: config.json, model.safetensors (or shards
+//     with model.safetensors.index.json) and tokenizer.json;
 //   - a directory holding a llama2.c checkpoint (*.bin) and its tokenizer
 //     (tokenizer.bin or tok*.bin), e.g. models/stories260K;
 //   - a llama2.c checkpoint file, with its tokenizer beside it;
