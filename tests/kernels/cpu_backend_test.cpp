@@ -75,7 +75,7 @@ TEST_CASE("silu_mul is silu(gate) * up", "[cpu_ops]") {
   for (int i = 0; i < 10; ++i) CHECK(y[i] == Approx(g[i] / (1 + std::exp(-g[i])) * u[i]).epsilon(1e-6));
 }
 
-TEST_CASE("K/V land in their slots; block copy and swap move whole blocks", "[cpu_backend]") {
+TEST_CASE("K/V land in their slots, and block copy and swap move whole blocks", "[cpu_backend]") {
   auto backend = make_cpu_backend();
   KvCacheSpec spec{6, 2, 2, 4, 8, DType::f32};
   KvCache gpu = backend->allocate_kv_cache(spec), cpu = backend->allocate_swap_space(spec);

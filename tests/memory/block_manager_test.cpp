@@ -83,7 +83,7 @@ TEST_CASE("the watermark keeps blocks back at admission", "[block_manager]") {
   CHECK(bm.can_allocate(iota_tokens(8, 500)) == AllocStatus::ok);
 }
 
-TEST_CASE("fork shares every block; copy-on-write on a shared partial block", "[block_manager][cow]") {
+TEST_CASE("fork shares every block, and a shared partial block is copied on write", "[block_manager][cow]") {
   BlockManager bm(small_config(8));
   bm.allocate(1, iota_tokens(6));  // blocks: full + half
   bm.fork(1, 2);
@@ -114,7 +114,7 @@ TEST_CASE("appending to a shared full block needs no copy", "[block_manager][cow
   CHECK(bm.block_table(2).size() == 3);
 }
 
-TEST_CASE("freeing drops references; blocks free when the last owner goes", "[block_manager]") {
+TEST_CASE("freeing drops references and blocks free when the last owner goes", "[block_manager]") {
   BlockManager bm(small_config(8, 0, false));
   bm.allocate(1, iota_tokens(8));
   bm.fork(1, 2);
