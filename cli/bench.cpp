@@ -17,6 +17,7 @@ struct Benchmark {
 
 constexpr Benchmark kBenchmarks[] = {
     {"throughput", "decode tokens/s, one stream vs batched, on the CPU or a GPU", run_bench_throughput},
+    {"memory", "KV utilization, fragmentation, sustained rate and sharing: paged vs contiguous", run_bench_memory},
 };
 
 }  // namespace

@@ -7,5 +7,6 @@ namespace pagedserve::cli {
 
 int run_bench(int argc, char** argv);
 int run_bench_throughput(int argc, char** argv);
+int run_bench_memory(int argc, char** argv);
 
 }  // namespace pagedserve::cli

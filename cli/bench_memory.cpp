@@ -1,0 +1,155 @@
+// `pagedserve bench memory`: paged KV memory against contiguous reservation
+// (Orca-style) on a request trace, and the savings of sharing.
+
+#include <cstdio>
+#include <map>
+
+#include "cli/args.hpp"
+#include "cli/bench.hpp"
+#include "cli/bench_memory_plot.hpp"
+#include "engine/kv_sim.hpp"
+#include "engine/sharing_sim.hpp"
+#include "net/json_writer.hpp"
+
+namespace pagedserve::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: pagedserve bench memory [options]
+
+  --trace NAME|FILE    sharegpt (default), alpaca, or a file of "input output" lines
+  --num-requests N     requests in a synthetic trace (default 1000)
+  --kv-tokens T        KV budget in token slots (default 15000: OPT-13B on a 40 GB GPU)
+  --block-size B       paged block size (default 16)
+  --max-len L          model maximum length (default 2048)
+  --step-time S        seconds per decode step (default 0.04)
+  --rate R             requests/s for the utilization runs (default 0: all arrive at once)
+  --seed S             (default 1)
+  --no-rate-search     skip the highest-sustained-rate search
+  --sweep-block-sizes  also report utilization and rate for block sizes 8..256
+  --json               one JSON line
+  --plot DIR           write PNG charts with gnuplot
+)";
+
+const engine::KvSystem kSystems[] = {engine::KvSystem::paged, engine::KvSystem::orca_max, engine::KvSystem::orca_pow2,
+                                     engine::KvSystem::orca_oracle};
+
+struct SystemReport {
+  engine::SimResult sim;
+  double max_rate = -1;
+};
+
+std::vector<engine::TraceRequest> make_trace(const Args& args, int max_len, std::uint64_t seed) {
+  const std::string name = args.get_or("trace", "sharegpt");
+  const int n = static_cast<int>(args.get_int("num-requests", 1000, 1, 1000000));
+  if (name == "sharegpt") return engine::sharegpt_like(n, max_len, seed);
+  if (name == "alpaca") return engine::alpaca_like(n, max_len, seed);
+  return engine::load_trace_file(name, max_len);
+}
+
+void write_system(net::JsonWriter& w, const SystemReport& r) {
+  const auto& s = r.sim;
+  w.begin_object().field("utilization", s.utilization).field("reservation", s.reservation);
+  w.field("internal_fragmentation", s.internal_fragmentation).field("external_fragmentation", s.external_fragmentation);
+  w.field("mean_concurrent", s.mean_running).field("max_concurrent", s.max_running);
+  w.field("preemptions", static_cast<std::int64_t>(s.num_preemptions));
+  if (r.max_rate >= 0) w.field("max_rate", r.max_rate);
+  w.end_object();
+}
+
+}  // namespace
+
+int run_bench_memory(int argc, char** argv) {
+  Args args(argc, argv, {"json", "help", "no-rate-search", "sweep-block-sizes"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  args.reject_unknown({"trace", "num-requests", "kv-tokens", "block-size", "max-len", "step-time", "rate", "seed",
+                       "no-rate-search", "sweep-block-sizes", "json", "plot", "help"});
+  engine::SimConfig config;
+  config.kv_tokens = args.get_int("kv-tokens", 15000, 64, 1LL << 32);
+  config.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 4096));
+  config.max_len = static_cast<int>(args.get_int("max-len", 2048, 2, 1 << 20));
+  config.step_time = args.get_double("step-time", 0.04, 1e-6, 100);
+  if (config.max_len > config.kv_tokens) throw CliError("--max-len exceeds --kv-tokens: orca_max could never run");
+  const double rate = args.get_double("rate", 0, 0, 1e9);
+  const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
+  auto trace = make_trace(args, config.max_len, seed);
+  if (rate > 0) engine::assign_poisson_arrivals(trace, rate, seed);
+  const auto summary = engine::summarize(trace);
+  config.series_every = 10;
+
+  std::map<std::string, SystemReport> reports;
+  for (auto sys : kSystems) {
+    SystemReport r;
+    r.sim = engine::simulate_kv(trace, sys, config);
+    if (!args.has("no-rate-search")) r.max_rate = engine::max_sustained_rate(trace, sys, config, seed);
+    reports[engine::kv_system_name(sys)] = r;
+  }
+  std::map<int, engine::SharingResult> parallel, beam;
+  for (int k : {2, 4, 6}) {
+    parallel[k] = engine::parallel_sampling_saving(trace, k, config.block_size, seed);
+    beam[k] = engine::beam_search_saving(trace, k, config.block_size, seed);
+  }
+  std::vector<BlockSizePoint> sweep;
+  if (args.has("sweep-block-sizes"))
+    for (int bs : {8, 16, 32, 64, 128, 256}) {
+      auto c = config;
+      c.block_size = bs;
+      BlockSizePoint p{bs, engine::simulate_kv(trace, engine::KvSystem::paged, c).utilization, -1};
+      if (!args.has("no-rate-search")) p.max_rate = engine::max_sustained_rate(trace, engine::KvSystem::paged, c, seed);
+      sweep.push_back(p);
+    }
+
+  net::JsonWriter w;
+  w.begin_object().field("trace", args.get_or("trace", "sharegpt")).field("num_requests", static_cast<std::int64_t>(trace.size()));
+  w.field("mean_input", summary.mean_input).field("mean_output", summary.mean_output);
+  w.field("block_size", config.block_size).field("kv_tokens", config.kv_tokens).field("max_len", config.max_len);
+  w.field("step_time", config.step_time).key("systems").begin_object();
+  for (const auto& [name, r] : reports) write_system(w.key(name), r);
+  w.end_object().key("sharing").begin_object().key("parallel_sampling").begin_object();
+  for (const auto& [k, s] : parallel) w.field(std::to_string(k), 100.0 * s.saving());
+  w.end_object().key("beam_search").begin_object();
+  for (const auto& [k, s] : beam) w.field(std::to_string(k), 100.0 * s.saving());
+  w.end_object().end_object();
+  if (!sweep.empty()) {
+    w.key("block_size_sweep").begin_array();
+    for (const auto& p : sweep) w.begin_object().field("block_size", p.block_size).field("utilization", p.utilization).field("max_rate", p.max_rate).end_object();
+    w.end_array();
+  }
+  w.end_object();
+
+  if (auto dir = args.get("plot")) {
+    MemoryPlotData data;
+    for (const auto& [name, r] : reports) {
+      data.utilization[name] = r.sim.utilization;
+      data.running_series[name] = r.sim.running_series;
+    }
+    for (const auto& [k, s] : parallel) data.parallel_saving[k] = 100.0 * s.saving();
+    for (const auto& [k, s] : beam) data.beam_saving[k] = 100.0 * s.saving();
+    data.series_step_seconds = config.step_time * config.series_every;
+    if (!args.has("no-rate-search")) data.latency_curves = latency_curves(trace, config, seed, reports["paged"].max_rate);
+    write_memory_plots(*dir, data);
+  }
+  if (args.has("json")) {
+    std::printf("%s\n", w.str().c_str());
+    return 0;
+  }
+  std::printf("trace %s: %zu requests, mean input %.1f, mean output %.1f; KV budget %lld slots, block size %d\n\n",
+              args.get_or("trace", "sharegpt").c_str(), trace.size(), summary.mean_input, summary.mean_output,
+              static_cast<long long>(config.kv_tokens), config.block_size);
+  std::printf("%-12s %11s %11s %9s %9s %9s %9s %11s\n", "system", "utilization", "reservation", "int.frag", "ext.frag",
+              "mean run", "max run", "max rate/s");
+  for (const auto& [name, r] : reports)
+    std::printf("%-12s %10.1f%% %10.1f%% %8.1f%% %8.1f%% %9.1f %9d %11.3f\n", name.c_str(), 100 * r.sim.utilization,
+                100 * r.sim.reservation, 100 * r.sim.internal_fragmentation, 100 * r.sim.external_fragmentation,
+                r.sim.mean_running, r.sim.max_running, r.max_rate);
+  std::printf("\nsharing saves: parallel sampling n=2/4/6: %.1f%% %.1f%% %.1f%%; beam search k=2/4/6: %.1f%% %.1f%% %.1f%%\n",
+              100 * parallel[2].saving(), 100 * parallel[4].saving(), 100 * parallel[6].saving(), 100 * beam[2].saving(),
+              100 * beam[4].saving(), 100 * beam[6].saving());
+  for (const auto& p : sweep) std::printf("block size %3d: utilization %.1f%%, max rate %.3f/s\n", p.block_size, 100 * p.utilization, p.max_rate);
+  return 0;
+}
+
+}  // namespace pagedserve::cli
