@@ -3,9 +3,11 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "cli/args.hpp"
 #include "cli/bench.hpp"
+#include "cli/bench_memory_engine.hpp"
 #include "cli/bench_memory_plot.hpp"
 #include "engine/kv_sim.hpp"
 #include "engine/sharing_sim.hpp"
@@ -27,6 +29,9 @@ constexpr const char* kHelp = R"(usage: pagedserve bench memory [options]
   --seed S             (default 1)
   --no-rate-search     skip the highest-sustained-rate search
   --sweep-block-sizes  also report utilization and rate for block sizes 8..256
+  --engine MODEL       also run the trace, scaled to MODEL's length, through the
+                       real engine on the CPU and compare with the simulation
+  --engine-requests N  requests for that check (default 64)
   --json               one JSON line
   --plot DIR           write PNG charts with gnuplot
 )";
@@ -66,7 +71,7 @@ int run_bench_memory(int argc, char** argv) {
     return 0;
   }
   args.reject_unknown({"trace", "num-requests", "kv-tokens", "block-size", "max-len", "step-time", "rate", "seed",
-                       "no-rate-search", "sweep-block-sizes", "json", "plot", "help"});
+                       "no-rate-search", "sweep-block-sizes", "json", "plot", "help", "engine", "engine-requests"});
   engine::SimConfig config;
   config.kv_tokens = args.get_int("kv-tokens", 15000, 64, 1LL << 32);
   config.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 4096));
@@ -102,6 +107,10 @@ int run_bench_memory(int argc, char** argv) {
       sweep.push_back(p);
     }
 
+  std::optional<EngineCheck> check;
+  if (auto model = args.get("engine"))
+    check = check_against_engine(trace, config, *model, static_cast<int>(args.get_int("engine-requests", 64, 1, 100000)));
+
   net::JsonWriter w;
   w.begin_object().field("trace", args.get_or("trace", "sharegpt")).field("num_requests", static_cast<std::int64_t>(trace.size()));
   w.field("mean_input", summary.mean_input).field("mean_output", summary.mean_output);
@@ -117,6 +126,13 @@ int run_bench_memory(int argc, char** argv) {
     w.key("block_size_sweep").begin_array();
     for (const auto& p : sweep) w.begin_object().field("block_size", p.block_size).field("utilization", p.utilization).field("max_rate", p.max_rate).end_object();
     w.end_array();
+  }
+  if (check) {
+    w.key("engine_check").begin_object().field("requests", check->num_requests).field("kv_tokens", check->kv_tokens);
+    w.field("sim_utilization", check->sim_utilization).field("engine_utilization", check->engine_utilization);
+    w.field("sim_preemptions", static_cast<std::int64_t>(check->sim_preemptions));
+    w.field("engine_preemptions", static_cast<std::int64_t>(check->engine_preemptions));
+    w.field("sim_max_running", check->sim_max_running).field("engine_max_running", check->engine_max_running).end_object();
   }
   w.end_object();
 
@@ -148,6 +164,12 @@ int run_bench_memory(int argc, char** argv) {
   std::printf("\nsharing saves: parallel sampling n=2/4/6: %.1f%% %.1f%% %.1f%%; beam search k=2/4/6: %.1f%% %.1f%% %.1f%%\n",
               100 * parallel[2].saving(), 100 * parallel[4].saving(), 100 * parallel[6].saving(), 100 * beam[2].saving(),
               100 * beam[4].saving(), 100 * beam[6].saving());
+  if (check)
+    std::printf("\nreal engine vs simulation (%d requests, %lld slots): utilization %.1f%% vs %.1f%%, preemptions %lld vs %lld, "
+                "max running %d vs %d\n",
+                check->num_requests, static_cast<long long>(check->kv_tokens), 100 * check->engine_utilization,
+                100 * check->sim_utilization, static_cast<long long>(check->engine_preemptions),
+                static_cast<long long>(check->sim_preemptions), check->engine_max_running, check->sim_max_running);
   for (const auto& p : sweep) std::printf("block size %3d: utilization %.1f%%, max rate %.3f/s\n", p.block_size, 100 * p.utilization, p.max_rate);
   return 0;
 }

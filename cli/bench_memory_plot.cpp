@@ -34,7 +34,7 @@ void run_gnuplot(const fs::path& script) {
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("gnuplot failed; see " + script.string() + ".log");
 }
 
-const char* kTerminal = "set terminal pngcairo size 800,480 font 'sans,11'\n";
+const char* kTerminal = "set terminal pngcairo size 800,480 font 'sans,11' noenhanced\n";
 
 }  // namespace
 

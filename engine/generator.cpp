@@ -62,6 +62,11 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
     if (running.empty()) throw std::logic_error("generator: nothing could be admitted");
     step(running);
     make_room(waiting, running);
+    if (config_.track_utilization) {
+      const auto st = blocks_.stats();
+      stats_.sum_tokens_stored += static_cast<double>(st.num_tokens_stored);
+      stats_.sum_token_slots += static_cast<double>(st.num_token_slots);
+    }
   }
   return std::move(results_);
 }

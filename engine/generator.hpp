@@ -33,11 +33,16 @@ struct GeneratorStats {
   std::int64_t num_generated_tokens = 0;
   std::int64_t num_preemptions = 0;
   int max_running = 0;
+  // With GeneratorConfig::track_utilization: summed over steps.
+  double sum_tokens_stored = 0;
+  double sum_token_slots = 0;
+  double utilization() const { return sum_token_slots > 0 ? sum_tokens_stored / sum_token_slots : 1.0; }
 };
 
 struct GeneratorConfig {
   memory::BlockManagerConfig blocks;
   int max_num_seqs = 256;
+  bool track_utilization = false;  // costs a scan of the pool per step
 };
 
 class Generator {

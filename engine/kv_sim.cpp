@@ -60,6 +60,10 @@ class Simulation {
   SimResult run() {
     std::size_t next_arrival = 0;
     while (next_arrival < pending_.size() || !waiting_.empty() || !running_.empty()) {
+      if (waiting_.empty() && running_.empty()) {
+        // Idle: jump the clock to the step of the next arrival.
+        step_ = std::max(step_, static_cast<std::int64_t>(pending_[next_arrival].arrival / c_.step_time));
+      }
       const double now = static_cast<double>(step_) * c_.step_time;
       for (; next_arrival < pending_.size() && pending_[next_arrival].arrival <= now; ++next_arrival)
         waiting_.push_back(pending_[next_arrival]);
@@ -230,8 +234,9 @@ double max_sustained_rate(std::vector<TraceRequest> trace, KvSystem system, cons
     assign_poisson_arrivals(trace, rate, seed);
     return simulate_kv(trace, system, config).normalized_latency;
   };
-  const double base = latency_at(1e-4);
-  const double limit = base * slack;
+  // Unloaded, a request gets one token per step: step_time per token. A rate
+  // is sustained while queueing adds at most (slack - 1) times that.
+  const double limit = config.step_time * slack;
   double lo = 0, hi = 1.0;
   while (latency_at(hi) <= limit && hi < 1e4) {
     lo = hi;

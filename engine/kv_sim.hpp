@@ -48,8 +48,8 @@ struct SimResult {
 // Throws std::invalid_argument when a request can never fit the budget.
 SimResult simulate_kv(const std::vector<TraceRequest>& trace, KvSystem system, const SimConfig& config);
 
-// The highest Poisson rate (requests/s) whose normalized latency stays
-// within `slack` times its value at a near-zero rate (binary search).
+// The highest Poisson rate (requests/s) whose mean normalized latency stays
+// within `slack` times its unloaded value, step_time (binary search).
 double max_sustained_rate(std::vector<TraceRequest> trace, KvSystem system, const SimConfig& config,
                           std::uint64_t seed, double slack = 2.0);
 

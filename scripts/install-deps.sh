@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev       # JSON parsing
   catch2                # unit tests (Catch2 v2)
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
+  gnuplot-nox           # charts of pagedserve bench memory --plot
 )
 
 missing=()
