@@ -199,28 +199,24 @@ void run_random(const BlockManagerConfig& cfg, unsigned seed, int num_ops) {
 
 }  // namespace
 
-TEST_CASE("random operations keep every invariant (block size 4, caching)", "[block_manager][random]") {
+static BlockManagerConfig random_config(int block_size, int gpu, int cpu, bool caching, double watermark) {
   BlockManagerConfig cfg;
-  cfg.block_size = 4;
-  cfg.num_gpu_blocks = 64;
-  cfg.num_cpu_blocks = 48;
-  cfg.watermark = 0.05;
-  run_random(cfg, 1, 12000);
+  cfg.block_size = block_size;
+  cfg.num_gpu_blocks = gpu;
+  cfg.num_cpu_blocks = cpu;
+  cfg.enable_prefix_caching = caching;
+  cfg.watermark = watermark;
+  return cfg;
+}
+
+TEST_CASE("random operations keep every invariant (block size 4, caching)", "[block_manager][random]") {
+  run_random(random_config(4, 64, 48, true, 0.05), 1, 12000);
 }
 
 TEST_CASE("random operations keep every invariant (block size 16, tight pool)", "[block_manager][random]") {
-  BlockManagerConfig cfg;
-  cfg.block_size = 16;
-  cfg.num_gpu_blocks = 24;
-  cfg.num_cpu_blocks = 24;
-  run_random(cfg, 2, 10000);
+  run_random(random_config(16, 24, 24, true, 0.01), 2, 10000);
 }
 
 TEST_CASE("random operations keep every invariant (block size 1, no caching)", "[block_manager][random]") {
-  BlockManagerConfig cfg;
-  cfg.block_size = 1;
-  cfg.num_gpu_blocks = 200;
-  cfg.num_cpu_blocks = 150;
-  cfg.enable_prefix_caching = false;
-  run_random(cfg, 3, 10000);
+  run_random(random_config(1, 200, 150, false, 0.01), 3, 10000);
 }
