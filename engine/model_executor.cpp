@@ -1,0 +1,58 @@
+#include "engine/model_executor.hpp"
+
+#include <stdexcept>
+
+namespace pagedserve::engine {
+
+ModelExecutor::ModelExecutor(std::unique_ptr<kernels::Backend> backend, std::unique_ptr<model::LlamaModel> model,
+                             int num_gpu_blocks, int num_cpu_blocks, int block_size)
+    : backend_(std::move(backend)), model_(std::move(model)) {
+  const auto dtype = backend_->activation_dtype();
+  gpu_ = backend_->allocate_kv_cache(model_->kv_spec(num_gpu_blocks, block_size, dtype));
+  cpu_ = backend_->allocate_swap_space(model_->kv_spec(num_cpu_blocks, block_size, dtype));
+}
+
+void ModelExecutor::copy_blocks(const StepPlan& plan) {
+  if (!plan.swap_out.empty()) backend_->swap_blocks(gpu_, cpu_, plan.swap_out);
+  if (!plan.swap_in.empty()) backend_->swap_blocks(cpu_, gpu_, plan.swap_in);
+  if (!plan.copy_on_write.empty()) backend_->copy_blocks(gpu_, plan.copy_on_write);
+}
+
+void ModelExecutor::update_samplers(const StepPlan& plan) {
+  for (SeqId id : plan.released_samplers) samplers_.erase(id);
+  for (const auto& s : plan.new_samplers) {
+    model::SamplingParams p = *s.params;
+    p.seed = s.seed;
+    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context});
+  }
+}
+
+RowResult ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits) {
+  RowResult r;
+  if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
+  for (SeqId id : row.sampler_ids) {
+    auto it = samplers_.find(id);
+    if (it == samplers_.end()) throw std::logic_error("no sampler state for sequence " + std::to_string(id));
+    Sampler& s = it->second;
+    auto drawn = model::sample(logits, *s.params, s.state, s.context);
+    s.context.push_back(drawn.token_id);
+    r.samples.push_back({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
+  }
+  return r;
+}
+
+StepResult ModelExecutor::execute(const StepPlan& plan) {
+  copy_blocks(plan);
+  update_samplers(plan);
+  StepResult result;
+  result.step_id = plan.step_id;
+  if (plan.batch.num_tokens() == 0) return result;
+  model_->forward(plan.batch, gpu_, logits_);
+  const std::size_t vocab = static_cast<std::size_t>(model_->config().vocab_size);
+  result.rows.reserve(plan.rows.size());
+  for (std::size_t i = 0; i < plan.rows.size(); ++i)
+    result.rows.push_back(sample_row(plan.rows[i], std::span<const float>(logits_).subspan(i * vocab, vocab)));
+  return result;
+}
+
+}  // namespace pagedserve::engine

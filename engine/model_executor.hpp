@@ -1,0 +1,49 @@
+#pragma once
+// The executor that runs the model: owns the backend, the Llama model, the
+// GPU KV pool and the CPU swap pool, and one sampler state per sequence
+// (its random generator, output counts and context, so a seeded request
+// draws the same tokens whatever shares its batch).
+//
+// Invariant: every sampler id a RowRequest names was set up by this or an
+// earlier plan and not released since.
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/executor.hpp"
+#include "kernels/backend.hpp"
+#include "model/llama.hpp"
+
+namespace pagedserve::engine {
+
+class ModelExecutor final : public StepExecutor {
+ public:
+  // `model` must use `backend`. Allocates both pools (num_cpu_blocks may be 0).
+  ModelExecutor(std::unique_ptr<kernels::Backend> backend, std::unique_ptr<model::LlamaModel> model,
+                int num_gpu_blocks, int num_cpu_blocks, int block_size);
+
+  std::string name() const override { return backend_->name(); }
+  StepResult execute(const StepPlan& plan) override;
+  const kernels::KvCache& gpu_cache() const { return gpu_; }
+
+ private:
+  struct Sampler {
+    std::shared_ptr<const model::SamplingParams> params;
+    model::SamplerState state;
+    std::vector<std::int32_t> context;
+  };
+
+  void copy_blocks(const StepPlan& plan);
+  void update_samplers(const StepPlan& plan);
+  RowResult sample_row(const RowRequest& row, std::span<const float> logits);
+
+  std::unique_ptr<kernels::Backend> backend_;  // declared first: outlives the model and pools
+  std::unique_ptr<model::LlamaModel> model_;
+  kernels::KvCache gpu_;
+  kernels::KvCache cpu_;
+  std::unordered_map<SeqId, Sampler> samplers_;
+  std::vector<float> logits_;
+};
+
+}  // namespace pagedserve::engine

@@ -1,0 +1,76 @@
+#pragma once
+// What the executor does in one step, as plain data: the block copies to
+// make first, the batch to run (kernels::BatchMetadata), and what to draw
+// from each logits row. Built from a SchedulerOutput and the block manager.
+//
+//   order on the executor: swap_out, swap_in, copy_on_write, forward, sample
+//   (a block freed by a swap-out may be the target of a copy-on-write or of
+//   a new token in the same step, so the swap-out reads it first)
+//
+// Invariant: rows.size() == batch.logits_rows.size(); rows[i] belongs to the
+// i-th sequence of the batch that samples.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "engine/scheduler.hpp"
+#include "kernels/batch.hpp"
+#include "model/sampler.hpp"
+
+namespace pagedserve::engine {
+
+// One logits row: either each sampler in `sampler_ids` draws a token from it
+// (several when a prompt forks into best_of samples), or, for beam search,
+// the row's `num_candidates` most likely tokens are reported.
+struct RowRequest {
+  SeqId seq_id = 0;
+  std::vector<SeqId> sampler_ids;
+  int num_candidates = 0;
+};
+
+// A sampler state the executor creates before this step.
+struct SamplerSetup {
+  SeqId seq_id = 0;
+  std::shared_ptr<const model::SamplingParams> params;
+  std::optional<std::uint64_t> seed;   // overrides params->seed (n > 1: seed + sample index)
+  std::vector<std::int32_t> context;   // the tokens so far (repetition penalty)
+};
+
+struct StepPlan {
+  std::uint64_t step_id = 0;
+  std::vector<memory::BlockCopy> swap_out, swap_in, copy_on_write;
+  kernels::BatchMetadata batch;
+  std::vector<RowRequest> rows;
+  std::vector<SamplerSetup> new_samplers;
+  std::vector<SeqId> released_samplers;
+
+  bool has_work() const {
+    return batch.num_tokens() > 0 || !swap_out.empty() || !swap_in.empty() || !copy_on_write.empty() ||
+           !new_samplers.empty() || !released_samplers.empty();
+  }
+};
+
+struct SampledToken {
+  SeqId seq_id = 0;
+  std::int32_t token_id = 0;
+  float logprob = 0;
+  std::vector<model::TokenChoice> top_logprobs;
+};
+
+struct RowResult {
+  std::vector<SampledToken> samples;            // one per RowRequest::sampler_ids
+  std::vector<model::TokenChoice> candidates;   // beam search
+};
+
+struct StepResult {
+  std::uint64_t step_id = 0;
+  std::vector<RowResult> rows;
+};
+
+// Builds the step. Registers samplers (Sequence::has_sampler) for the
+// sequences that sample for the first time.
+StepPlan plan_step(const SchedulerOutput& out, const memory::BlockManager& blocks, std::uint64_t step_id);
+
+}  // namespace pagedserve::engine
