@@ -84,11 +84,13 @@ void convert_to_f32(const void* src, DType from, float* dst, std::size_t n) {
     std::memcpy(dst, src, n * 4);
     return;
   }
-  const auto* in = static_cast<const std::uint16_t*>(src);
-  if (from == DType::f16) {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = half_to_float(in[i]);
-  } else {
-    for (std::size_t i = 0; i < n; ++i) dst[i] = bf16_to_float(in[i]);
+  // Mapped files give no alignment guarantee (a safetensors header may have
+  // any length), so each element is copied out rather than dereferenced.
+  const auto* in = static_cast<const std::byte*>(src);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint16_t h;
+    std::memcpy(&h, in + 2 * i, 2);
+    dst[i] = from == DType::f16 ? half_to_float(h) : bf16_to_float(h);
   }
 }
 
