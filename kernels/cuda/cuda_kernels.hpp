@@ -1,0 +1,51 @@
+#pragma once
+// Host-side launchers of the CUDA kernels. Pointers are device pointers;
+// shapes are given in each comment as [rows, cols] row-major.
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/backend.hpp"
+
+namespace pagedserve::kernels::cuda {
+
+// The batch's index arrays on the device (see kernels/batch.hpp).
+struct DeviceBatch {
+  const std::int32_t* token_ids = nullptr;     // [num_tokens]
+  const std::int32_t* positions = nullptr;     // [num_tokens]
+  const std::int64_t* slot_mapping = nullptr;  // [num_tokens]
+  const std::int32_t* token_seq = nullptr;     // [num_tokens] which sequence each token belongs to
+  const std::int32_t* context_lens = nullptr;  // [num_seqs]
+  const std::int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
+  const std::int32_t* logits_rows = nullptr;   // [num_logits_rows]
+  int num_tokens = 0, num_seqs = 0, max_blocks_per_seq = 0, num_logits_rows = 0, max_context_len = 0;
+};
+
+void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cudaStream_t s);
+void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out, cudaStream_t s);
+void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p, cudaStream_t s);
+void launch_silu_mul(const Tensor& gate, const Tensor& up, Tensor out, cudaStream_t s);
+void launch_add(Tensor x, const Tensor& y, cudaStream_t s);
+void launch_gather_rows(const Tensor& x, const DeviceBatch& b, Tensor out, cudaStream_t s);
+// dst[i] = float(src[i]) for n elements of type `from`.
+void launch_to_f32(const void* src, DType from, float* dst, std::int64_t n, cudaStream_t s);
+
+// k, v [num_tokens, kv_heads*hs] into the block-major pool at slot_mapping.
+void launch_write_kv(const Tensor& k, const Tensor& v, const KvCacheSpec& spec, void* pool, int layer,
+                     const DeviceBatch& b, cudaStream_t s);
+
+// Scratch for split-K attention, laid out per launch as partial maxima
+// [rows], sums [rows] and outputs [rows, hs], rows = tokens*heads*partitions.
+struct AttentionWorkspace {
+  float* data = nullptr;
+  std::size_t capacity_floats = 0;
+};
+constexpr int kAttentionPartition = 512;  // keys per partition (split-K)
+std::size_t attention_workspace_floats(int num_tokens, int heads, int head_size, int max_context_len);
+
+// out, q [num_tokens, heads*hs]; the pool is block-major (kv_cache.hpp).
+void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
+                            const AttentionParams& p, const AttentionWorkspace& ws, Tensor out, cudaStream_t s);
+
+}  // namespace pagedserve::kernels::cuda

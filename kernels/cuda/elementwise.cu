@@ -1,0 +1,168 @@
+// Embedding, RMSNorm, rotary embedding, SiLU-and-multiply, residual add,
+// row gathering and conversion to fp32. One thread block per row where a row
+// needs a reduction; grid-stride loops elsewhere.
+
+#include "kernels/cuda/cuda_check.hpp"
+#include "kernels/cuda/cuda_kernels.hpp"
+#include "kernels/cuda/cuda_types.cuh"
+
+namespace pagedserve::kernels::cuda {
+
+namespace {
+
+constexpr int kThreads = 256;
+
+int grid_for(std::int64_t n) { return static_cast<int>(std::min<std::int64_t>((n + kThreads - 1) / kThreads, 65535)); }
+
+template <typename T>
+__global__ void embedding_kernel(const T* __restrict__ table,  // [vocab, dim]
+                                 const std::int32_t* __restrict__ ids,  // [n]
+                                 T* __restrict__ out,  // [n, dim]
+                                 int dim) {
+  const std::int64_t row = blockIdx.x;
+  const std::int64_t id = ids[row];
+  for (int d = threadIdx.x; d < dim; d += blockDim.x) out[row * dim + d] = table[id * dim + d];
+}
+
+template <typename T>
+__global__ void rms_norm_kernel(const T* __restrict__ x,  // [rows, dim]
+                                const T* __restrict__ w,  // [dim]
+                                T* __restrict__ out,      // [rows, dim], may alias x
+                                int dim, float eps) {
+  __shared__ float scratch[32];
+  const std::int64_t row = blockIdx.x;
+  float ss = 0.0f;
+  for (int d = threadIdx.x; d < dim; d += blockDim.x) {
+    const float v = to_float(x[row * dim + d]);
+    ss += v * v;
+  }
+  ss = block_reduce<false>(ss, scratch);
+  const float inv = rsqrtf(ss / dim + eps);
+  for (int d = threadIdx.x; d < dim; d += blockDim.x)
+    out[row * dim + d] = from_float<T>(to_float(w[d]) * (to_float(x[row * dim + d]) * inv));
+}
+
+// One block per token; threads walk (head, pair) of q then k.
+template <typename T>
+__global__ void rotary_kernel(T* __restrict__ q,  // [n, heads*hs]
+                              T* __restrict__ k,  // [n, kv_heads*hs]
+                              const std::int32_t* __restrict__ positions,  // [n]
+                              int heads, int kv_heads, int hs, float theta, bool adjacent_pairs) {
+  const std::int64_t t = blockIdx.x;
+  const float pos = static_cast<float>(positions[t]);
+  const int half = hs / 2;
+  const int total = (heads + kv_heads) * half;
+  for (int i = threadIdx.x; i < total; i += blockDim.x) {
+    const int head = i / half, pair = i % half;
+    T* base = head < heads ? q + (t * heads + head) * hs : k + (t * kv_heads + (head - heads)) * hs;
+    const float freq = powf(theta, -2.0f * pair / hs);
+    float s, c;
+    sincosf(pos * freq, &s, &c);
+    T* a = adjacent_pairs ? base + 2 * pair : base + pair;
+    T* b = adjacent_pairs ? base + 2 * pair + 1 : base + pair + half;
+    const float v0 = to_float(*a), v1 = to_float(*b);
+    *a = from_float<T>(v0 * c - v1 * s);
+    *b = from_float<T>(v0 * s + v1 * c);
+  }
+}
+
+template <typename T>
+__global__ void silu_mul_kernel(const T* __restrict__ gate, const T* __restrict__ up, T* __restrict__ out, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const float g = to_float(gate[i]);
+    out[i] = from_float<T>(g / (1.0f + __expf(-g)) * to_float(up[i]));
+  }
+}
+
+template <typename T>
+__global__ void add_kernel(T* __restrict__ x, const T* __restrict__ y, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    x[i] = from_float<T>(to_float(x[i]) + to_float(y[i]));
+}
+
+template <typename T>
+__global__ void gather_rows_kernel(const T* __restrict__ x,  // [n, cols]
+                                   const std::int32_t* __restrict__ rows,  // [m]
+                                   T* __restrict__ out,  // [m, cols]
+                                   int cols) {
+  const std::int64_t r = blockIdx.x, src = rows[r];
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) out[r * cols + c] = x[src * cols + c];
+}
+
+template <typename T>
+__global__ void to_f32_kernel(const T* __restrict__ src, float* __restrict__ dst, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = to_float(src[i]);
+}
+
+}  // namespace
+
+void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cudaStream_t s) {
+  if (b.num_tokens == 0) return;
+  PS_DISPATCH_DTYPE(out.dtype, [&] {
+    embedding_kernel<scalar_t><<<b.num_tokens, kThreads, 0, s>>>(static_cast<const scalar_t*>(table.data), b.token_ids,
+                                                                 static_cast<scalar_t*>(out.data), static_cast<int>(out.cols));
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out, cudaStream_t s) {
+  if (x.rows == 0) return;
+  PS_DISPATCH_DTYPE(x.dtype, [&] {
+    rms_norm_kernel<scalar_t><<<static_cast<unsigned>(x.rows), kThreads, 0, s>>>(
+        static_cast<const scalar_t*>(x.data), static_cast<const scalar_t*>(weight.data), static_cast<scalar_t*>(out.data),
+        static_cast<int>(x.cols), eps);
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p, cudaStream_t s) {
+  if (q.rows == 0) return;
+  PS_DISPATCH_DTYPE(q.dtype, [&] {
+    rotary_kernel<scalar_t><<<static_cast<unsigned>(q.rows), 128, 0, s>>>(
+        static_cast<scalar_t*>(q.data), static_cast<scalar_t*>(k.data), b.positions, p.num_heads, p.num_kv_heads,
+        p.head_size, p.theta, p.layout == RopeLayout::adjacent_pairs);
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_silu_mul(const Tensor& gate, const Tensor& up, Tensor out, cudaStream_t s) {
+  if (gate.numel() == 0) return;
+  PS_DISPATCH_DTYPE(gate.dtype, [&] {
+    silu_mul_kernel<scalar_t><<<grid_for(gate.numel()), kThreads, 0, s>>>(
+        static_cast<const scalar_t*>(gate.data), static_cast<const scalar_t*>(up.data), static_cast<scalar_t*>(out.data),
+        gate.numel());
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_add(Tensor x, const Tensor& y, cudaStream_t s) {
+  if (x.numel() == 0) return;
+  PS_DISPATCH_DTYPE(x.dtype, [&] {
+    add_kernel<scalar_t><<<grid_for(x.numel()), kThreads, 0, s>>>(static_cast<scalar_t*>(x.data),
+                                                                  static_cast<const scalar_t*>(y.data), x.numel());
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_gather_rows(const Tensor& x, const DeviceBatch& b, Tensor out, cudaStream_t s) {
+  if (b.num_logits_rows == 0) return;
+  PS_DISPATCH_DTYPE(x.dtype, [&] {
+    gather_rows_kernel<scalar_t><<<b.num_logits_rows, kThreads, 0, s>>>(
+        static_cast<const scalar_t*>(x.data), b.logits_rows, static_cast<scalar_t*>(out.data), static_cast<int>(x.cols));
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_to_f32(const void* src, DType from, float* dst, std::int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  PS_DISPATCH_DTYPE(from, [&] {
+    to_f32_kernel<scalar_t><<<grid_for(n), kThreads, 0, s>>>(static_cast<const scalar_t*>(src), dst, n);
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+}  // namespace pagedserve::kernels::cuda

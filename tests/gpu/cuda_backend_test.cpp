@@ -1,0 +1,193 @@
+// Every CUDA op against the CPU backend on the same inputs.
+// Tolerances: fp32 1e-4 relative (different summation order, fast exp);
+// fp16 / bf16 2e-2 / 5e-2 relative, from rounding of inputs and outputs.
+
+#include "kernels/cuda/cuda_backend.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <random>
+
+#include "kernels/cpu/cpu_backend.hpp"
+
+using namespace pagedserve::kernels;
+
+namespace {
+
+std::vector<float> random_vector(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+double tolerance(DType t) { return t == DType::f32 ? 1e-4 : t == DType::f16 ? 2e-2 : 5e-2; }
+
+struct Pair {
+  std::unique_ptr<Backend> cpu = make_cpu_backend();
+  std::unique_ptr<Backend> gpu;
+  explicit Pair(DType dtype) {
+    CudaBackendOptions o;
+    o.activation_dtype = dtype;
+    gpu = make_cuda_backend(o);
+  }
+  OwnedTensor up(Backend& b, const std::vector<float>& v, std::int64_t rows, std::int64_t cols) {
+    return b.upload_weight({v.data(), DType::f32, rows, cols});
+  }
+  std::vector<float> down(Backend& b, const Tensor& t) {
+    std::vector<float> out(static_cast<std::size_t>(t.numel()));
+    b.to_host_f32(t, out);
+    return out;
+  }
+};
+
+void check_close(const std::vector<float>& got, const std::vector<float>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == Approx(want[i]).epsilon(tol).margin(tol));
+}
+
+// A batch of sequences with random contexts, new-token counts and scattered
+// block tables, and a pool filled with random K/V on both backends.
+struct AttentionCase {
+  KvCacheSpec spec;
+  BatchMetadata meta;
+  std::vector<float> q, pool;
+  int heads = 0;
+};
+
+AttentionCase make_case(std::mt19937& rng, int heads, int kv_heads, int hs, int bs, std::vector<std::pair<int, int>> seqs) {
+  AttentionCase c;
+  c.heads = heads;
+  int blocks = 0, max_blocks = 0;
+  for (auto [ctx, n] : seqs) {
+    blocks += (ctx + bs - 1) / bs;
+    max_blocks = std::max(max_blocks, (ctx + bs - 1) / bs);
+  }
+  c.spec = KvCacheSpec{blocks + 3, 2, kv_heads, bs, hs, DType::f32};
+  c.pool = random_vector(c.spec.elems_per_block() * c.spec.num_blocks, rng());
+  std::vector<std::int32_t> ids(c.spec.num_blocks);
+  std::iota(ids.begin(), ids.end(), 0);
+  std::shuffle(ids.begin(), ids.end(), rng);
+  c.meta.max_blocks_per_seq = max_blocks;
+  c.meta.query_start.push_back(0);
+  std::size_t next = 0;
+  for (auto [ctx, n] : seqs) {
+    std::vector<std::int32_t> table(max_blocks, 0);
+    for (int b = 0; b < (ctx + bs - 1) / bs; ++b) table[b] = ids[next++];
+    for (int i = 0; i < n; ++i) {
+      c.meta.token_ids.push_back(0);
+      c.meta.positions.push_back(ctx - n + i);
+      c.meta.slot_mapping.push_back(-1);
+    }
+    c.meta.query_start.push_back(c.meta.num_tokens());
+    c.meta.context_lens.push_back(ctx);
+    c.meta.block_tables.insert(c.meta.block_tables.end(), table.begin(), table.end());
+  }
+  c.q = random_vector(static_cast<std::size_t>(c.meta.num_tokens()) * heads * hs, rng());
+  return c;
+}
+
+std::vector<float> run_attention(Backend& b, Pair& p, const AttentionCase& c, DType dtype) {
+  KvCacheSpec spec = c.spec;
+  spec.dtype = dtype;
+  // The pool's contents arrive through upload_weight, converted to the
+  // backend's type like any tensor.
+  auto pool = p.up(b, c.pool, spec.num_blocks, static_cast<std::int64_t>(spec.elems_per_block()));
+  const KvCache cache{spec, pool.buffer, b.name() == "cpu"};
+  auto q = p.up(b, c.q, c.meta.num_tokens(), static_cast<std::int64_t>(c.heads) * spec.head_size);
+  auto out = b.allocate_tensor(b.activation_dtype(), q.view.rows, q.view.cols);
+  auto step = b.prepare(c.meta);
+  const AttentionParams params{c.heads, spec.num_kv_heads, spec.head_size, 1.0f / std::sqrt(float(spec.head_size))};
+  b.paged_attention(q.view, cache, 1, *step, params, out.view);
+  return p.down(b, out.view);
+}
+
+}  // namespace
+
+TEST_CASE("CUDA paged attention matches the CPU reference", "[gpu][attention]") {
+  std::mt19937 rng(1);
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    for (int hs : {64, 80, 96, 128, 256, 8})
+      for (int group : {1, 2, 4, 8})
+        for (int bs : {8, 16, 32}) {
+          // Decodes, a prefill chunk with a cached prefix, and a long
+          // context that takes the split-K path.
+          auto c = make_case(rng, 2 * group, 2, hs, bs, {{1, 1}, {37, 1}, {70, 20}, {1300, 1}});
+          INFO("dtype " << dtype_name(dtype) << " hs " << hs << " group " << group << " bs " << bs);
+          auto want = run_attention(*p.cpu, p, c, DType::f32);
+          auto got = run_attention(*p.gpu, p, c, dtype);
+          check_close(got, want, tolerance(dtype));
+        }
+  }
+}
+
+TEST_CASE("CUDA element-wise ops and GEMM match the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    const double tol = tolerance(dtype);
+    auto x = random_vector(5 * 64, 1), w = random_vector(64, 2), m = random_vector(48 * 64, 3);
+    auto run = [&](Backend& b) {
+      auto xt = p.up(b, x, 5, 64), wt = p.up(b, w, 1, 64), mt = p.up(b, m, 48, 64);
+      auto normed = b.allocate_tensor(b.activation_dtype(), 5, 64), prod = b.allocate_tensor(b.activation_dtype(), 5, 48);
+      b.rms_norm(xt.view, wt.view, 1e-5f, normed.view);
+      b.matmul(normed.view, mt.view, prod.view);
+      b.silu_mul(prod.view, prod.view, prod.view);
+      b.add(prod.view, prod.view);
+      BatchMetadata meta;
+      meta.token_ids = {0, 1, 2, 3, 4};
+      meta.positions = {0, 3, 7, 100, 2000};
+      meta.slot_mapping = {-1, -1, -1, -1, -1};
+      meta.query_start = {0, 5};
+      meta.context_lens = {2001};
+      meta.logits_rows = {4, 0};
+      auto step = b.prepare(meta);
+      for (auto layout : {RopeLayout::adjacent_pairs, RopeLayout::rotate_halves}) {
+        auto q = p.up(b, x, 5, 64), k = p.up(b, x, 5, 64);
+        b.rotary(q.view, k.view, *step, {2, 2, 32, 10000.0f, layout});
+        b.add(normed.view, q.view);
+      }
+      auto gathered = b.allocate_tensor(b.activation_dtype(), 2, 48);
+      b.gather_logit_rows(prod.view, *step, gathered.view);
+      auto table = p.up(b, m, 48, 64), emb = b.allocate_tensor(b.activation_dtype(), 5, 64);
+      b.embedding(table.view, *step, emb.view);
+      auto a = p.down(b, normed.view), g = p.down(b, gathered.view), e = p.down(b, emb.view);
+      a.insert(a.end(), g.begin(), g.end());
+      a.insert(a.end(), e.begin(), e.end());
+      return a;
+    };
+    INFO("dtype " << dtype_name(dtype));
+    check_close(run(*p.gpu), run(*p.cpu), 4 * tol);
+  }
+}
+
+TEST_CASE("CUDA K/V writes, block copies and swaps move the right bytes", "[gpu][cache]") {
+  Pair p(DType::f32);
+  KvCacheSpec spec{8, 2, 2, 16, 64, DType::f32};
+  auto k = random_vector(3 * 128, 5), v = random_vector(3 * 128, 6);
+  BatchMetadata meta;
+  meta.token_ids = {0, 0, 0};
+  meta.positions = {0, 1, 2};
+  meta.slot_mapping = {7 * 16 + 15, -1, 3 * 16};
+  meta.query_start = {0, 3};
+  meta.context_lens = {3};
+  auto run = [&](Backend& b) {
+    KvCache gpu = b.allocate_kv_cache(spec), cpu = b.allocate_swap_space(spec);
+    auto kt = p.up(b, k, 3, 128), vt = p.up(b, v, 3, 128);
+    auto step = b.prepare(meta);
+    b.write_kv(kt.view, vt.view, gpu, 1, *step);
+    BlockCopy cow{7, 1}, out{3, 5}, in{5, 6};
+    b.copy_blocks(gpu, {&cow, 1});
+    b.swap_blocks(gpu, cpu, {&out, 1});
+    b.swap_blocks(cpu, gpu, {&in, 1});
+    b.synchronize();
+    std::vector<float> all(spec.elems_per_block() * spec.num_blocks);
+    if (gpu.on_host) std::memcpy(all.data(), gpu.data(), spec.total_bytes());
+    else b.to_host_f32(Tensor{gpu.data(), DType::f32, 1, static_cast<std::int64_t>(all.size())}, all);
+    return all;
+  };
+  CHECK(run(*p.gpu) == run(*p.cpu));
+}
