@@ -17,6 +17,8 @@ struct Benchmark {
 
 constexpr Benchmark kBenchmarks[] = {
     {"throughput", "decode tokens/s, one stream vs batched, on the CPU or a GPU", run_bench_throughput},
+    {"kernels", "PagedAttention decode bandwidth vs the device's copy bandwidth", run_bench_kernels},
+    {"serving", "a request trace through the engine: requests/s, tokens/s, KV use, preemptions", run_bench_serving},
     {"memory", "KV utilization, fragmentation, sustained rate and sharing: paged vs contiguous", run_bench_memory},
 };
 

@@ -8,5 +8,7 @@ namespace pagedserve::cli {
 int run_bench(int argc, char** argv);
 int run_bench_throughput(int argc, char** argv);
 int run_bench_memory(int argc, char** argv);
+int run_bench_kernels(int argc, char** argv);
+int run_bench_serving(int argc, char** argv);
 
 }  // namespace pagedserve::cli

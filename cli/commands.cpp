@@ -10,7 +10,7 @@ namespace pagedserve::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"generate", "generate text from prompts (offline, batched)", run_generate},
-      {"bench", "benchmarks: throughput, memory (see pagedserve bench --help)", run_bench},
+      {"bench", "benchmarks: throughput, kernels, serving, memory (see pagedserve bench --help)", run_bench},
       {"version", "print the version and the backends this build has", run_version},
   };
   return table;

@@ -73,9 +73,13 @@ std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRe
 
 bool Generator::admit(std::vector<Running>& waiting, std::vector<Running>& running) {
   bool any = false;
+  int step_tokens = static_cast<int>(running.size());  // one decode token each
   while (!waiting.empty() && static_cast<int>(running.size()) < config_.max_num_seqs) {
     Running& r = waiting.front();
+    const int prompt = static_cast<int>(r.tokens.size());
+    if (any && step_tokens + prompt > config_.max_num_batched_tokens) break;
     if (blocks_.can_allocate(r.tokens) != memory::AllocStatus::ok) break;
+    step_tokens += prompt;
     r.num_computed = blocks_.allocate(r.seq_id, r.tokens);
     stats_.num_prompt_tokens_computed += static_cast<std::int64_t>(r.tokens.size()) - r.num_computed;
     running.push_back(std::move(r));

@@ -42,6 +42,7 @@ struct GeneratorStats {
 struct GeneratorConfig {
   memory::BlockManagerConfig blocks;
   int max_num_seqs = 256;
+  int max_num_batched_tokens = 8192;  // prompt tokens admitted per step (one prompt may exceed it)
   bool track_utilization = false;  // costs a scan of the pool per step
 };
 

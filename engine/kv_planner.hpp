@@ -1,0 +1,32 @@
+#pragma once
+// Sizes the KV pools for a model on its backend as vLLM does: the weights
+// are loaded, a profiling forward pass at the largest step the engine will
+// run measures the activations' peak, and gpu_memory_utilization of the
+// device minus both goes to KV blocks; swap_space GiB of host memory to the
+// CPU swap pool.
+
+#include "kernels/kv_pool_sizing.hpp"
+#include "model/llama.hpp"
+
+namespace pagedserve::engine {
+
+struct KvPlanRequest {
+  double gpu_memory_utilization = 0.9;
+  double swap_space_gib = 4.0;
+  int block_size = 16;
+  int max_num_batched_tokens = 8192;
+};
+
+struct KvPlan {
+  kernels::PoolSizes sizes;
+  std::size_t weight_bytes = 0;
+  std::size_t activation_bytes = 0;  // measured by the profiling pass
+  std::size_t total_device_bytes = 0;
+};
+
+// Runs the profiling pass on the model's backend (it allocates the
+// activation buffers the engine will reuse). Throws std::runtime_error when
+// no block fits, saying how much memory is missing.
+KvPlan plan_kv_pools(model::LlamaModel& model, const KvPlanRequest& request);
+
+}  // namespace pagedserve::engine
