@@ -11,6 +11,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"generate", "generate text from prompts (offline, batched)", run_generate},
       {"bench", "benchmarks: throughput, kernels, serving, memory (see pagedserve bench --help)", run_bench},
+      {"config", "print the settings and defaults, or check a config file", run_config},
       {"version", "print the version and the backends this build has", run_version},
   };
   return table;

@@ -17,6 +17,7 @@ struct Command {
 const std::vector<Command>& commands();
 
 int run_generate(int argc, char** argv);
+int run_config(int argc, char** argv);
 int run_version(int argc, char** argv);
 
 }  // namespace pagedserve::cli

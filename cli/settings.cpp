@@ -1,0 +1,189 @@
+#include "cli/settings.hpp"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include "net/json_writer.hpp"
+
+namespace pagedserve::cli {
+
+namespace {
+
+using I = std::int64_t;
+
+std::vector<SettingSpec> make_specs() {
+  return {
+      {"model", std::string("models/stories260K"), "model directory, llama2.c checkpoint, or dummy:<preset>"},
+      {"tokenizer", std::string(""), "tokenizer file (default: the one beside the model)"},
+      {"device", std::string("cpu"), "cpu or cuda:N"},
+      {"host", std::string("127.0.0.1"), "address the server listens on"},
+      {"port", I{8000}, "TCP port", 1, 65535},
+      {"block_size", I{16}, "tokens per KV block", 1, 1024},
+      {"num_gpu_blocks", I{0}, "KV blocks in the device pool (0: sized from memory)", 0, 1 << 30},
+      {"gpu_memory_utilization", 0.9, "fraction of GPU memory for weights, activations and KV blocks", 0.05, 1.0},
+      {"swap_space", 4.0, "GiB of (pinned) host memory for swapped-out KV blocks", 0, 1024},
+      {"preemption_mode", std::string("recompute"), "how a request is preempted when blocks run out", 0, 0,
+       {"recompute", "swap"}},
+      {"max_num_seqs", I{256}, "sequences in one step", 1, 65536},
+      {"max_num_batched_tokens", I{2048}, "tokens in one step (prefill chunks + decodes)", 1, 1 << 20},
+      {"max_model_len", I{0}, "longest prompt + output (0: the model's maximum)", 0, 1 << 24},
+      {"enable_prefix_caching", true, "reuse cached KV blocks of identical prompt prefixes"},
+      {"watermark", 0.01, "fraction of blocks kept free at admission", 0, 0.5},
+      {"max_waiting_requests", I{1024}, "queued requests before new ones get 503", 1, 1 << 24},
+      {"max_body_bytes", I{1 << 20}, "largest accepted request body", 1024, 1 << 30},
+      {"admin_token", std::string(""), "bearer token for /admin (required when host is not loopback)"},
+      {"drain_timeout", 30.0, "seconds in-flight requests may finish after SIGTERM", 0, 3600},
+      {"log_level", std::string("info"), "least severe log level written", 0, 0, {"debug", "info", "warning", "error"}},
+  };
+}
+
+// "an integer", "a string", ...: for messages.
+std::string type_name(const SettingValue& v) {
+  return std::holds_alternative<bool>(v) ? "a boolean"
+         : std::holds_alternative<I>(v)  ? "an integer"
+         : std::holds_alternative<double>(v) ? "a number"
+                                             : "a string";
+}
+
+std::string show(const SettingValue& v) {
+  if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (auto i = std::get_if<I>(&v)) return std::to_string(*i);
+  if (auto d = std::get_if<double>(&v)) {
+    std::ostringstream ss;
+    ss << *d;
+    return ss.str();
+  }
+  return net::json_quote(std::get<std::string>(v));
+}
+
+}  // namespace
+
+const std::vector<SettingSpec>& setting_specs() {
+  static const std::vector<SettingSpec> specs = make_specs();
+  return specs;
+}
+
+const SettingSpec* find_setting(const std::string& key) {
+  for (const auto& s : setting_specs())
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+Settings::Settings() {
+  for (const auto& s : setting_specs()) values_[s.key] = s.default_value;
+}
+
+void Settings::set(const SettingSpec& spec, SettingValue v, const std::string& where) {
+  // An integer is a fine value for a number setting.
+  if (std::holds_alternative<double>(spec.default_value))
+    if (auto i = std::get_if<I>(&v)) v = static_cast<double>(*i);
+  if (v.index() != spec.default_value.index())
+    throw std::invalid_argument(where + ": " + spec.key + " must be " + type_name(spec.default_value) + ", got " + show(v));
+  const bool ranged = spec.max > spec.min;
+  if (auto i = std::get_if<I>(&v); i && ranged && (*i < spec.min || *i > spec.max))
+    throw std::invalid_argument(where + ": " + spec.key + " must be in [" + show(I(spec.min)) + ", " + show(I(spec.max)) +
+                                "], got " + show(v));
+  if (auto d = std::get_if<double>(&v); d && (!std::isfinite(*d) || (ranged && (*d < spec.min || *d > spec.max))))
+    throw std::invalid_argument(where + ": " + spec.key + " must be in [" + show(spec.min) + ", " + show(spec.max) +
+                                "], got " + show(v));
+  if (auto s = std::get_if<std::string>(&v); s && !spec.choices.empty()) {
+    bool ok = false;
+    for (const auto& c : spec.choices) ok |= c == *s;
+    if (!ok) {
+      std::string list;
+      for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+      throw std::invalid_argument(where + ": " + spec.key + " must be one of " + list + ", got " + show(v));
+    }
+  }
+  values_[spec.key] = std::move(v);
+}
+
+void Settings::load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read config file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  load_json(ss.str(), path);
+}
+
+void Settings::load_json(const std::string& text, const std::string& where) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(text).get(obj)) throw std::invalid_argument(where + ": not a JSON object");
+  for (auto [key_view, value] : obj) {
+    const std::string key(key_view);
+    const SettingSpec* spec = find_setting(key);
+    if (!spec) throw std::invalid_argument(where + ": unknown setting '" + key + "'");
+    SettingValue v;
+    if (bool b; !value.get(b)) v = b;
+    else if (std::int64_t i; !value.get(i)) v = i;
+    else if (double d; !value.get(d)) v = d;
+    else if (std::string_view s; !value.get(s)) v = std::string(s);
+    else throw std::invalid_argument(where + ": " + key + " must be " + type_name(spec->default_value));
+    set(*spec, std::move(v), where);
+  }
+}
+
+void Settings::set_from_text(const std::string& key, const std::string& text) {
+  const SettingSpec* spec = find_setting(key);
+  if (!spec) throw std::invalid_argument("unknown setting '" + key + "'");
+  const std::string where = "--" + key;
+  const auto& d = spec->default_value;
+  if (std::holds_alternative<std::string>(d)) return set(*spec, text, where);
+  if (std::holds_alternative<bool>(d)) {
+    if (text == "true" || text == "1" || text.empty()) return set(*spec, true, where);
+    if (text == "false" || text == "0") return set(*spec, false, where);
+    throw std::invalid_argument(where + " must be true or false, got '" + text + "'");
+  }
+  // Parse first, then set: a range error must not read as a parse error.
+  std::optional<SettingValue> parsed;
+  try {
+    std::size_t used = 0;
+    if (std::holds_alternative<I>(d)) {
+      const I v = std::stoll(text, &used);
+      if (used == text.size()) parsed = v;
+    } else {
+      const double v = std::stod(text, &used);
+      if (used == text.size()) parsed = v;
+    }
+  } catch (const std::exception&) {
+  }
+  if (!parsed) throw std::invalid_argument(where + " must be " + type_name(d) + ", got '" + text + "'");
+  set(*spec, *parsed, where);
+}
+
+bool Settings::get_bool(const std::string& key) const { return std::get<bool>(values_.at(key)); }
+std::int64_t Settings::get_int(const std::string& key) const { return std::get<I>(values_.at(key)); }
+double Settings::get_double(const std::string& key) const { return std::get<double>(values_.at(key)); }
+const std::string& Settings::get_string(const std::string& key) const { return std::get<std::string>(values_.at(key)); }
+
+std::string Settings::to_json() const {
+  std::string out = "{\n";
+  const auto& specs = setting_specs();
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    out += "  " + net::json_quote(specs[i].key) + ": " + show(values_.at(specs[i].key)) + (i + 1 < specs.size() ? ",\n" : "\n");
+  return out + "}\n";
+}
+
+std::string settings_markdown_table() {
+  std::string out = "| key | flag | default | meaning |\n|---|---|---|---|\n";
+  for (const auto& s : setting_specs()) {
+    std::string flag = s.key;
+    for (auto& c : flag) c = c == '_' ? '-' : c;
+    std::string help = s.help;
+    if (!s.choices.empty()) {
+      help += " (";
+      for (std::size_t i = 0; i < s.choices.size(); ++i) help += (i ? ", " : "") + s.choices[i];
+      help += ")";
+    }
+    out += "| `" + s.key + "` | `--" + flag + "` | `" + show(s.default_value) + "` | " + help + " |\n";
+  }
+  return out;
+}
+
+}  // namespace pagedserve::cli

@@ -1,0 +1,54 @@
+#pragma once
+// Every engine and server setting, in one table: its key, type, default,
+// allowed values and help. The table drives the config file
+// (conf/pagedserve.json), the command-line flags that override it
+// (--block-size for block_size), `pagedserve config`, and README's table,
+// so none of them can drift from the code's defaults.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace pagedserve::cli {
+
+using SettingValue = std::variant<bool, std::int64_t, double, std::string>;
+
+struct SettingSpec {
+  std::string key;
+  SettingValue default_value;
+  std::string help;
+  double min = 0, max = 0;              // numbers: inclusive range
+  std::vector<std::string> choices;     // strings: allowed values (empty: any)
+};
+
+const std::vector<SettingSpec>& setting_specs();
+
+class Settings {
+ public:
+  Settings();  // every default
+
+  // Reads a JSON object of settings; throws std::invalid_argument naming the
+  // file and the key for unknown keys, wrong types and values out of range.
+  void load_file(const std::string& path);
+  void load_json(const std::string& text, const std::string& where);
+  // Sets one setting from text (a command-line flag's value).
+  void set_from_text(const std::string& key, const std::string& text);
+
+  bool get_bool(const std::string& key) const;
+  std::int64_t get_int(const std::string& key) const;
+  double get_double(const std::string& key) const;
+  const std::string& get_string(const std::string& key) const;
+
+  std::string to_json() const;  // every setting, pretty-printed
+ private:
+  void set(const SettingSpec& spec, SettingValue v, const std::string& where);
+  std::map<std::string, SettingValue> values_;
+};
+
+// The settings as a Markdown table (README).
+std::string settings_markdown_table();
+const SettingSpec* find_setting(const std::string& key);
+
+}  // namespace pagedserve::cli
