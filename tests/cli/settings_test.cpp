@@ -1,19 +1,14 @@
 #include "cli/settings.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "test_util.hpp"
 #include <fstream>
 #include <sstream>
 
 using namespace pagedserve::cli;
 
-namespace {
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
+using pagedserve::testing::read_file;
 
 TEST_CASE("conf/pagedserve.json holds exactly the code's defaults", "[settings]") {
   CHECK(read_file(PAGEDSERVE_SOURCE_DIR "/conf/pagedserve.json") == Settings().to_json());

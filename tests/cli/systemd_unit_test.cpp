@@ -10,16 +10,9 @@
 #include <string>
 #include <unistd.h>
 
-namespace {
+#include "test_util.hpp"
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+using pagedserve::testing::read_file;
 
 TEST_CASE("conf/pagedserve.service passes systemd-analyze verify", "[systemd]") {
   if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) {

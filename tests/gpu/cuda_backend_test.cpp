@@ -5,6 +5,8 @@
 #include "kernels/cuda/cuda_backend.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "test_util.hpp"
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -13,16 +15,9 @@
 #include "kernels/cpu/cpu_backend.hpp"
 
 using namespace pagedserve::kernels;
+using pagedserve::testing::random_vector;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
 
 double tolerance(DType t) { return t == DType::f32 ? 1e-4 : t == DType::f16 ? 2e-2 : 5e-2; }
 

@@ -3,6 +3,8 @@
 #include "kernels/cpu/cpu_backend.hpp"
 
 #include <catch2/catch.hpp>
+
+#include "test_util.hpp"
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -11,16 +13,9 @@
 #include "kernels/cpu/cpu_ops.hpp"
 
 using namespace pagedserve::kernels;
+using pagedserve::testing::random_vector;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
 
 Tensor view(std::vector<float>& v, std::int64_t rows, std::int64_t cols) { return {v.data(), DType::f32, rows, cols}; }
 
