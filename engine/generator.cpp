@@ -14,6 +14,7 @@ struct Generator::Running {
   model::SamplingParams params;
   model::SamplerState sampler;
   std::vector<std::int32_t> output;
+  std::string text;  // decoded output so far, whole UTF-8 characters
 
   Running(int i, const GenerationRequest& r)
       : index(i), seq_id(i), tokens(r.prompt_ids), prompt_len(r.prompt_ids.size()), params(r.params), sampler(r.params) {}
@@ -168,9 +169,14 @@ bool Generator::finished(Running& r) {
     r.output.push_back(t);
     res.output_ids = r.output;
     if (tokenizer_) {
-      res.text = tokenizer_->decode(r.tokens[r.prompt_len - 1], r.output);
+      // Decode only the new token; a stop string can only end in its text.
+      const std::size_t before = r.text.size();
+      const std::int32_t prev = r.output.size() > 1 ? r.output[r.output.size() - 2] : r.tokens[r.prompt_len - 1];
+      r.text += tokenizer_->decode_piece(prev, t);
+      res.text = r.text;
       for (const auto& s : r.params.stop) {
-        auto at = res.text.find(s);
+        const std::size_t from = before >= s.size() ? before - s.size() + 1 : 0;
+        auto at = r.text.find(s, from);
         if (at == std::string::npos) continue;
         res.text.resize(at);
         res.finish_reason = "stop";
