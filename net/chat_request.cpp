@@ -1,0 +1,108 @@
+#include "net/chat_request.hpp"
+
+#include <array>
+
+#include "net/json_read.hpp"
+
+namespace pagedserve::net {
+
+namespace {
+
+using simdjson::dom::element;
+
+constexpr std::array<std::string_view, 5> kRoles = {"system", "developer", "user", "assistant", "tool"};
+
+// "content": a string, null (an assistant turn with tool calls), or a list
+// of {"type": "text", "text": ...} parts.
+std::string read_content(element v, const RequestLimits& limits) {
+  if (v.is_null()) return "";
+  if (v.is_string()) return read_string(v, "messages.content", limits.max_string_bytes);
+  std::string text;
+  for (element part : read_array(v, "messages.content")) {
+    auto obj = read_object(part, "messages.content");
+    std::string_view type;
+    if (obj["type"].get(type) || type != "text")
+      throw invalid_request("messages.content", "only content parts of type \"text\" are supported");
+    element t;
+    if (obj["text"].get(t)) throw invalid_request("messages.content", "a text content part needs \"text\"");
+    text += read_string(t, "messages.content.text", limits.max_string_bytes);
+  }
+  return text;
+}
+
+ChatMessage read_message(element v, const RequestLimits& limits) {
+  auto obj = read_object(v, "messages");
+  ChatMessage m;
+  element role;
+  if (obj["role"].get(role)) throw invalid_request("messages.role", "every message needs a role");
+  m.role = read_string(role, "messages.role", 64);
+  bool known = false;
+  for (auto r : kRoles) known |= r == m.role;
+  if (!known)
+    throw invalid_request("messages.role", "unknown role '" + m.role + "' (system, developer, user, assistant, tool)");
+  element content;
+  if (obj["content"].get(content) && m.role != "assistant")
+    throw invalid_request("messages.content", "a " + m.role + " message needs content");
+  if (!obj["content"].get(content)) m.content = read_content(content, limits);
+  return m;
+}
+
+std::vector<ChatMessage> read_messages(element v, const RequestLimits& limits) {
+  std::vector<ChatMessage> messages;
+  for (element m : read_array(v, "messages")) {
+    if (messages.size() >= limits.max_messages)
+      throw invalid_request("messages", "more than " + std::to_string(limits.max_messages) + " messages");
+    messages.push_back(read_message(m, limits));
+  }
+  if (messages.empty()) throw invalid_request("messages", "messages must not be empty");
+  return messages;
+}
+
+// Tool calling and structured output are not implemented: a request that
+// asks for them is refused rather than silently answered with plain text.
+void refuse_unsupported_chat_field(std::string_view key, element v) {
+  simdjson::dom::array a;
+  simdjson::dom::object o;
+  std::string_view s;
+  std::string_view type;
+  const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto")) ||
+                        (key == "response_format" && !v.get(o) && !o["type"].get(type) && type == "text");
+  if (!harmless) throw invalid_request(std::string(key), std::string(key) + " is not supported");
+}
+
+}  // namespace
+
+ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
+  ChatRequest out;
+  bool has_messages = false;
+  int top_logprobs = 0;
+  for (auto [key, value] : parse_object(thread_parser(), body)) {
+    if (value.is_null()) continue;
+    if (key == "messages") {
+      out.messages = read_messages(value, limits);
+      has_messages = true;
+    } else if (key == "logprobs") {
+      out.params.want_logprobs = read_bool(value, "logprobs");
+    } else if (key == "top_logprobs") {
+      top_logprobs = static_cast<int>(read_int(value, "top_logprobs", 0, 20));
+    } else if (key == "tools" || key == "functions" || key == "tool_choice" || key == "response_format") {
+      refuse_unsupported_chat_field(key, value);
+    } else {
+      read_generation_field(key, value, limits, out.params);
+    }
+  }
+  if (!has_messages) throw invalid_request("messages", "messages is required");
+  if (top_logprobs > 0 && !out.params.want_logprobs)
+    throw invalid_request("top_logprobs", "top_logprobs needs logprobs set to true");
+  out.params.sampling.logprobs = top_logprobs;
+  validate_params(out.params, limits);
+  return out;
+}
+
+std::string render_chat_prompt(const std::vector<ChatMessage>& messages) {
+  std::string prompt;
+  for (const auto& m : messages) prompt += "<|" + m.role + "|>\n" + m.content + "\n";
+  return prompt + "<|assistant|>\n";
+}
+
+}  // namespace pagedserve::net

@@ -1,0 +1,188 @@
+#include "net/completion_responder.hpp"
+
+#include <boost/asio/post.hpp>
+#include <ctime>
+#include <random>
+#include <variant>
+
+#include "net/log.hpp"
+#include "net/sse.hpp"
+
+namespace pagedserve::net {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::string random_hex(std::size_t num_chars) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  while (s.size() < num_chars) {
+    auto bits = rng();
+    for (int i = 0; i < 16 && s.size() < num_chars; ++i, bits >>= 4) s += kDigits[bits & 15];
+  }
+  return s;
+}
+
+using Prepared = std::variant<std::vector<PreparedPrompt>, ApiError>;
+
+Prepared prepare_or_error(const ReadyEngine& ready, const std::vector<PromptInput>& prompts) {
+  try {
+    return prepare_prompts(ready, prompts);
+  } catch (const ApiError& e) {
+    return e;
+  } catch (const std::exception& e) {
+    return ApiError(500, "server_error", std::string("could not tokenize the prompt: ") + e.what());
+  }
+}
+
+}  // namespace
+
+CompletionResponder::CompletionResponder(std::shared_ptr<HttpSession> session, bool chat)
+    : session_(std::move(session)), chat_(chat) {}
+
+void CompletionResponder::start(std::shared_ptr<HttpSession> session, bool chat, std::string body) {
+  auto& ready = session->context().require_ready();
+  auto r = std::make_shared<CompletionResponder>(session, chat);
+  r->ready_ = &ready;
+  r->parse(body, ready);
+  asio::post(session->context().blocking_pool(), [r, strand = session->strand()] {
+    auto prepared = prepare_or_error(*r->ready_, r->prompts_);
+    asio::post(strand, [r, prepared = std::move(prepared)]() mutable {
+      if (auto* e = std::get_if<ApiError>(&prepared)) return r->session_->send_error(*e);
+      r->run(std::move(std::get<0>(prepared)));
+    });
+  });
+}
+
+void CompletionResponder::parse(const std::string& body, const ReadyEngine& ready) {
+  auto& ctx = session_->context();
+  if (chat_) {
+    auto request = parse_chat_request(body, ready.limits);
+    params_ = std::move(request.params);
+    prompts_.push_back(PromptInput{true, render_chat_prompt(request.messages), {}});
+  } else {
+    auto request = parse_completion_request(body, ready.limits);
+    params_ = std::move(request.params);
+    prompts_ = std::move(request.prompts);
+    echo_ = request.echo;
+  }
+  if (!ctx.accepts_model(params_.model))
+    throw ApiError(404, "invalid_request_error",
+                   "the model '" + params_.model + "' does not exist; this server serves '" + ctx.served_model_name() + "'",
+                   "model", "model_not_found");
+  meta_.id = (chat_ ? "chatcmpl-" : "cmpl-") + random_hex(24);
+  meta_.created = static_cast<std::int64_t>(std::time(nullptr));
+  meta_.model = ctx.served_model_name();
+}
+
+void CompletionResponder::run(std::vector<PreparedPrompt> prompts) {
+  if (chat_ && !params_.max_tokens_given)  // chat's default: the rest of the context
+    params_.sampling.max_tokens = std::max(0, ready_->max_model_len - static_cast<int>(prompts.front().ids.size()));
+  const auto num_choices = prompts.size() * static_cast<std::size_t>(params_.n);
+  choices_.resize(num_choices);
+  role_sent_.assign(num_choices, false);
+  for (std::size_t c = 0; c < num_choices; ++c) {
+    const auto& p = prompts[c / static_cast<std::size_t>(params_.n)];
+    prev_token_.push_back(p.ids.back());
+    if (echo_) choices_[c].text = p.echo_text;
+  }
+  try {
+    generation_ = Generation::start(*ready_, session_->context().stats(), session_->strand(), shared_from_this(), params_,
+                                    prompts, meta_.id);
+  } catch (const ApiError& e) {
+    return session_->send_error(e);
+  }
+  session_->watch_for_disconnect([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || !self->generation_ || self->generation_->done()) return;
+    ++self->session_->context().stats().cancelled_by_client;
+    self->generation_->cancel();
+  });
+  if (!params_.stream) return;
+  session_->begin_event_stream();
+  if (echo_)
+    for (std::size_t c = 0; c < num_choices; ++c)
+      session_->stream_event(sse_event(chunk_for(static_cast<int>(c), choices_[c].text, nullptr, "")));
+}
+
+LogprobEntry CompletionResponder::logprob_entry(int choice, const actors::TokenEvent& e) const {
+  const auto& tokenizer = ready_->engine->tokenizer();
+  const auto prev = prev_token_[static_cast<std::size_t>(choice)];
+  auto name = [&](std::int32_t id) {
+    return params_.return_tokens_as_token_ids ? "token_id:" + std::to_string(id) : tokenizer.decode_piece(prev, id);
+  };
+  LogprobEntry entry;
+  entry.token = name(e.token_id);
+  entry.logprob = e.logprob;
+  entry.text_offset = choices_[static_cast<std::size_t>(choice)].text.size();
+  for (const auto& alt : e.top_logprobs) entry.top.emplace_back(name(alt.token_id), alt.logprob);
+  return entry;
+}
+
+std::string CompletionResponder::chunk_for(int choice, std::string_view text, const LogprobEntry* lp,
+                                           std::string_view finish) const {
+  if (!chat_) return completion_chunk(meta_, choice, text, lp, finish);
+  const bool first = !role_sent_[static_cast<std::size_t>(choice)];
+  return chat_chunk(meta_, choice, first ? "assistant" : "", text, lp, finish);
+}
+
+void CompletionResponder::on_token(int choice, const actors::TokenEvent& e) {
+  if (choice < 0 || static_cast<std::size_t>(choice) >= choices_.size()) return;
+  auto& c = choices_[static_cast<std::size_t>(choice)];
+  std::optional<LogprobEntry> entry;
+  if (params_.want_logprobs) entry = logprob_entry(choice, e);
+  c.text += e.text;
+  ++c.num_tokens;
+  prev_token_[static_cast<std::size_t>(choice)] = e.token_id;
+  if (!params_.stream) {
+    if (entry) c.logprobs.push_back(std::move(*entry));
+    return;
+  }
+  if (slow_reader_) return;
+  const bool sent = session_->stream_event(sse_event(chunk_for(choice, e.text, entry ? &*entry : nullptr, "")));
+  role_sent_[static_cast<std::size_t>(choice)] = true;
+  if (!sent) cut_off_slow_reader();
+}
+
+void CompletionResponder::on_choice_finished(int choice, const actors::SampleFinished& e) {
+  if (choice < 0 || static_cast<std::size_t>(choice) >= choices_.size()) return;
+  auto& c = choices_[static_cast<std::size_t>(choice)];
+  c.finish_reason = e.finish_reason;
+  if (e.finish_reason == "error") error_ = e.error.empty() ? "generation failed" : e.error;
+  if (!params_.stream || slow_reader_ || e.finish_reason == "error") return;
+  if (!session_->stream_event(sse_event(chunk_for(choice, "", nullptr, e.finish_reason)))) cut_off_slow_reader();
+  role_sent_[static_cast<std::size_t>(choice)] = true;
+}
+
+void CompletionResponder::cut_off_slow_reader() {
+  if (slow_reader_) return;
+  slow_reader_ = true;
+  ++session_->context().stats().cancelled_slow_reader;
+  log(LogLevel::warning, meta_.id + ": the client reads the stream too slowly; cancelling the request");
+  generation_->cancel();
+}
+
+void CompletionResponder::on_generation_done(const Usage& usage) {
+  generation_.reset();
+  if (!params_.stream) {
+    if (!error_.empty()) return session_->send_error(ApiError(500, "server_error", error_));
+    const bool lp = params_.want_logprobs;
+    auto body = chat_ ? chat_body(meta_, choices_, lp, usage) : completion_body(meta_, choices_, lp, usage);
+    return session_->send_response(
+        json_response(http::status::ok, std::move(body), session_->request_version(), session_->request_keep_alive()));
+  }
+  std::string last;
+  if (slow_reader_)
+    last += sse_event(error_body(ApiError(500, "server_error",
+                                          "the client read the stream too slowly; the request was cancelled", "",
+                                          "slow_reader")));
+  else if (!error_.empty())
+    last += sse_event(error_body(ApiError(500, "server_error", error_)));
+  if (params_.include_usage) last += sse_event(usage_chunk(meta_, chat_ ? "chat.completion.chunk" : "text_completion", usage));
+  last += kSseDone;
+  session_->end_event_stream(std::move(last));
+}
+
+}  // namespace pagedserve::net

@@ -1,0 +1,291 @@
+#include "net/http_session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "net/admin_page.hpp"
+#include "net/completion_responder.hpp"
+#include "net/json_writer.hpp"
+#include "net/log.hpp"
+#include "net/metrics_page.hpp"
+#include "net/ws_session.hpp"
+
+namespace pagedserve::net {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kMaxLingerBytes = std::size_t{1} << 20;
+
+// Runs `work` on the blocking pool and `done(result)` back on the strand.
+template <class Work, class Done>
+void run_blocking(ServerContext& ctx, asio::any_io_executor strand, Work work, Done done) {
+  asio::post(ctx.blocking_pool(), [strand, work = std::move(work), done = std::move(done)]() mutable {
+    auto result = work();
+    asio::post(strand, [done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+  });
+}
+
+std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+StringResponse json_response(http::status status, std::string body, unsigned version, bool keep_alive) {
+  StringResponse res{status, version};
+  res.set(http::field::server, "pagedserve");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(keep_alive);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpSession::HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<ServerContext> context)
+    : stream_(std::move(socket)), context_(std::move(context)), queue_(context_->options().max_stream_buffer_bytes) {
+  ++context_->stats().open_connections;
+}
+
+HttpSession::~HttpSession() { --context_->stats().open_connections; }
+
+void HttpSession::start() {
+  asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+}
+
+void HttpSession::read_request() {
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(context_->options().max_header_bytes));
+  parser_->body_limit(context_->options().max_body_bytes);
+  // One deadline for the whole request, idle wait included: a client that
+  // trickles its headers or body (slowloris) is cut off when it passes.
+  stream_.expires_after(context_->options().request_timeout);
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+}
+
+void HttpSession::on_read(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) return close_now();
+  if (ec) return refuse_unreadable(ec);
+  auto& request = parser_->get();
+  version_ = request.version();
+  keep_alive_ = request.keep_alive();
+  close_after_ = !keep_alive_;
+  if (request.target().size() > context_->options().max_target_bytes) {
+    close_after_ = true;
+    return send_error(ApiError(414, "invalid_request_error", "the request URL is longer than " +
+                                                                std::to_string(context_->options().max_target_bytes) + " bytes"));
+  }
+  dispatch(request);
+}
+
+// The request could not be read: answer what can be answered, then close.
+void HttpSession::refuse_unreadable(beast::error_code ec) {
+  close_after_ = true;
+  keep_alive_ = false;
+  if (ec == beast::error::timeout) {
+    if (buffer_.size() == 0 && !parser_->got_some()) return close_now();  // an idle keep-alive connection
+    return send_error(ApiError(408, "invalid_request_error", "the request was not received in time"));
+  }
+  if (ec == http::error::body_limit)
+    return send_error(ApiError(413, "invalid_request_error", "the request body is larger than the limit of " +
+                                                                std::to_string(context_->options().max_body_bytes) + " bytes"));
+  if (ec == http::error::header_limit)
+    return send_error(ApiError(431, "invalid_request_error", "the request headers are larger than the limit of " +
+                                                                std::to_string(context_->options().max_header_bytes) + " bytes"));
+  if (ec.category() == http::make_error_code(http::error::bad_target).category())
+    return send_error(ApiError(400, "invalid_request_error", "malformed HTTP request: " + ec.message()));
+  close_now();  // a socket error: nobody to answer
+}
+
+void HttpSession::dispatch(http::request<http::string_body>& request) {
+  const auto match = match_route(sv(request.method_string()), sv(request.target()));
+  try {
+    switch (match.route) {
+      case Route::not_found:
+        throw ApiError(404, "not_found_error", "no route for " + std::string(target_path(sv(request.target()))));
+      case Route::method_not_allowed: {
+        auto res = json_response(http::status::method_not_allowed,
+                                 error_body(ApiError(405, "invalid_request_error",
+                                                     std::string(request.method_string()) + " is not allowed here; use " + match.allow)),
+                                 version_, keep_alive_);
+        res.set(http::field::allow, match.allow);
+        return send_response(std::move(res));
+      }
+      case Route::health: return serve_health();
+      case Route::models: return serve_models();
+      case Route::metrics: return serve_metrics();
+      case Route::admin_page: return serve_admin_page(request);
+      case Route::admin_view: return serve_admin(match, request);
+      case Route::stream:
+        if (!beast::websocket::is_upgrade(request))
+          throw ApiError(426, "invalid_request_error", "/v1/stream is a WebSocket endpoint: send an Upgrade request");
+        return upgrade_to_websocket();
+      case Route::completions:
+      case Route::chat_completions:
+        exchange_ = true;
+        return CompletionResponder::start(shared_from_this(), match.route == Route::chat_completions,
+                                          std::move(request.body()));
+    }
+  } catch (const ApiError& e) {
+    send_error(e);
+  }
+}
+
+void HttpSession::upgrade_to_websocket() {
+  auto ws = std::make_shared<WsSession>(std::move(stream_), context_);
+  ws->start(parser_->release(), std::move(buffer_));
+}
+
+void HttpSession::serve_health() {
+  auto* ready = context_->ready();
+  JsonWriter w;
+  w.begin_object();
+  if (ready) {
+    w.field("status", "ok");
+  } else if (auto err = context_->load_error()) {
+    w.field("status", "failed").field("error", *err);
+  } else {
+    w.field("status", "loading");
+  }
+  w.end_object();
+  send_response(json_response(ready ? http::status::ok : http::status::service_unavailable, w.take(), version_, keep_alive_));
+}
+
+void HttpSession::serve_models() {
+  auto& ready = context_->require_ready();
+  JsonWriter w;
+  w.begin_object().field("object", "list").key("data").begin_array().begin_object();
+  w.field("id", context_->served_model_name()).field("object", "model").field("created", std::int64_t{0});
+  w.field("owned_by", "pagedserve").field("max_model_len", ready.max_model_len).end_object().end_array().end_object();
+  send_response(json_response(http::status::ok, w.take(), version_, keep_alive_));
+}
+
+void HttpSession::serve_metrics() {
+  auto* ready = context_->ready();
+  auto ctx = context_;
+  run_blocking(
+      *context_, strand(),
+      [ready, ctx]() -> std::string {
+        if (!ready) return render_metrics(nullptr, ctx->stats());
+        try {
+          const auto m = ready->engine->metrics();
+          return render_metrics(&m, ctx->stats());
+        } catch (const std::exception& e) {
+          log(LogLevel::warning, std::string("metrics: ") + e.what());
+          return render_metrics(nullptr, ctx->stats());
+        }
+      },
+      [self = shared_from_this()](std::string text) {
+        StringResponse res{http::status::ok, self->version_};
+        res.set(http::field::server, "pagedserve");
+        res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+        res.keep_alive(self->keep_alive_);
+        res.body() = std::move(text);
+        res.prepare_payload();
+        self->send_response(std::move(res));
+      });
+}
+
+void HttpSession::serve_admin(const RouteMatch& match, const http::request<http::string_body>& request) {
+  if (auto refused = context_->check_admin(sv(request[http::field::authorization]))) throw *refused;
+  auto& ready = context_->require_ready();
+  using Result = std::optional<std::optional<std::string>>;  // nullopt: the engine failed
+  run_blocking(
+      *context_, strand(),
+      [engine = ready.engine.get(), view = match.admin_view]() -> Result {
+        try {
+          return engine->admin_view(view);
+        } catch (const std::exception& e) {
+          log(LogLevel::warning, "admin view " + view + ": " + e.what());
+          return std::nullopt;
+        }
+      },
+      [self = shared_from_this(), view = match.admin_view](Result json) {
+        if (!json) return self->send_error(ApiError(500, "server_error", "the engine did not answer the admin query"));
+        if (!*json) return self->send_error(ApiError(404, "not_found_error", "no live sequence " + view.substr(4)));
+        self->send_response(json_response(http::status::ok, std::move(**json), self->version_, self->keep_alive_));
+      });
+}
+
+void HttpSession::serve_admin_page(const http::request<http::string_body>&) {
+  // The page holds no data; its requests for the views carry the token.
+  if (!context_->admin_enabled()) throw *context_->check_admin("");
+  StringResponse res{http::status::ok, version_};
+  res.set(http::field::server, "pagedserve");
+  res.set(http::field::content_type, "text/html; charset=utf-8");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(keep_alive_);
+  res.body() = std::string(admin_page_html());
+  res.prepare_payload();
+  send_response(std::move(res));
+}
+
+void HttpSession::send_error(const ApiError& error) {
+  auto res = json_response(static_cast<http::status>(error.status), error_body(error), version_, keep_alive_ && !close_after_);
+  if (error.status == 503) res.set(http::field::retry_after, "1");
+  if (error.status == 401) res.set(http::field::www_authenticate, "Bearer");
+  send_response(std::move(res));
+}
+
+void HttpSession::send_response(StringResponse response) {
+  if (client_gone_) return after_exchange();
+  if (close_after_) response.keep_alive(false);
+  close_after_ = close_after_ || !response.keep_alive();
+  context_->stats().count_response(static_cast<int>(response.result_int()));
+  write_response(std::make_shared<StringResponse>(std::move(response)));
+}
+
+void HttpSession::write_response(std::shared_ptr<StringResponse> response) {
+  stream_.expires_after(context_->options().write_timeout);
+  http::async_write(stream_, *response, [self = shared_from_this(), response](beast::error_code ec, std::size_t) {
+    if (ec) {
+      self->client_gone_ = true;
+      return self->close_now();
+    }
+    self->after_exchange();
+  });
+}
+
+// The response is out: the next request, or close.
+void HttpSession::after_exchange() {
+  exchange_ = false;
+  on_gone_ = nullptr;
+  if (client_gone_) return close_now();
+  if (close_after_) return linger_close();
+  if (watching_) {
+    resume_after_watch_ = true;  // the watch read's handler starts the next read
+    stream_.socket().cancel();
+    return;
+  }
+  read_request();
+}
+
+// Half-closes, then reads (and drops) what the client still sends for a
+// moment, so it receives our answer before the connection goes (closing
+// with unread data would reset the connection and lose the response).
+void HttpSession::linger_close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec || watching_) return close_now();
+  stream_.expires_after(kLingerTime);  // one deadline for the whole drain
+  linger_read(0);
+}
+
+void HttpSession::linger_read(std::size_t num_drained) {
+  stream_.async_read_some(buffer_.prepare(16 * 1024),
+                          [self = shared_from_this(), num_drained](beast::error_code ec, std::size_t n) {
+                            if (ec || num_drained + n > kMaxLingerBytes) return self->close_now();
+                            self->linger_read(num_drained + n);
+                          });
+}
+
+void HttpSession::close_now() {
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.close();
+}
+
+}  // namespace pagedserve::net

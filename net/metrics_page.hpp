@@ -1,0 +1,15 @@
+#pragma once
+// GET /metrics: the engine's gauges and counters and the server's own
+// latency histograms in the Prometheus text format.
+
+#include <string>
+
+#include "actors/engine.hpp"
+#include "net/server_context.hpp"
+
+namespace pagedserve::net {
+
+// `engine` is null while the model loads (only the server's series then).
+std::string render_metrics(const actors::EngineMetrics* engine, ServerStats& stats);
+
+}  // namespace pagedserve::net

@@ -1,0 +1,66 @@
+#include "net/routes.hpp"
+
+#include <array>
+
+namespace pagedserve::net {
+
+namespace {
+
+struct Entry {
+  std::string_view path;
+  std::string_view method;
+  Route route;
+};
+
+constexpr std::array<Entry, 7> kFixed = {{
+    {"/health", "GET", Route::health},
+    {"/metrics", "GET", Route::metrics},
+    {"/v1/models", "GET", Route::models},
+    {"/v1/completions", "POST", Route::completions},
+    {"/v1/chat/completions", "POST", Route::chat_completions},
+    {"/v1/stream", "GET", Route::stream},
+    {"/admin/", "GET", Route::admin_page},
+}};
+
+constexpr std::array<std::string_view, 5> kAdminViews = {"seqs", "pool", "prefix", "queues", "counters"};
+
+bool all_digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// "/admin/<view>" and "/admin/seqs/<id>" to the engine's view name ("" if none).
+std::string admin_view_name(std::string_view path) {
+  constexpr std::string_view prefix = "/admin/";
+  if (path.substr(0, prefix.size()) != prefix) return "";
+  std::string_view rest = path.substr(prefix.size());
+  if (rest.size() > 1 && rest.back() == '/') rest.remove_suffix(1);
+  for (auto v : kAdminViews)
+    if (rest == v) return std::string(v);
+  constexpr std::string_view seqs = "seqs/";
+  if (rest.substr(0, seqs.size()) == seqs && all_digits(rest.substr(seqs.size())))
+    return "seq/" + std::string(rest.substr(seqs.size()));
+  return "";
+}
+
+RouteMatch with_method(std::string_view method, std::string_view wanted, RouteMatch match) {
+  if (method == wanted) return match;
+  return {Route::method_not_allowed, "", std::string(wanted)};
+}
+
+}  // namespace
+
+std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+RouteMatch match_route(std::string_view method, std::string_view target) {
+  std::string_view path = target_path(target);
+  if (path == "/admin") path = "/admin/";
+  for (const auto& e : kFixed)
+    if (e.path == path) return with_method(method, e.method, {e.route, "", ""});
+  if (auto view = admin_view_name(path); !view.empty()) return with_method(method, "GET", {Route::admin_view, view, ""});
+  return {Route::not_found, "", ""};
+}
+
+}  // namespace pagedserve::net

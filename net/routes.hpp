@@ -1,0 +1,40 @@
+#pragma once
+// The route table: which handler a method and path reach, or why none does
+// (404 unknown path, 405 known path with another method).
+//
+//   GET  /health  /metrics  /v1/models  /v1/stream (WebSocket upgrade)
+//   POST /v1/completions  /v1/chat/completions
+//   GET  /admin/  /admin/seqs  /admin/seqs/{id}  /admin/pool  /admin/prefix
+//        /admin/queues  /admin/counters
+
+#include <string>
+#include <string_view>
+
+namespace pagedserve::net {
+
+enum class Route {
+  not_found,
+  method_not_allowed,
+  health,
+  metrics,
+  models,
+  completions,
+  chat_completions,
+  stream,
+  admin_page,
+  admin_view,
+};
+
+struct RouteMatch {
+  Route route = Route::not_found;
+  std::string admin_view;  // admin_view: the engine's view name ("pool", "seq/12", ...)
+  std::string allow;       // method_not_allowed: the methods the path takes
+};
+
+// `target` may carry a query string; it does not take part in routing.
+RouteMatch match_route(std::string_view method, std::string_view target);
+
+// The path of a request target, without its query string.
+std::string_view target_path(std::string_view target);
+
+}  // namespace pagedserve::net

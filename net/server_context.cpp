@@ -1,0 +1,91 @@
+#include "net/server_context.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <filesystem>
+
+namespace pagedserve::net {
+
+void ServerStats::count_response(int status) {
+  if (status < 400) ++http_responses_2xx;
+  else if (status < 500) ++http_responses_4xx;
+  else ++http_responses_5xx;
+}
+
+std::string model_name_from_path(const std::string& path) {
+  std::filesystem::path p(path);
+  while (!p.empty() && p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
+  std::string name = p.filename().string();
+  if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") name.resize(name.size() - 4);
+  return name.empty() ? path : name;
+}
+
+bool is_loopback_host(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+ServerContext::ServerContext(ServerOptions options, boost::asio::thread_pool& blocking_pool)
+    : options_(std::move(options)), blocking_pool_(blocking_pool) {
+  served_name_ = options_.served_model_name.empty() ? model_name_from_path(options_.model_path) : options_.served_model_name;
+  // Admin views expose every request's bookkeeping: open on loopback, and
+  // elsewhere only behind a token.
+  admin_enabled_ = !options_.admin_token.empty() || is_loopback_host(options_.host);
+}
+
+void ServerContext::release_engine() {
+  if (owned_ready_) owned_ready_->engine.reset();
+}
+
+void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
+  auto r = std::make_unique<ReadyEngine>();
+  const auto& tokenizer = engine->tokenizer();
+  r->limits.vocab_size = engine->model_config().vocab_size;
+  r->limits.max_n = engine->config().max_n;
+  r->max_model_len = engine->max_model_len();
+  std::size_t longest = 1;
+  for (int id = 0; id < tokenizer.vocab_size(); ++id)
+    longest = std::max(longest, tokenizer.decode_piece(0, id).size());
+  r->max_piece_bytes = longest;
+  r->engine = std::move(engine);
+  owned_ready_ = std::move(r);
+  ready_.store(owned_ready_.get(), std::memory_order_release);
+}
+
+void ServerContext::set_load_error(std::string message) {
+  load_error_ = std::move(message);
+  has_error_.store(true, std::memory_order_release);
+}
+
+std::optional<std::string> ServerContext::load_error() const {
+  if (!has_error_.load(std::memory_order_acquire)) return std::nullopt;
+  return load_error_;
+}
+
+ReadyEngine& ServerContext::require_ready() const {
+  if (auto* r = ready()) return *r;
+  if (auto e = load_error()) throw ApiError(503, "server_error", "the model failed to load: " + *e, "", "model_load_failed");
+  throw ApiError(503, "server_error", "the model is still loading; retry shortly", "", "model_loading");
+}
+
+std::optional<ApiError> ServerContext::check_admin(std::string_view authorization) const {
+  if (!admin_enabled_)
+    return ApiError(403, "permission_error",
+                    "admin views are disabled: the server listens on a non-loopback address and no admin_token is set",
+                    "", "admin_disabled");
+  if (options_.admin_token.empty()) return std::nullopt;
+  const std::string expected = "Bearer " + options_.admin_token;
+  // Compare in time independent of where the first difference lies.
+  unsigned char diff = authorization.size() != expected.size();
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(i < authorization.size() ? authorization[i] ^ expected[i] : 1);
+  if (diff) return ApiError(401, "authentication_error", "admin views need Authorization: Bearer <admin_token>", "", "invalid_token");
+  return std::nullopt;
+}
+
+bool ServerContext::accepts_model(const std::string& requested) const {
+  return requested.empty() || requested == served_name_ || requested == options_.model_path;
+}
+
+}  // namespace pagedserve::net

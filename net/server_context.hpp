@@ -1,0 +1,111 @@
+#pragma once
+// What every connection of one server shares: its options, the engine once
+// it has loaded, the blocking-work pool, the statistics /metrics reports,
+// and the admin access policy.
+//
+// Invariant: ready() is null until the engine has loaded, then points at
+// the same ReadyEngine for the server's whole life (published once).
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "actors/engine.hpp"
+#include "net/api_error.hpp"
+#include "net/completion_request.hpp"
+#include "net/prometheus.hpp"
+
+namespace pagedserve::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8000;                     // 0: any free port (see Server::port())
+  std::string model_path;              // as given on the command line
+  std::string served_model_name;       // "" -> derived from model_path
+  std::string admin_token;             // required for /admin when set
+  std::size_t max_body_bytes = std::size_t{1} << 20;
+  std::size_t max_header_bytes = 16 * 1024;  // request line + headers
+  std::size_t max_target_bytes = 8 * 1024;   // the URL
+  std::chrono::milliseconds request_timeout{30000};  // to receive a whole request (slowloris bound)
+  std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30000};    // a write that cannot complete
+  std::size_t max_stream_buffer_bytes = std::size_t{1} << 20;  // queued output per connection
+  int max_connections = 4096;
+  int max_ws_requests = 256;           // requests in flight on one WebSocket
+  int num_threads = 4;                 // I/O threads
+};
+
+// The engine and the facts derived from it once it has loaded.
+struct ReadyEngine {
+  std::unique_ptr<actors::Engine> engine;
+  RequestLimits limits;
+  int max_model_len = 0;
+  std::size_t max_piece_bytes = 1;  // the longest token's text, bounding bytes per token
+};
+
+// Counters the server keeps itself (the engine reports the rest).
+struct ServerStats {
+  Histogram time_to_first_token{{0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5,
+                                 5.0, 7.5, 10.0, 30.0}};
+  Histogram inter_token_latency{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15,
+                                 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5}};
+  std::atomic<std::int64_t> http_responses_2xx{0}, http_responses_4xx{0}, http_responses_5xx{0};
+  std::atomic<std::int64_t> cancelled_by_client{0}, cancelled_slow_reader{0};
+  std::atomic<int> open_connections{0}, open_websockets{0};
+
+  void count_response(int status);
+};
+
+class ServerContext {
+ public:
+  // `blocking_pool` runs what may block (tokenizing, engine queries), never
+  // an I/O thread; it must outlive every use of this context.
+  ServerContext(ServerOptions options, boost::asio::thread_pool& blocking_pool);
+
+  const ServerOptions& options() const { return options_; }
+  const std::string& served_model_name() const { return served_name_; }
+  ServerStats& stats() { return stats_; }
+  boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
+  // The engine goes first when the server stops (after the I/O threads).
+  void release_engine();
+
+  // Null while loading.
+  ReadyEngine* ready() const { return ready_.load(std::memory_order_acquire); }
+  void publish(std::unique_ptr<actors::Engine> engine);
+  void set_load_error(std::string message);
+  std::optional<std::string> load_error() const;
+
+  // The engine, or the 503 a request gets while it loads (or failed to).
+  ReadyEngine& require_ready() const;
+
+  // nullopt when a request with this Authorization header may read admin
+  // views; else the refusal (401 without the token, 403 when disabled).
+  std::optional<ApiError> check_admin(std::string_view authorization) const;
+  bool admin_enabled() const { return admin_enabled_; }
+
+  // The model names a request's "model" may carry (empty: any).
+  bool accepts_model(const std::string& requested) const;
+
+ private:
+  ServerOptions options_;
+  std::string served_name_;
+  bool admin_enabled_ = false;
+  ServerStats stats_;
+  boost::asio::thread_pool& blocking_pool_;
+  std::unique_ptr<ReadyEngine> owned_ready_;
+  std::atomic<ReadyEngine*> ready_{nullptr};
+  mutable std::atomic<bool> has_error_{false};
+  std::string load_error_;
+};
+
+// "stories260K" for "models/stories260K/", "model" for "x/model.bin".
+std::string model_name_from_path(const std::string& path);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
+
+}  // namespace pagedserve::net

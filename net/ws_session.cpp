@@ -1,0 +1,154 @@
+#include "net/ws_session.hpp"
+
+#include <atomic>
+
+#include "net/json_writer.hpp"
+#include "net/log.hpp"
+#include "net/ws_request.hpp"
+
+namespace pagedserve::net {
+
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+
+namespace {
+
+std::atomic<std::uint64_t> g_next_socket{1};
+
+}  // namespace
+
+std::string ws_error_frame(const std::string& id, const ApiError& error) {
+  JsonWriter w;
+  w.begin_object().field("type", "error").key("id");
+  id.empty() ? w.null() : w.value(id);
+  w.key("error").begin_object().field("message", std::string_view(error.what())).field("type", error.type);
+  w.key("param");
+  error.param.empty() ? w.null() : w.value(error.param);
+  w.key("code");
+  error.code.empty() ? w.null() : w.value(error.code);
+  return w.end_object().end_object().take();
+}
+
+WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerContext> context)
+    : ws_(std::move(stream)), context_(std::move(context)), queue_(context_->options().max_stream_buffer_bytes) {
+  id_prefix_ = "ws" + std::to_string(g_next_socket++) + "-";
+  ++context_->stats().open_websockets;
+}
+
+WsSession::~WsSession() { --context_->stats().open_websockets; }
+
+void WsSession::start(beast::http::request<beast::http::string_body> upgrade, beast::flat_buffer leftover) {
+  buffer_ = std::move(leftover);
+  ws_.next_layer().expires_never();  // the WebSocket keeps its own timeouts
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = context_->options().request_timeout;
+  timeouts.idle_timeout = std::chrono::seconds(120);  // a peer that answers no ping for this long is gone
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(beast::http::field::server, "pagedserve"); }));
+  ws_.read_message_max(context_->options().max_body_bytes);
+  ws_.text(true);
+  context_->stats().count_response(101);
+  ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) return self->on_closed();
+    self->read_message();
+  });
+}
+
+void WsSession::read_message() {
+  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_message(ec); });
+}
+
+void WsSession::on_message(beast::error_code ec) {
+  // A message over read_message_max ends the socket too: the WebSocket layer
+  // closes it with status 1009 (message too big), as RFC 6455 asks.
+  if (ec) return on_closed();
+  const std::string text = beast::buffers_to_string(buffer_.data());
+  buffer_.consume(buffer_.size());
+  if (!ws_.got_text())
+    send_always(ws_error_frame("", invalid_request("", "send JSON in text frames, not binary")));
+  else
+    handle_text(text);
+  read_message();
+}
+
+void WsSession::handle_text(std::string_view text) {
+  const auto* ready = context_->ready();
+  RequestLimits limits = ready ? ready->limits : RequestLimits{};
+  try {
+    auto message = parse_ws_message(text, limits);
+    if (auto* g = std::get_if<WsGenerate>(&message)) return handle_generate(std::move(*g));
+    handle_cancel(std::get<WsCancel>(message).id);
+  } catch (const WsParseError& e) {
+    send_always(ws_error_frame(e.id, e.error));
+  }
+}
+
+void WsSession::handle_generate(WsGenerate g) {
+  if (requests_.count(g.id))
+    return send_always(ws_error_frame(g.id, invalid_request("id", "a request with id '" + g.id + "' is already in flight on this socket", "duplicate_id")));
+  if (static_cast<int>(requests_.size()) >= context_->options().max_ws_requests)
+    return send_always(ws_error_frame(g.id, ApiError(429, "rate_limit_error", "more than " +
+                                                                                  std::to_string(context_->options().max_ws_requests) +
+                                                                                  " requests in flight on this socket", "", "too_many_requests")));
+  if (!context_->accepts_model(g.request.params.model))
+    return send_always(ws_error_frame(g.id, ApiError(404, "invalid_request_error", "the model '" + g.request.params.model +
+                                                                                      "' does not exist; this server serves '" +
+                                                                                      context_->served_model_name() + "'",
+                                                     "model", "model_not_found")));
+  auto request = std::make_shared<WsRequest>(shared_from_this(), g.id, std::move(g.request));
+  requests_[g.id] = request;
+  request->start(id_prefix_ + g.id);
+}
+
+void WsSession::handle_cancel(const std::string& id) {
+  // An id no longer in flight has already sent its done frame: nothing to do.
+  if (auto it = requests_.find(id); it != requests_.end()) it->second->cancel();
+}
+
+void WsSession::finished(const std::string& id) { requests_.erase(id); }
+
+bool WsSession::send(std::string frame) {
+  if (closed_) return true;
+  if (!queue_.push(std::move(frame))) return false;
+  flush();
+  return true;
+}
+
+void WsSession::send_always(std::string frame) {
+  if (closed_) return;
+  queue_.push_always(std::move(frame));
+  flush();
+}
+
+void WsSession::flush() {
+  if (closed_ || queue_.writing() || queue_.empty()) return;
+  writing_ = queue_.take_one();
+  ws_.async_write(boost::asio::buffer(writing_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->queue_.written();
+    if (ec) return self->on_closed();
+    self->flush();
+  });
+}
+
+void WsSession::cut_off_slow_reader() {
+  log(LogLevel::warning, "a WebSocket client reads too slowly; cancelling its requests");
+  std::vector<std::shared_ptr<WsRequest>> in_flight;
+  for (auto& [id, r] : requests_) in_flight.push_back(r);
+  for (auto& r : in_flight) r->cut_off();
+}
+
+// The socket is gone: every request on it is cancelled.
+void WsSession::on_closed() {
+  if (closed_) return;
+  closed_ = true;
+  std::vector<std::shared_ptr<WsRequest>> in_flight;
+  for (auto& [id, r] : requests_) in_flight.push_back(r);
+  if (!in_flight.empty()) context_->stats().cancelled_by_client += static_cast<std::int64_t>(in_flight.size());
+  for (auto& r : in_flight) r->cancel();
+  beast::error_code ec;
+  beast::get_lowest_layer(ws_).socket().close(ec);
+}
+
+}  // namespace pagedserve::net

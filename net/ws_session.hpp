@@ -1,0 +1,68 @@
+#pragma once
+// One WebSocket on /v1/stream: many requests in flight at once, each named
+// by the client's id (see ws_message.hpp for the client side). The server
+// sends, per request,
+//   {"type":"token","id":"r1","index":0,"token_id":123,"text":"..."}  per token
+//   {"type":"done","id":"r1","finish_reason":"length"|"stop"|"cancelled",
+//    "usage":{"prompt_tokens":5,"completion_tokens":64}}
+// or a single {"type":"error","id":"r1","error":{"message","type",...}}.
+// Bad messages get an error frame and the socket stays open.
+//
+// Invariants (on the strand): requests_ holds exactly the ids in flight;
+// at most one frame is being written; the queued bytes stay under the
+// bound except for error frames (one per request at most) and done frames.
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "net/outgoing_queue.hpp"
+#include "net/server_context.hpp"
+#include "net/ws_message.hpp"
+
+namespace pagedserve::net {
+
+class WsRequest;
+
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(boost::beast::tcp_stream stream, std::shared_ptr<ServerContext> context);
+  ~WsSession();
+  void start(boost::beast::http::request<boost::beast::http::string_body> upgrade, boost::beast::flat_buffer leftover);
+
+  // For WsRequest, on the strand.
+  ServerContext& context() { return *context_; }
+  boost::asio::any_io_executor strand() { return ws_.get_executor(); }
+  // Queues a frame; false (nothing queued) when the client reads too slowly.
+  bool send(std::string frame);
+  void send_always(std::string frame);
+  void finished(const std::string& id);
+  // The client fell too far behind: cancel everything in flight with an error.
+  void cut_off_slow_reader();
+
+ private:
+  void read_message();
+  void on_message(boost::beast::error_code ec);
+  void handle_text(std::string_view text);
+  void handle_generate(WsGenerate g);
+  void handle_cancel(const std::string& id);
+  void flush();
+  void on_closed();
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::shared_ptr<ServerContext> context_;
+  OutgoingQueue queue_;
+  std::string writing_;
+  std::map<std::string, std::shared_ptr<WsRequest>> requests_;
+  std::string id_prefix_;  // makes client ids unique engine-wide
+  bool closed_ = false;
+};
+
+// {"type":"error","id":...,"error":{...}} ("id" null when unknown).
+std::string ws_error_frame(const std::string& id, const ApiError& error);
+
+}  // namespace pagedserve::net
