@@ -65,11 +65,14 @@ using engine::SubmitResult;
 struct EngineMetrics {
   int num_running = 0, num_waiting = 0, num_swapped = 0;
   int gpu_blocks_total = 0, gpu_blocks_used = 0, gpu_blocks_cached = 0;
+  int gpu_blocks_peak_used = 0;             // the most GPU blocks in use at once since start
   int cpu_blocks_total = 0, cpu_blocks_used = 0;
   double kv_utilization = 1.0;  // real tokens / slots in used blocks
   std::int64_t num_preemptions_swap = 0, num_preemptions_recompute = 0;
   std::int64_t prefix_queries = 0, prefix_hits = 0;
   std::int64_t num_cow_copies = 0;
+  // Prompt tokens run through the model (prefix-cache hits skip theirs) and
+  // tokens generated.
   std::int64_t prompt_tokens_total = 0, generation_tokens_total = 0;
   std::int64_t requests_finished = 0, num_steps = 0;
   std::vector<double> ttft_seconds;         // recent samples, for histograms

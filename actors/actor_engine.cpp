@@ -1,0 +1,180 @@
+// The Engine facade over the actor runtime: validates and admits requests
+// on the caller's thread, then talks to the actors by message only.
+//
+// Invariant: active_ holds exactly the ids submitted and not yet done (the
+// router reports each RequestDone after delivering it).
+
+#include <condition_variable>
+#include <mutex>
+#include <unordered_set>
+
+#include "actors/engine_start.hpp"
+#include "actors/request_limits.hpp"
+#include "actors/runtime.hpp"
+
+namespace pagedserve::actors {
+
+namespace {
+
+constexpr auto kQueryTimeout = std::chrono::seconds(30);
+
+class ActorEngine final : public Engine {
+ public:
+  ActorEngine(const EngineConfig& config, EngineParts parts);
+  ~ActorEngine() override;
+
+  const EngineConfig& config() const override { return config_; }
+  const model::ModelConfig& model_config() const override { return parts_.model_config; }
+  const model::Tokenizer& tokenizer() const override { return *parts_.tokenizer; }
+  int max_model_len() const override { return parts_.max_model_len; }
+
+  SubmitResult submit(GenerateRequest request, std::shared_ptr<RequestSink> sink) override;
+  void cancel(const std::string& request_id) override;
+  EngineMetrics metrics() override;
+  std::optional<std::string> admin_view(const std::string& view) override;
+  void shutdown(std::chrono::milliseconds drain) override;
+
+ private:
+  void on_done(const std::string& request_id);
+  void spawn_actors();
+
+  EngineConfig config_;
+  EngineParts parts_;
+  RequestLimits limits_;
+  std::shared_ptr<SharedGauges> gauges_ = std::make_shared<SharedGauges>();
+  std::unique_ptr<caf::actor_system_config> caf_config_;
+  std::unique_ptr<caf::actor_system> system_;
+  router_actor router_;
+  scheduler_actor scheduler_;
+  block_manager_actor blocks_;
+  executor_actor executor_;
+  std::mutex mu_;
+  std::condition_variable all_done_;
+  std::unordered_set<std::string> active_;
+  bool accepting_ = true;
+  bool stopped_ = false;
+};
+
+memory::BlockManagerConfig block_config(const EngineConfig& c, const EngineParts& p) {
+  memory::BlockManagerConfig b;
+  b.block_size = c.block_size;
+  b.num_gpu_blocks = p.num_gpu_blocks;
+  b.num_cpu_blocks = p.num_cpu_blocks;
+  b.enable_prefix_caching = c.enable_prefix_caching;
+  b.watermark = c.watermark;
+  b.max_model_len = p.max_model_len;
+  return b;
+}
+
+ActorEngine::ActorEngine(const EngineConfig& config, EngineParts parts) : config_(config), parts_(std::move(parts)) {
+  if (!parts_.tokenizer || !parts_.executor) throw std::invalid_argument("an engine needs a tokenizer and an executor");
+  if (config.max_waiting_requests < 1) throw std::invalid_argument("max_waiting_requests must be at least 1");
+  if (config.max_n < 1) throw std::invalid_argument("max_n must be at least 1");
+  limits_.vocab_size = parts_.model_config.vocab_size;
+  limits_.max_model_len = parts_.max_model_len;
+  limits_.max_n = config.max_n;
+  limits_.max_num_seqs = config.max_num_seqs;
+  limits_.block_size = config.block_size;
+  limits_.num_usable_gpu_blocks =
+      parts_.num_gpu_blocks - static_cast<int>(config.watermark * parts_.num_gpu_blocks);
+  spawn_actors();
+}
+
+void ActorEngine::spawn_actors() {
+  engine::SchedulerConfig sched{config_.max_num_seqs, config_.max_num_batched_tokens, config_.preemption_mode};
+  sched.validate();
+  const auto blocks = block_config(config_, parts_);
+  if (!(blocks.watermark >= 0 && blocks.watermark < 1)) throw std::invalid_argument("watermark must be in [0, 1)");
+  if (blocks.num_gpu_blocks < 1) throw std::invalid_argument("the KV pool needs at least one block");
+  caf_config_ = std::make_unique<caf::actor_system_config>();
+  caf_config_->add_message_types<caf::id_block::pagedserve>();
+  system_ = std::make_unique<caf::actor_system>(*caf_config_);
+  blocks_ = spawn_block_manager(*system_, blocks);
+  executor_ = spawn_executor(*system_, parts_.executor);
+  router_ = spawn_router(*system_, [this](const std::string& id) { on_done(id); });
+  SchedulerActorConfig sc{sched, parts_.tokenizer.get(), parts_.model_config.eos_ids, parts_.max_model_len,
+                          blocks.num_gpu_blocks, blocks.num_cpu_blocks, gauges_};
+  scheduler_ = spawn_scheduler(*system_, std::move(sc), router_, blocks_, executor_);
+  caf::anon_send(router_, connect_atom_v, scheduler_);
+}
+
+ActorEngine::~ActorEngine() {
+  shutdown(std::chrono::milliseconds(0));
+  // Our handles keep the actors alive: drop them, then join every actor
+  // before the members they call back go.
+  router_ = nullptr;
+  scheduler_ = nullptr;
+  blocks_ = nullptr;
+  executor_ = nullptr;
+  system_.reset();
+}
+
+SubmitResult ActorEngine::submit(GenerateRequest request, std::shared_ptr<RequestSink> sink) {
+  if (!sink) throw std::invalid_argument("submit() needs a RequestSink");
+  if (auto refused = limits_.check(request); !refused.ok()) return refused;
+  {
+    std::lock_guard lock(mu_);
+    if (!accepting_) return {SubmitError::shutting_down, "the engine is shutting down", ""};
+    if (active_.count(request.request_id))
+      return {SubmitError::duplicate_id, "a request with id '" + request.request_id + "' is already running", "request_id"};
+    const int queued = gauges_->num_waiting + gauges_->num_in_transit;
+    if (queued >= config_.max_waiting_requests)
+      return {SubmitError::overloaded, "the server is overloaded: " + std::to_string(queued) + " requests are waiting", ""};
+    active_.insert(request.request_id);
+    ++gauges_->num_in_transit;
+  }
+  caf::anon_send(router_, submit_atom_v, SubmitMsg{std::make_shared<GenerateRequest>(std::move(request)), std::move(sink)});
+  return {};
+}
+
+void ActorEngine::cancel(const std::string& request_id) { caf::anon_send(router_, cancel_atom_v, request_id); }
+
+void ActorEngine::on_done(const std::string& request_id) {
+  std::lock_guard lock(mu_);
+  active_.erase(request_id);
+  all_done_.notify_all();
+}
+
+EngineMetrics ActorEngine::metrics() {
+  caf::scoped_actor self{*system_};
+  EngineMetrics out;
+  self->request(scheduler_, kQueryTimeout, metrics_atom_v)
+      .receive([&](MetricsMsg& m) { out = *m.metrics; },
+               [&](caf::error& e) { throw std::runtime_error("metrics: " + to_string(e)); });
+  return out;
+}
+
+std::optional<std::string> ActorEngine::admin_view(const std::string& view) {
+  caf::scoped_actor self{*system_};
+  std::string json;
+  self->request(scheduler_, kQueryTimeout, admin_atom_v, view)
+      .receive([&](std::string& j) { json = std::move(j); },
+               [&](caf::error& e) { throw std::runtime_error("admin view " + view + ": " + to_string(e)); });
+  if (json.empty()) return std::nullopt;
+  return json;
+}
+
+void ActorEngine::shutdown(std::chrono::milliseconds drain) {
+  std::unique_lock lock(mu_);
+  accepting_ = false;
+  if (stopped_) return;
+  all_done_.wait_for(lock, drain, [&] { return active_.empty(); });
+  // Cancel what is left, including requests still on their way in.
+  for (int i = 0; i < 600 && !active_.empty(); ++i) {
+    caf::anon_send(scheduler_, cancel_all_atom_v);
+    all_done_.wait_for(lock, std::chrono::milliseconds(100), [&] { return active_.empty(); });
+  }
+  stopped_ = true;
+  lock.unlock();
+  for (const auto& a : {caf::actor_cast<caf::actor>(router_), caf::actor_cast<caf::actor>(scheduler_),
+                        caf::actor_cast<caf::actor>(blocks_), caf::actor_cast<caf::actor>(executor_)})
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts) {
+  return std::make_unique<ActorEngine>(config, std::move(parts));
+}
+
+}  // namespace pagedserve::actors

@@ -1,0 +1,35 @@
+#pragma once
+// Starting the actor runtime around parts built elsewhere. Engine::start
+// loads the model and builds a ModelExecutor; the overhead benchmark hands
+// in a NullExecutor to time the engine alone.
+
+#include <memory>
+
+#include "actors/engine.hpp"
+#include "engine/executor.hpp"
+
+namespace pagedserve::actors {
+
+struct EngineParts {
+  model::ModelConfig model_config;
+  std::unique_ptr<model::Tokenizer> tokenizer;  // required
+  std::shared_ptr<engine::StepExecutor> executor;
+  int num_gpu_blocks = 0;
+  int num_cpu_blocks = 0;
+  int max_model_len = 0;
+};
+
+// Spawns the actors. Throws std::invalid_argument for a bad configuration.
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts);
+
+// The KV pool sizes Engine::start uses (CPU: enough for max_num_seqs
+// sequences of max_model_len, at most a quarter of the host memory and
+// 4 GiB; CUDA: gpu_memory_utilization of the device less what is in use).
+struct KvPoolSizes {
+  int num_gpu_blocks = 0;
+  int num_cpu_blocks = 0;
+};
+KvPoolSizes size_kv_pools(const EngineConfig& config, const kernels::Backend& backend, std::size_t bytes_per_block,
+                          int max_model_len);
+
+}  // namespace pagedserve::actors
