@@ -10,6 +10,8 @@ namespace pagedserve::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"generate", "generate text from prompts (offline, batched)", run_generate},
+      {"serve", "run the OpenAI-compatible HTTP / WebSocket server", run_serve},
+      {"admin", "interactive console for a running server's admin views", run_admin},
       {"bench", "benchmarks: throughput, kernels, serving, memory (see pagedserve bench --help)", run_bench},
       {"config", "print the settings and defaults, or check a config file", run_config},
       {"version", "print the version and the backends this build has", run_version},

@@ -67,6 +67,9 @@ void HttpSession::read_request() {
 }
 
 void HttpSession::on_read(beast::error_code ec) {
+  started_ = std::chrono::steady_clock::now();
+  method_.clear();
+  path_.clear();
   if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) return close_now();
   if (ec) return refuse_unreadable(ec);
   auto& request = parser_->get();
@@ -102,6 +105,8 @@ void HttpSession::refuse_unreadable(beast::error_code ec) {
 
 void HttpSession::dispatch(http::request<http::string_body>& request) {
   const auto match = match_route(sv(request.method_string()), sv(request.target()));
+  method_ = std::string(sv(request.method_string()));
+  path_ = std::string(target_path(sv(request.target())));
   try {
     switch (match.route) {
       case Route::not_found:
@@ -234,7 +239,8 @@ void HttpSession::send_response(StringResponse response) {
   if (client_gone_) return after_exchange();
   if (close_after_) response.keep_alive(false);
   close_after_ = close_after_ || !response.keep_alive();
-  context_->stats().count_response(static_cast<int>(response.result_int()));
+  status_ = static_cast<int>(response.result_int());
+  context_->stats().count_response(status_);
   write_response(std::make_shared<StringResponse>(std::move(response)));
 }
 
@@ -251,6 +257,7 @@ void HttpSession::write_response(std::shared_ptr<StringResponse> response) {
 
 // The response is out: the next request, or close.
 void HttpSession::after_exchange() {
+  log_exchange();
   exchange_ = false;
   on_gone_ = nullptr;
   if (client_gone_) return close_now();
@@ -280,6 +287,18 @@ void HttpSession::linger_read(std::size_t num_drained) {
                             if (ec || num_drained + n > kMaxLingerBytes) return self->close_now();
                             self->linger_read(num_drained + n);
                           });
+}
+
+// One access-log record per answered request.
+void HttpSession::log_exchange() {
+  if (status_ == 0) return;
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+  char duration[32];
+  std::snprintf(duration, sizeof duration, "%.1f", ms);
+  log(status_ >= 500 ? LogLevel::warning : LogLevel::info, "request",
+      {{"method", method_.empty() ? "-" : method_}, {"path", path_.empty() ? "-" : path_},
+       {"status", std::to_string(status_)}, {"duration_ms", duration}, {"client_gone", client_gone_ ? "true" : "false"}});
+  status_ = 0;
 }
 
 void HttpSession::close_now() {

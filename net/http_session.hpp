@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -67,6 +68,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void serve_admin_page(const http::request<http::string_body>& request);
   void write_response(std::shared_ptr<StringResponse> response);
   void after_exchange();
+  void log_exchange();
   void linger_close();
   void linger_read(std::size_t num_drained);
   void watch_read();
@@ -79,6 +81,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ServerContext> context_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  // The request being answered, for the access log.
+  std::string method_, path_;
+  int status_ = 0;
+  std::chrono::steady_clock::time_point started_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool close_after_ = false;

@@ -56,6 +56,7 @@ void HttpSession::begin_event_stream() {
   head.chunked(chunked_);
   stream_serializer_.emplace(head);
   context_->stats().count_response(200);
+  status_ = 200;
   stream_.expires_after(context_->options().write_timeout);
   http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
     if (ec) return self->on_write_failed();

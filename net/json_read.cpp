@@ -11,18 +11,18 @@ namespace {
 std::string parse_failure(simdjson::error_code code) {
   switch (code) {
     case simdjson::UTF8_ERROR:
-      return "the request body is not valid UTF-8";
+      return "the request is not valid UTF-8";
     case simdjson::DEPTH_ERROR:
-      return "the request body's JSON is nested too deeply";
+      return "the request's JSON is nested too deeply";
     case simdjson::NUMBER_ERROR:
     case simdjson::NUMBER_OUT_OF_RANGE:
-      return "the request body holds a number JSON cannot represent here (too large or malformed)";
+      return "the request holds a number that cannot be represented (too large or malformed)";
     case simdjson::CAPACITY:
-      return "the request body is too large to parse";
+      return "the request is too large to parse";
     case simdjson::EMPTY:
-      return "the request body is empty; expected a JSON object";
+      return "the request is empty; expected a JSON object";
     default:
-      return std::string("the request body is not valid JSON (") + simdjson::error_message(code) + ")";
+      return std::string("the request is not valid JSON (") + simdjson::error_message(code) + ")";
   }
 }
 
@@ -38,7 +38,7 @@ simdjson::dom::object parse_object(simdjson::dom::parser& parser, std::string_vi
   if (auto code = parser.parse(body.data(), body.size(), true).get(root))
     throw ApiError(400, "invalid_request_error", parse_failure(code), "", "invalid_json");
   simdjson::dom::object obj;
-  if (root.get(obj)) throw ApiError(400, "invalid_request_error", "the request body must be a JSON object", "", "invalid_json");
+  if (root.get(obj)) throw ApiError(400, "invalid_request_error", "the request must be a JSON object", "", "invalid_json");
   return obj;
 }
 

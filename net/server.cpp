@@ -55,6 +55,8 @@ void Server::accept() {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       socket.set_option(tcp::no_delay(true), ec);  // tokens go out as they come
+      if (const int bytes = context_->options().send_buffer_bytes; bytes > 0)
+        socket.set_option(asio::socket_base::send_buffer_size(bytes), ec);
       if (context_->stats().open_connections.load() >= context_->options().max_connections)
         refuse_connection(std::move(socket));
       else

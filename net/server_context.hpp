@@ -34,6 +34,7 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30000};    // a write that cannot complete
   std::size_t max_stream_buffer_bytes = std::size_t{1} << 20;  // queued output per connection
+  int send_buffer_bytes = 0;           // SO_SNDBUF of accepted sockets (0: the system's)
   int max_connections = 4096;
   int max_ws_requests = 256;           // requests in flight on one WebSocket
   int num_threads = 4;                 // I/O threads

@@ -1,0 +1,192 @@
+// `pagedserve serve`: the OpenAI-compatible HTTP server. The port is bound
+// first, so /health answers "loading" while the model loads; SIGTERM and
+// SIGINT drain in-flight requests (up to drain_timeout) and stop; SIGHUP
+// reopens the log and reloads the log level from the config file.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "actors/engine.hpp"
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "cli/log.hpp"
+#include "cli/settings.hpp"
+#include "cli/signals.hpp"
+#include "cli/systemd_notify.hpp"
+#include "net/log.hpp"
+#include "net/server.hpp"
+
+namespace pagedserve::cli {
+
+namespace {
+
+std::string flag_of(const std::string& key) {
+  std::string flag = key;
+  for (auto& c : flag) c = c == '_' ? '-' : c;
+  return flag;
+}
+
+void print_help() {
+  std::printf(
+      "usage: pagedserve serve [--config FILE] [--SETTING VALUE ...]\n\n"
+      "Serves the OpenAI-compatible API (/v1/completions, /v1/chat/completions, /v1/models),\n"
+      "WebSocket streaming (/v1/stream), /health, /metrics and the admin console (/admin/).\n"
+      "--config FILE is a JSON object of settings; flags override it. Aliases:\n"
+      "  --num-blocks N          = --num-gpu-blocks N\n"
+      "  --no-prefix-caching     = --enable-prefix-caching false\n\nsettings:\n");
+  for (const auto& s : setting_specs()) std::printf("  --%-26s %s\n", flag_of(s.key).c_str(), s.help.c_str());
+}
+
+// Settings from the config file, then the flags.
+Settings read_settings(const Args& args) {
+  Settings settings;
+  try {
+    if (auto file = args.get("config")) settings.load_file(*file);
+    for (const auto& spec : setting_specs()) {
+      const auto flag = flag_of(spec.key);
+      if (auto value = args.get(flag)) settings.set_from_text(spec.key, *value);
+    }
+    if (auto blocks = args.get("num-blocks")) settings.set_from_text("num_gpu_blocks", *blocks);
+    if (args.has("no-prefix-caching")) settings.set_from_text("enable_prefix_caching", "false");
+  } catch (const std::invalid_argument& e) {
+    throw CliError(e.what());
+  }
+  return settings;
+}
+
+actors::EngineConfig engine_config(const Settings& s) {
+  actors::EngineConfig c;
+  c.model = s.get_string("model");
+  c.tokenizer = s.get_string("tokenizer");
+  c.device = s.get_string("device");
+  c.block_size = static_cast<int>(s.get_int("block_size"));
+  c.num_gpu_blocks = static_cast<int>(s.get_int("num_gpu_blocks"));
+  c.gpu_memory_utilization = s.get_double("gpu_memory_utilization");
+  c.swap_space_gib = s.get_double("swap_space");
+  c.preemption_mode = s.get_string("preemption_mode") == "swap" ? actors::PreemptionMode::swap
+                                                                  : actors::PreemptionMode::recompute;
+  c.max_num_seqs = static_cast<int>(s.get_int("max_num_seqs"));
+  c.max_num_batched_tokens = static_cast<int>(s.get_int("max_num_batched_tokens"));
+  c.max_model_len = static_cast<int>(s.get_int("max_model_len"));
+  c.enable_prefix_caching = s.get_bool("enable_prefix_caching");
+  c.watermark = s.get_double("watermark");
+  c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
+  return c;
+}
+
+net::ServerOptions server_options(const Settings& s) {
+  net::ServerOptions o;
+  o.host = s.get_string("host");
+  o.port = static_cast<int>(s.get_int("port"));
+  o.model_path = s.get_string("model");
+  o.admin_token = s.get_string("admin_token");
+  o.max_body_bytes = static_cast<std::size_t>(s.get_int("max_body_bytes"));
+  return o;
+}
+
+// The server's records into the structured log (fields stay key=value).
+void forward(Logger& logger, net::LogLevel level, const std::string& msg, const net::LogFields& f) {
+  const auto l = static_cast<LogLevel>(level);  // the two enums list the same levels in the same order
+  switch (f.size()) {
+    case 0: return logger.log(l, msg);
+    case 1: return logger.log(l, msg, {f[0]});
+    case 2: return logger.log(l, msg, {f[0], f[1]});
+    case 3: return logger.log(l, msg, {f[0], f[1], f[2]});
+    case 4: return logger.log(l, msg, {f[0], f[1], f[2], f[3]});
+    case 5: return logger.log(l, msg, {f[0], f[1], f[2], f[3], f[4]});
+    default: return logger.log(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5]});
+  }
+}
+
+// Waits for SIGTERM/SIGINT (or a failed load), pinging systemd's watchdog.
+class StopLatch {
+ public:
+  void stop() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+  void wait() {
+    const auto ping = systemd_watchdog_interval();
+    std::unique_lock lock(mu_);
+    while (!stopping_) {
+      if (!ping) {
+        cv_.wait(lock);
+        continue;
+      }
+      cv_.wait_for(lock, *ping);
+      systemd_notify("WATCHDOG=1");
+    }
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int run_serve(int argc, char** argv) {
+  Args args(argc, argv, {"help", "no-prefix-caching", "enable-prefix-caching"});
+  if (args.has("help")) {
+    print_help();
+    return 0;
+  }
+  std::set<std::string> known = {"help", "config", "num-blocks", "no-prefix-caching"};
+  for (const auto& s : setting_specs()) known.insert(flag_of(s.key));
+  args.reject_unknown(known);
+  const Settings settings = read_settings(args);
+
+  // Before any thread exists: the signal mask is inherited.
+  SignalWatcher::block_in_this_thread();
+  Logger logger(parse_log_level(settings.get_string("log_level")));
+  net::set_log_sink([&logger](net::LogLevel l, const std::string& m, const net::LogFields& f) { forward(logger, l, m, f); });
+  StopLatch latch;
+  SignalWatcher signals([&] { latch.stop(); },
+                        [&] {
+                          logger.reopen();
+                          if (args.has("config")) {
+                            try {
+                              Settings reloaded = read_settings(args);
+                              logger.set_level(parse_log_level(reloaded.get_string("log_level")));
+                            } catch (const std::exception& e) {
+                              logger.log(LogLevel::warning, "reload failed; keeping the log level", {{"error", e.what()}});
+                            }
+                          }
+                          logger.log(LogLevel::info, "reloaded");
+                        });
+
+  net::Server server(server_options(settings));
+  server.start();
+  logger.log(LogLevel::info, "listening", {{"host", settings.get_string("host")}, {"port", std::to_string(server.port())},
+                                           {"model", settings.get_string("model")}});
+  int exit_code = 0;
+  try {
+    server.publish(actors::Engine::start(engine_config(settings)));
+    logger.log(LogLevel::info, "model loaded; serving", {{"model", server.context().served_model_name()}});
+    systemd_notify("READY=1");
+  } catch (const std::exception& e) {
+    server.set_load_error(e.what());
+    logger.log(LogLevel::error, "the model failed to load", {{"error", e.what()}});
+    exit_code = 1;
+    latch.stop();
+  }
+  latch.wait();
+  systemd_notify("STOPPING=1");
+  const auto drain = std::chrono::milliseconds(static_cast<std::int64_t>(settings.get_double("drain_timeout") * 1000));
+  logger.log(LogLevel::info, "stopping; draining in-flight requests", {{"drain_timeout_s", std::to_string(drain.count() / 1000.0)}});
+  server.shutdown(drain);
+  net::set_log_sink(nullptr);
+  logger.log(LogLevel::info, "stopped");
+  return exit_code;
+}
+
+}  // namespace pagedserve::cli
