@@ -21,11 +21,7 @@ test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 
 run: build
-	@if $(BUILD_DIR)/pagedserve serve --help >/dev/null 2>&1; then \
-	  $(BUILD_DIR)/pagedserve serve --model $(MODEL) --host $(HOST) --port $(PORT); \
-	else \
-	  $(BUILD_DIR)/pagedserve generate --model $(MODEL) --prompt "Once upon a time" --max-tokens 200 --temperature 0; \
-	fi
+	$(BUILD_DIR)/pagedserve serve --model $(MODEL) --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(BUILD_DIR)
