@@ -105,13 +105,15 @@ void OutputProcessor::on_executed(const SchedulerOutput& out, const StepResult& 
   std::vector<std::pair<SequenceGroup*, std::vector<BeamRow>>> beams;
   std::size_t row = 0;
   const SequenceGroup* last_noted = nullptr;
+  const auto now = Clock::now();
+  events.reserve(events.size() + result.rows.size() + 8);
   for (const auto& s : out.seqs) {
     if (!s.samples) continue;
     if (row >= result.rows.size()) throw std::logic_error("the step result has fewer rows than its plan");
     const RowResult& r = result.rows[row++];
     SequenceGroup& g = *s.group;
     if (g.over) continue;  // cancelled while the step ran
-    if (last_noted != &g) note_step(g);
+    if (last_noted != &g) note_step(g, now);
     last_noted = &g;
     if (g.is_beam_search()) {
       if (beams.empty() || beams.back().first != &g) beams.push_back({&g, {}});
@@ -129,8 +131,7 @@ void OutputProcessor::on_executed(const SchedulerOutput& out, const StepResult& 
   }
 }
 
-void OutputProcessor::note_step(SequenceGroup& g) {
-  const auto now = Clock::now();
+void OutputProcessor::note_step(SequenceGroup& g, Clock::time_point now) {
   if (!g.first_token_time) {
     g.first_token_time = now;
     latency_.time_to_first_token.push_back(std::chrono::duration<double>(now - g.arrival_time()).count());

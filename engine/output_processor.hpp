@@ -54,7 +54,7 @@ class OutputProcessor {
   void emit_best_samples(SequenceGroup& g, std::vector<Event>& events);
   void emit_best_beams(SequenceGroup& g, std::vector<Event>& events);
   void end_unfinished(SequenceGroup& g, const char* reason, const std::string& error, std::vector<Event>& events);
-  void note_step(SequenceGroup& g);
+  void note_step(SequenceGroup& g, Clock::time_point now);
 
   const model::Tokenizer* tokenizer_;
   std::vector<std::int32_t> eos_ids_;

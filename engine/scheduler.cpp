@@ -22,58 +22,52 @@ namespace {
 
 using GroupPtr = std::shared_ptr<SequenceGroup>;
 
-// Tokens of `s` the block manager has no slot for yet (the newest sample).
-int num_unslotted(const BlockManager& blocks, const Sequence& s) {
-  return s.num_tokens() - blocks.num_tokens(s.seq_id);
-}
-
 // New blocks `append(seq, k tokens)` may take: fresh blocks plus a
 // copy-on-write of a shared partial last block (an upper bound when several
 // sequences share that block: the last one to write keeps it).
-int append_cost(const BlockManager& blocks, SeqId id, int k) {
+int append_cost(const BlockManager& blocks, const Sequence& s) {
   const int bs = blocks.block_size();
-  const int len = blocks.num_tokens(id);
-  const auto& table = blocks.block_table(id);
-  int need = (len + k + bs - 1) / bs - static_cast<int>(table.size());
+  const int len = s.num_slotted;
+  const auto& table = blocks.block_table(s.seq_id);
+  int need = (len + s.num_unslotted() + bs - 1) / bs - static_cast<int>(table.size());
   if (len % bs != 0 && blocks.gpu_pool().block(table.back()).ref_count > 1) ++need;
   return need;
 }
 
 bool can_append_group(const BlockManager& blocks, SequenceGroup& g) {
   int cost = 0, num_growing = 0;
-  SeqId single = 0;
-  for (Sequence* s : g.live_seqs()) {
-    const int k = num_unslotted(blocks, *s);
-    if (k <= 0) continue;
-    cost += append_cost(blocks, s->seq_id, k);
+  const Sequence* single = nullptr;
+  g.for_each_live([&](const Sequence& s) {
+    if (s.num_unslotted() <= 0) return;
+    cost += append_cost(blocks, s);
     ++num_growing;
-    single = s->seq_id;
-  }
-  if (num_growing == 1) return blocks.can_append(single, g.find(single)->num_tokens() - blocks.num_tokens(single));
+    single = &s;
+  });
+  if (num_growing == 1) return blocks.can_append(single->seq_id, single->num_unslotted());
   return cost <= blocks.num_free_gpu_blocks();
 }
 
-bool needs_slots(const BlockManager& blocks, SequenceGroup& g) {
-  for (Sequence* s : g.live_seqs())
-    if (num_unslotted(blocks, *s) > 0) return true;
-  return false;
+bool needs_slots(SequenceGroup& g) {
+  bool needs = false;
+  g.for_each_live([&](const Sequence& s) { needs = needs || s.num_unslotted() > 0; });
+  return needs;
 }
 
 bool is_decoding(SequenceGroup& g) {
-  for (Sequence* s : g.live_seqs())
-    if (s->num_uncomputed() != 1) return false;
-  return true;
+  bool decoding = true;
+  g.for_each_live([&](const Sequence& s) { decoding = decoding && s.num_uncomputed() == 1; });
+  return decoding;
 }
 
 std::vector<SeqId> live_ids(SequenceGroup& g) {
   std::vector<SeqId> ids;
-  for (Sequence* s : g.live_seqs()) ids.push_back(s->seq_id);
+  g.for_each_live([&](const Sequence& s) { ids.push_back(s.seq_id); });
   return ids;
 }
 
 std::string never_fits(const BlockManager& blocks, SequenceGroup& g) {
   std::int64_t tokens = 0;
-  for (Sequence* s : g.live_seqs()) tokens += s->num_tokens() + 1;
+  g.for_each_live([&](const Sequence& s) { tokens += s.num_tokens() + 1; });
   const int bs = blocks.block_size();
   return "the request needs at least " + std::to_string((tokens + bs - 1) / bs) + " KV blocks of " +
          std::to_string(bs) + " tokens at once, more than the KV pool of " +
@@ -102,6 +96,7 @@ GroupPtr Scheduler::abort(const std::string& request_id) {
     for (auto& s : g->seqs) {
       if (s->holds_blocks) pending_ops_.push_back({MemoryOp::free, s->seq_id, 0});
       s->holds_blocks = false;
+      s->num_slotted = 0;
       pending_released_.push_back(s->seq_id);
     }
     pending_done_.push_back(g);
@@ -118,6 +113,7 @@ void Scheduler::fork(const Sequence& parent, Sequence& child) {
 void Scheduler::release(Sequence& seq) {
   if (seq.holds_blocks) pending_ops_.push_back({MemoryOp::free, seq.seq_id, 0});
   seq.holds_blocks = false;
+  seq.num_slotted = 0;
   pending_released_.push_back(seq.seq_id);
 }
 
@@ -134,7 +130,10 @@ void Scheduler::on_step_executed(const SchedulerOutput& out) {
     const int prompt_part = std::clamp(s.seq->prompt_len - from, 0, s.num_new_tokens);
     counters_.num_prefill_tokens += prompt_part;
     counters_.num_decode_tokens += s.num_new_tokens - prompt_part;
-    pending_ops_.push_back({MemoryOp::computed, s.seq->seq_id, s.seq->num_computed});
+    // The block manager only needs to hear when a block fills: full
+    // computed blocks are what the prefix cache takes.
+    if (s.seq->num_computed / block_size_ > from / block_size_)
+      pending_ops_.push_back({MemoryOp::computed, s.seq->seq_id, s.seq->num_computed});
   }
 }
 
@@ -153,6 +152,7 @@ int Scheduler::num_live_running_seqs() const {
 
 SchedulerOutput Scheduler::schedule(BlockManager& blocks) {
   SchedulerOutput out;
+  block_size_ = blocks.block_size();
   apply_pending(blocks, out);
   ++counters_.num_steps;
   const bool preempted = reserve_running(blocks, out);
@@ -189,17 +189,18 @@ void Scheduler::apply_pending(BlockManager& blocks, SchedulerOutput& out) {
 // preempting from the back (lowest priority, newest) while the pool is short.
 bool Scheduler::reserve_running(BlockManager& blocks, SchedulerOutput& out) {
   for (std::size_t i = 0; i < running_.size(); ++i) {
-    GroupPtr g = running_[i];
-    if (!needs_slots(blocks, *g)) continue;
+    SequenceGroup* g = running_[i].get();
+    if (!needs_slots(*g)) continue;
     while (!can_append_group(blocks, *g)) {
-      GroupPtr victim = running_.back();
+      GroupPtr victim = std::move(running_.back());
       running_.pop_back();
-      if (victim == g && running_.empty()) {
-        reject(blocks, victim, never_fits(blocks, *victim), out);  // alone and still short
+      const bool itself = victim.get() == g;
+      if (itself && running_.empty()) {
+        reject(blocks, std::move(victim), never_fits(blocks, *g), out);  // alone and still short
       } else {
-        preempt(blocks, victim, out);
+        preempt(blocks, std::move(victim), out);
       }
-      if (victim == g) break;
+      if (itself) break;
     }
     if (i >= running_.size()) break;  // g itself was the newest: it left
     append_slots(blocks, *g, out);
@@ -208,12 +209,12 @@ bool Scheduler::reserve_running(BlockManager& blocks, SchedulerOutput& out) {
 }
 
 void Scheduler::append_slots(BlockManager& blocks, SequenceGroup& g, SchedulerOutput& out) {
-  for (Sequence* s : g.live_seqs()) {
-    const int have = blocks.num_tokens(s->seq_id);
-    if (have >= s->num_tokens()) continue;
-    auto cow = blocks.append(s->seq_id, std::span<const std::int32_t>(s->token_ids).subspan(static_cast<std::size_t>(have)));
-    if (cow) out.copy_on_write.push_back(*cow);
-  }
+  g.for_each_live([&](Sequence& s) {
+    if (s.num_unslotted() <= 0) return;
+    auto fresh = std::span<const std::int32_t>(s.token_ids).subspan(static_cast<std::size_t>(s.num_slotted));
+    if (auto cow = blocks.append(s.seq_id, fresh)) out.copy_on_write.push_back(*cow);
+    s.num_slotted = s.num_tokens();
+  });
 }
 
 void Scheduler::preempt(BlockManager& blocks, GroupPtr victim, SchedulerOutput& out) {
@@ -237,11 +238,12 @@ void Scheduler::preempt(BlockManager& blocks, GroupPtr victim, SchedulerOutput& 
 }
 
 void Scheduler::free_blocks(BlockManager& blocks, SequenceGroup& g) {
-  for (Sequence* s : g.live_seqs()) {
-    if (s->holds_blocks) blocks.free(s->seq_id);
-    s->holds_blocks = false;
-    s->num_computed = 0;
-  }
+  g.for_each_live([&](Sequence& s) {
+    if (s.holds_blocks) blocks.free(s.seq_id);
+    s.holds_blocks = false;
+    s.num_computed = 0;
+    s.num_slotted = 0;
+  });
 }
 
 void Scheduler::reject(BlockManager& blocks, GroupPtr g, std::string why, SchedulerOutput& out) {
@@ -259,7 +261,7 @@ void Scheduler::reject(BlockManager& blocks, GroupPtr g, std::string why, Schedu
 void Scheduler::schedule_running(Budget& budget, SchedulerOutput& out) {
   for (const auto& g : running_) {
     if (!is_decoding(*g)) continue;
-    for (Sequence* s : g->live_seqs()) out.seqs.push_back({g.get(), s, 1, true});
+    g->for_each_live([&](Sequence& s) { out.seqs.push_back({g.get(), &s, 1, true}); });
     const int n = g->num_live_seqs();
     budget.num_tokens -= n;
     out.num_decode_tokens += n;
@@ -319,7 +321,7 @@ void Scheduler::swap_in(BlockManager& blocks, Budget& budget, SchedulerOutput& o
     insert_sorted(running_, g);
     budget.num_seqs += g->max_num_running_seqs();
     if (is_decoding(*g)) {
-      for (Sequence* s : g->live_seqs()) out.seqs.push_back({g.get(), s, 1, true});
+      g->for_each_live([&](Sequence& s) { out.seqs.push_back({g.get(), &s, 1, true}); });
       budget.num_tokens -= n;
       out.num_decode_tokens += n;
     } else {
@@ -364,11 +366,12 @@ AllocStatus Scheduler::allocate(BlockManager& blocks, SequenceGroup& g) {
       for (std::size_t j = 0; j < i; ++j) {
         blocks.free(live[j]->seq_id);
         live[j]->holds_blocks = false;
-        live[j]->num_computed = 0;
+        live[j]->num_computed = live[j]->num_slotted = 0;
       }
       return status;
     }
     live[i]->num_computed = blocks.allocate(live[i]->seq_id, live[i]->token_ids);
+    live[i]->num_slotted = live[i]->num_tokens();
     live[i]->holds_blocks = true;
   }
   if (!g.admitted_once) g.num_cached_prompt_tokens = live[0]->num_computed;

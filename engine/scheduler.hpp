@@ -89,7 +89,8 @@ class Scheduler {
   std::shared_ptr<SequenceGroup> abort(const std::string& request_id);
 
   SchedulerOutput schedule(memory::BlockManager& blocks);
-  // The executor ran `out`: the scheduled tokens now have K/V.
+  // The executor ran `out`: the scheduled tokens now have K/V (the block
+  // manager hears of it block by block, at the next schedule()).
   void on_step_executed(const SchedulerOutput& out);
 
   // Output processing asks for memory changes; the next schedule() applies them.
@@ -136,6 +137,7 @@ class Scheduler {
   std::vector<std::shared_ptr<SequenceGroup>> pending_done_;
   std::vector<SeqId> pending_released_;
   SchedulerCounters counters_;
+  int block_size_ = 1;  // the block manager's, seen at schedule()
   SeqId next_seq_id_ = 1;
   std::uint64_t next_arrival_ = 0;
 };

@@ -10,7 +10,8 @@
 // Sequence invariants: prompt_len <= token_ids.size(); 0 <= num_computed
 // <= token_ids.size(); the tokens after num_computed are the ones the next
 // steps compute (the newest sampled token, or a prompt chunk);
-// holds_blocks is true exactly while the block manager has the sequence.
+// holds_blocks is true exactly while the block manager has the sequence,
+// and then num_slotted equals the block manager's token count for it.
 
 #include <chrono>
 #include <cstdint>
@@ -40,6 +41,7 @@ struct Sequence {
   std::vector<std::int32_t> token_ids;   // prompt, then output
   int prompt_len = 0;
   int num_computed = 0;                  // leading tokens whose K/V are in the cache
+  int num_slotted = 0;                   // tokens the block manager has slots for
   SeqStatus status = SeqStatus::waiting;
   double cumulative_logprob = 0;
   std::vector<float> output_logprobs;    // of each output token
@@ -51,6 +53,7 @@ struct Sequence {
   int num_tokens() const { return static_cast<int>(token_ids.size()); }
   int num_output_tokens() const { return num_tokens() - prompt_len; }
   int num_uncomputed() const { return num_tokens() - num_computed; }
+  int num_unslotted() const { return num_tokens() - num_slotted; }
   bool is_finished() const { return status == SeqStatus::finished; }
   std::span<const std::int32_t> output_ids() const {
     return std::span<const std::int32_t>(token_ids).subspan(static_cast<std::size_t>(prompt_len));
@@ -97,6 +100,12 @@ class SequenceGroup {
   Sequence* find(SeqId id);
   std::vector<Sequence*> live_seqs();
   int num_live_seqs() const;
+  // f(Sequence&) for each live sequence, without allocating (the step loop's hot path).
+  template <class F>
+  void for_each_live(F&& f) {
+    for (auto& s : seqs)
+      if (!s->is_finished()) f(*s);
+  }
   void set_status(SeqStatus s);  // of every live sequence
 
   // Sharing and beam search bookkeeping.

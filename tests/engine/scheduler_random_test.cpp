@@ -107,12 +107,14 @@ struct RandomRun {
       for (auto* s : g->live_seqs()) {
         REQUIRE(blocks.location(s->seq_id) == memory::Device::gpu);
         REQUIRE(blocks.num_tokens(s->seq_id) == s->num_tokens());
+        REQUIRE(s->num_slotted == s->num_tokens());
         REQUIRE(s->num_computed < s->num_tokens());
         live.insert(s->seq_id);
       }
     for (const auto& g : scheduler.swapped())
       for (auto* s : g->live_seqs()) {
         REQUIRE(blocks.location(s->seq_id) == memory::Device::cpu);
+        REQUIRE(blocks.num_tokens(s->seq_id) == s->num_slotted);
         live.insert(s->seq_id);
       }
     for (const auto& g : scheduler.waiting())
