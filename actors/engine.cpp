@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "actors/engine_start.hpp"
+#include "engine/kv_planner.hpp"
 #include "engine/model_executor.hpp"
 #include "model/loader.hpp"
 
@@ -25,35 +26,34 @@ int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& 
 
 }  // namespace
 
-KvPoolSizes size_kv_pools(const EngineConfig& config, const kernels::Backend& backend, std::size_t bytes_per_block,
-                          int max_model_len) {
+KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, int max_model_len) {
   if (config.swap_space_gib < 0) throw std::invalid_argument("swap_space must not be negative");
   if (!(config.gpu_memory_utilization > 0 && config.gpu_memory_utilization <= 1))
     throw std::invalid_argument("gpu_memory_utilization must be in (0, 1]");
+  auto& backend = model.backend();
+  const std::size_t bytes_per_block =
+      model.kv_spec(1, config.block_size, backend.activation_dtype()).bytes_per_block();
   KvPoolSizes sizes;
-  const auto info = backend.memory_info();
-  const bool on_cpu = backend.name() == "cpu";
+  if (backend.name() != "cpu") {
+    // A device: what a profiling pass leaves of gpu_memory_utilization.
+    auto plan = engine::plan_kv_pools(model, {config.gpu_memory_utilization, config.swap_space_gib, config.block_size,
+                                              config.max_num_batched_tokens});
+    sizes.num_gpu_blocks = config.num_gpu_blocks > 0 ? config.num_gpu_blocks : plan.sizes.num_gpu_blocks;
+    sizes.num_cpu_blocks = plan.sizes.num_cpu_blocks;
+    return sizes;
+  }
   if (config.num_gpu_blocks > 0) {
     sizes.num_gpu_blocks = config.num_gpu_blocks;
-  } else if (on_cpu) {
+  } else {
     const std::size_t wanted = static_cast<std::size_t>(config.max_num_seqs) *
                                ((static_cast<std::size_t>(max_model_len) + config.block_size - 1) / config.block_size);
-    const std::size_t cap = std::min<std::size_t>(4 * kGiB, info.total_bytes / 4) / bytes_per_block;
+    const std::size_t cap = std::min<std::size_t>(4 * kGiB, backend.memory_info().total_bytes / 4) / bytes_per_block;
     sizes.num_gpu_blocks = clamp_blocks(std::max<std::size_t>(1, std::min(wanted, cap)));
-  } else {
-    // The weights are loaded already: what is in use now stays in use.
-    const double budget = config.gpu_memory_utilization * static_cast<double>(info.total_bytes) -
-                          static_cast<double>(info.total_bytes - info.free_bytes);
-    if (budget < static_cast<double>(bytes_per_block))
-      throw std::runtime_error("no device memory left for the KV cache at gpu_memory_utilization " +
-                               std::to_string(config.gpu_memory_utilization));
-    sizes.num_gpu_blocks = clamp_blocks(static_cast<std::size_t>(budget * 0.95) / bytes_per_block);  // 5% for activations
   }
-  std::size_t cpu = static_cast<std::size_t>(config.swap_space_gib * static_cast<double>(kGiB)) / bytes_per_block;
-  // On the CPU device the swap pool is host memory like the KV pool itself:
-  // more than twice the pool would only hold memory nobody swaps into.
-  if (on_cpu) cpu = std::min<std::size_t>(cpu, 2 * static_cast<std::size_t>(sizes.num_gpu_blocks));
-  sizes.num_cpu_blocks = clamp_blocks(cpu);
+  // On the CPU the swap pool is host memory like the KV pool itself: more
+  // than twice the pool would only hold memory nobody swaps into.
+  const std::size_t swap = static_cast<std::size_t>(config.swap_space_gib * static_cast<double>(kGiB)) / bytes_per_block;
+  sizes.num_cpu_blocks = clamp_blocks(std::min<std::size_t>(swap, 2 * static_cast<std::size_t>(sizes.num_gpu_blocks)));
   return sizes;
 }
 
@@ -69,8 +69,7 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
   parts.model_config = loaded.config;
   parts.tokenizer = std::move(loaded.tokenizer);
   parts.max_model_len = resolve_max_model_len(config, loaded.config);
-  const auto bytes_per_block = llama->kv_spec(1, config.block_size, backend->activation_dtype()).bytes_per_block();
-  const auto sizes = size_kv_pools(config, *backend, bytes_per_block, parts.max_model_len);
+  const auto sizes = size_kv_pools(config, *llama, parts.max_model_len);
   parts.num_gpu_blocks = sizes.num_gpu_blocks;
   parts.num_cpu_blocks = sizes.num_cpu_blocks;
   parts.executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,

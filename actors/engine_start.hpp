@@ -7,6 +7,7 @@
 
 #include "actors/engine.hpp"
 #include "engine/executor.hpp"
+#include "model/llama.hpp"
 
 namespace pagedserve::actors {
 
@@ -22,14 +23,15 @@ struct EngineParts {
 // Spawns the actors. Throws std::invalid_argument for a bad configuration.
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts);
 
-// The KV pool sizes Engine::start uses (CPU: enough for max_num_seqs
+// The KV pool sizes Engine::start uses. CPU: enough for max_num_seqs
 // sequences of max_model_len, at most a quarter of the host memory and
-// 4 GiB; CUDA: gpu_memory_utilization of the device less what is in use).
+// 4 GiB (or num_gpu_blocks), and a swap pool of swap_space GiB capped at
+// twice that. A device: gpu_memory_utilization less the weights and the
+// activations a profiling pass measures (engine/kv_planner.hpp).
 struct KvPoolSizes {
   int num_gpu_blocks = 0;
   int num_cpu_blocks = 0;
 };
-KvPoolSizes size_kv_pools(const EngineConfig& config, const kernels::Backend& backend, std::size_t bytes_per_block,
-                          int max_model_len);
+KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, int max_model_len);
 
 }  // namespace pagedserve::actors

@@ -2,9 +2,15 @@
 // Every message of the actor runtime and the type-ID block, in one place.
 //
 //   facade --submit/cancel--> [router] --submit/cancel--> [scheduler]
-//   [scheduler] --plan (lends the Scheduler)--> [block manager] --PlanReply-->
-//   [scheduler] --execute (StepPlan)--> [executor] --StepResult--> [scheduler]
+//   [scheduler] --plan (lends the Scheduler)--> [block manager]
+//   [block manager] --planned (the Scheduler back)--> [scheduler]
+//   [block manager] --execute (StepPlan, delegated)--> [executor]
+//   [executor] --StepResult (the answer to plan)--> [scheduler]
 //   [scheduler] --events--> [router] --> RequestSinks
+//
+// A step costs three hops on its critical path: the block manager hands the
+// plan straight to the executor, whose answer goes to the scheduler's
+// original `plan` request.
 //
 // Heavy payloads travel as shared pointers: the sender gives its copy up,
 // so exactly one actor touches a payload at a time. The scheduling policy
@@ -27,7 +33,8 @@ struct PlanRequest {
   std::uint64_t step_id = 0;
 };
 
-// The plan and the policy back; `error` when planning threw (a bug).
+// The policy back, with the step's SchedulerOutput; `error` when planning
+// threw (a bug).
 struct PlanReply {
   std::shared_ptr<engine::Scheduler> scheduler;
   engine::PlannedStep step;
@@ -38,7 +45,8 @@ struct StepPlanMsg {
   std::shared_ptr<const engine::StepPlan> plan;
 };
 
-// The sampled tokens, or `error` when the step could not run.
+// The sampled tokens; no result when the plan had nothing to run, and
+// `error` when the step could not run.
 struct StepResultMsg {
   std::shared_ptr<engine::StepResult> result;
   std::string error;
@@ -95,6 +103,7 @@ PAGEDSERVE_LOCAL_MESSAGE(SeqOwnersMsg)
 CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, step_atom, "step")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, plan_atom, "plan")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, planned_atom, "planned")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, execute_atom, "execute")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, submit_atom, "submit")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, cancel_atom, "cancel")
@@ -118,15 +127,16 @@ CAF_END_TYPE_ID_BLOCK(pagedserve)
 namespace pagedserve::actors {
 
 // The actors' interfaces.
+using executor_actor = caf::typed_actor<caf::replies_to<execute_atom, StepPlanMsg>::with<StepResultMsg>>;
+
 using block_manager_actor = caf::typed_actor<
-    caf::replies_to<plan_atom, PlanRequest>::with<PlanReply>,
+    caf::replies_to<plan_atom, PlanRequest>::with<StepResultMsg>,
     caf::replies_to<stats_atom>::with<BlockStatsMsg>,
     caf::replies_to<admin_atom, std::string, SeqOwnersMsg>::with<std::string>>;
 
-using executor_actor = caf::typed_actor<caf::replies_to<execute_atom, StepPlanMsg>::with<StepResultMsg>>;
-
 using scheduler_actor = caf::typed_actor<
     caf::reacts_to<step_atom>,
+    caf::reacts_to<planned_atom, PlanReply>,
     caf::reacts_to<submit_atom, SubmitMsg>,
     caf::reacts_to<cancel_atom, std::string>,
     caf::reacts_to<cancel_all_atom>,

@@ -35,7 +35,9 @@ struct SchedulerActorConfig {
   std::shared_ptr<SharedGauges> gauges;
 };
 
-block_manager_actor spawn_block_manager(caf::actor_system& system, const memory::BlockManagerConfig& config);
+// The block manager hands each plan with work to `executor`.
+block_manager_actor spawn_block_manager(caf::actor_system& system, const memory::BlockManagerConfig& config,
+                                        executor_actor executor);
 executor_actor spawn_executor(caf::actor_system& system, std::shared_ptr<engine::StepExecutor> executor);
 // `on_done` runs (on the router's thread) after a request's RequestDone was delivered.
 router_actor spawn_router(caf::actor_system& system, std::function<void(const std::string&)> on_done);

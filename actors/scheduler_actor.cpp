@@ -87,48 +87,35 @@ void SchedulerState::step() {
   busy_ = true;
   PlanRequest loan{std::move(scheduler_), next_step_id_++};
   scheduler_ = nullptr;
+  // The answer is the step's result (the executor answers for the block
+  // manager); the policy comes back before it in a `planned` message.
   self_->request(blocks_, caf::infinite, plan_atom_v, std::move(loan))
-      .then([this](PlanReply& reply) { on_planned(reply); },
+      .then([this](StepResultMsg& msg) { when_home([this, msg]() mutable { on_executed(msg); }); },
             [this](caf::error& e) {
-              // The block manager is gone; so is the lent policy. Nothing can run.
-              busy_ = false;
-              deferred_.clear();
-              caf::aout(self_) << "scheduler: planning failed: " << to_string(e) << '\n';
+              StepResultMsg failed;
+              failed.error = "the step was lost: " + to_string(e);
+              when_home([this, failed]() mutable { on_executed(failed); });
             });
 }
 
-void SchedulerState::on_planned(PlanReply& reply) {
+void SchedulerState::planned(PlanReply& reply) {
   scheduler_ = std::move(reply.scheduler);
-  for (auto& f : std::exchange(deferred_, {})) f();
-  std::vector<engine::Event> events;
   if (!reply.error.empty()) {
-    publish(events);
-    busy_ = false;
     fail_all(reply.error);
-    return;
+  } else {
+    std::vector<engine::Event> events;
+    outputs_->on_scheduled(*reply.step.output, events);
+    publish(events);
+    if (reply.step.plan->has_work()) in_flight_ = reply.step.output;
   }
-  outputs_->on_scheduled(*reply.step.output, events);
-  publish(events);
-  if (!reply.step.plan->has_work()) {
-    busy_ = false;
-    kick();
-    return;
-  }
-  in_flight_ = reply.step.output;
-  self_->request(executor_, caf::infinite, execute_atom_v, StepPlanMsg{reply.step.plan})
-      .then([this](StepResultMsg& msg) { on_executed(msg); },
-            [this](caf::error& e) {
-              StepResultMsg failed;
-              failed.error = "the executor is gone: " + to_string(e);
-              on_executed(failed);
-            });
+  for (auto& f : std::exchange(deferred_, {})) f();
 }
 
 void SchedulerState::on_executed(StepResultMsg& msg) {
   std::vector<engine::Event> events;
-  if (msg.result) {
+  if (in_flight_ && msg.result) {
     outputs_->on_executed(*in_flight_, *msg.result, *scheduler_, events);
-  } else {
+  } else if (in_flight_) {
     outputs_->on_failed(*in_flight_, "the model step failed: " + msg.error, *scheduler_, events);
   }
   in_flight_.reset();
@@ -221,6 +208,7 @@ scheduler_actor::behavior_type scheduler(scheduler_actor::stateful_pointer<Sched
   self->state.init(std::move(config), std::move(router), std::move(blocks), std::move(executor));
   return {
       [=](step_atom) { self->state.step(); },
+      [=](planned_atom, PlanReply& reply) { self->state.planned(reply); },
       [=](submit_atom, SubmitMsg& msg) { self->state.submit(msg); },
       [=](cancel_atom, const std::string& id) { self->state.cancel(id); },
       [=](cancel_all_atom) { self->state.cancel_all(); },

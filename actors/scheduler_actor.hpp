@@ -3,9 +3,11 @@
 // its SequenceGroups) and output processing, and drives the step loop by
 // sending itself `step`:
 //
-//   step -> lend the Scheduler to the block manager (plan) -> PlanReply
-//        -> events of the plan (refusals, RequestDone) to the router
-//        -> StepPlan to the executor -> StepResult -> output processing
+//   step -> lend the Scheduler to the block manager (plan)
+//        -> planned: the Scheduler back, with the step's SchedulerOutput;
+//           events of the plan (refusals, RequestDone) to the router
+//        -> (the block manager gave the StepPlan to the executor)
+//        -> StepResult, the answer to plan -> output processing
 //        -> token events to the router -> step
 //
 // While the executor runs step t the Scheduler is home again: submissions,
@@ -15,7 +17,8 @@
 //
 // Invariants: scheduler_ is null exactly while a plan is out; busy_ is true
 // from lending until the step's result is processed; at most one step is in
-// flight.
+// flight; the result is processed only with the Scheduler home (a result
+// that overtakes `planned` waits in deferred_).
 
 #include <deque>
 #include <functional>
@@ -36,13 +39,13 @@ class SchedulerState {
   void cancel(const std::string& request_id);
   void cancel_all();
   void step();
+  void planned(PlanReply& reply);
   caf::typed_response_promise<MetricsMsg> metrics();
   caf::typed_response_promise<std::string> admin(const std::string& view);
 
  private:
   void when_home(std::function<void()> f);
   void kick();
-  void on_planned(PlanReply& reply);
   void on_executed(StepResultMsg& msg);
   void fail_all(const std::string& error);
   void publish(std::vector<engine::Event>& events);

@@ -1,0 +1,167 @@
+// `pagedserve bench overhead`: what the engine itself costs per step. The
+// real actors (router, scheduler, block manager, executor) run with a null
+// executor that returns a token for every sequence at once, so a step's
+// time is all scheduling, planning, messaging and output processing
+// (detokenization and event delivery included).
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include "actors/engine_start.hpp"
+#include "cli/args.hpp"
+#include "cli/bench.hpp"
+#include "engine/engine_core.hpp"
+#include "model/loader.hpp"
+#include "net/json_writer.hpp"
+
+namespace pagedserve::cli {
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: pagedserve bench overhead [options]
+
+  --seqs N          running sequences (default 256)
+  --prompt-len N    prompt tokens per sequence (default 32)
+  --tokens N        new tokens per sequence and round (default 448)
+  --rounds R        rounds; the median is reported (default 3)
+  --model PATH      where the tokenizer comes from (default models/stories260K)
+  --json            one JSON line
+)";
+
+using Clock = std::chrono::steady_clock;
+
+// Counts each request's tokens; events arrive on the router's thread.
+class CountingSink final : public actors::RequestSink {
+ public:
+  explicit CountingSink(std::atomic<int>& tokens) : tokens_(tokens) {}
+  void on_token(const actors::TokenEvent&) override { tokens_.fetch_add(1, std::memory_order_relaxed); }
+  void on_sample_finished(const actors::SampleFinished&) override {}
+  void on_done(const actors::RequestDone&) override {}
+
+ private:
+  std::atomic<int>& tokens_;
+};
+
+struct Round {
+  double steps_per_s = 0;
+  double tokens_per_s = 0;
+};
+
+template <class Pred>
+void wait_until(Pred pred) {
+  while (!pred()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+// Runs `seqs` requests and times the steps while every one of them decodes
+// (from each having 16 tokens until the first has all but 16).
+actors::GenerateRequest request(int round, int i, int prompt_len, int tokens) {
+  actors::GenerateRequest r;
+  r.request_id = "overhead-" + std::to_string(round) + "-" + std::to_string(i);
+  for (int t = 0; t < prompt_len; ++t) r.prompt_ids.push_back(3 + (i * 131 + t * 7) % 400);
+  r.sampling.temperature = 0;
+  r.sampling.max_tokens = tokens;
+  r.sampling.ignore_eos = true;
+  return r;
+}
+
+Round run_round(actors::Engine& engine, int round, int seqs, int prompt_len, int tokens) {
+  std::vector<std::atomic<int>> counts(static_cast<std::size_t>(seqs));
+  for (int i = 0; i < seqs; ++i) {
+    auto result = engine.submit(request(round, i, prompt_len, tokens),
+                                std::make_shared<CountingSink>(counts[static_cast<std::size_t>(i)]));
+    if (!result.ok()) throw std::runtime_error("the benchmark request was refused: " + result.message);
+  }
+  auto all_at = [&](int n) { return std::all_of(counts.begin(), counts.end(), [&](const auto& c) { return c.load() >= n; }); };
+  auto any_at = [&](int n) { return std::any_of(counts.begin(), counts.end(), [&](const auto& c) { return c.load() >= n; }); };
+  wait_until([&] { return all_at(16); });
+  const auto m0 = engine.metrics();
+  const auto t0 = Clock::now();
+  wait_until([&] { return any_at(tokens - 16); });
+  const auto m1 = engine.metrics();
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  wait_until([&] { return all_at(tokens); });
+  return {static_cast<double>(m1.num_steps - m0.num_steps) / seconds,
+          static_cast<double>(m1.generation_tokens_total - m0.generation_tokens_total) / seconds};
+}
+
+// The same work in one thread without actors (EngineCore): the CPU cost of
+// a step alone, without message passing. Microseconds per decode step.
+double core_us_per_step(const model::Tokenizer& tokenizer, const actors::EngineConfig& config, int num_gpu_blocks,
+                        int seqs, int prompt_len, int tokens) {
+  engine::NullExecutor executor(300);
+  engine::EngineCoreConfig c;
+  c.blocks.block_size = config.block_size;
+  c.blocks.num_gpu_blocks = num_gpu_blocks;
+  c.blocks.watermark = 0;
+  c.scheduler = {config.max_num_seqs, config.max_num_batched_tokens, config.preemption_mode};
+  c.max_model_len = prompt_len + tokens;
+  engine::EngineCore core(c, executor, &tokenizer);
+  std::vector<engine::Event> events;
+  for (int i = 0; i < seqs; ++i) core.add(request(0, i, prompt_len, tokens), events);
+  for (int s = 0; s < 16; ++s) core.step(events);
+  events.clear();
+  const int timed = tokens - 32;
+  const auto t0 = Clock::now();
+  for (int s = 0; s < timed; ++s) {
+    core.step(events);
+    events.clear();
+  }
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / timed;
+}
+
+}  // namespace
+
+int run_bench_overhead(int argc, char** argv) {
+  Args args(argc, argv, {"json", "help"});
+  if (args.has("help")) {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  args.reject_unknown({"seqs", "prompt-len", "tokens", "rounds", "model", "json", "help"});
+  const int seqs = static_cast<int>(args.get_int("seqs", 256, 1, 4096));
+  const int prompt_len = static_cast<int>(args.get_int("prompt-len", 32, 1, 4096));
+  const int tokens = static_cast<int>(args.get_int("tokens", 448, 64, 1 << 16));
+  const int rounds = static_cast<int>(args.get_int("rounds", 3, 1, 100));
+
+  auto loaded = model::load_model(args.get_or("model", "models/stories260K"));
+  if (!loaded.tokenizer) throw CliError("the model has no tokenizer");
+  actors::EngineParts parts;
+  parts.model_config = loaded.config;
+  parts.max_model_len = parts.model_config.max_seq_len = prompt_len + tokens;  // no model runs: any length
+  parts.tokenizer = std::move(loaded.tokenizer);
+  parts.executor = std::make_shared<engine::NullExecutor>(300);
+  parts.num_gpu_blocks = seqs * ((prompt_len + tokens + 15) / 16 + 1);
+  actors::EngineConfig config;
+  config.max_num_seqs = seqs;
+  config.max_num_batched_tokens = std::max(2048, seqs * prompt_len);
+  config.max_waiting_requests = seqs + 1;
+  config.watermark = 0;
+  const int num_gpu_blocks = parts.num_gpu_blocks;
+  auto engine = actors::start_engine(config, std::move(parts));
+
+  std::vector<Round> runs;
+  for (int r = 0; r < rounds; ++r) runs.push_back(run_round(*engine, r, seqs, prompt_len, tokens));
+  std::sort(runs.begin(), runs.end(), [](const Round& a, const Round& b) { return a.steps_per_s < b.steps_per_s; });
+  const Round median = runs[runs.size() / 2];
+  const double us_per_step = 1e6 / median.steps_per_s;
+  const double core_us = core_us_per_step(engine->tokenizer(), config, num_gpu_blocks, seqs, prompt_len, tokens);
+  if (args.has("json")) {
+    net::JsonWriter w;
+    w.begin_object().field("benchmark", "overhead").field("seqs", seqs).field("rounds", rounds);
+    w.field("steps_per_s", median.steps_per_s).field("us_per_step", us_per_step);
+    w.field("tokens_per_s", median.tokens_per_s).field("core_us_per_step", core_us).end_object();
+    std::printf("%s\n", w.str().c_str());
+  } else {
+    std::printf("engine overhead with %d running sequences (null executor, median of %d rounds):\n", seqs, rounds);
+    std::printf("  %.0f steps/s, %.1f us per step, %.0f tokens/s\n", median.steps_per_s, us_per_step, median.tokens_per_s);
+    std::printf("  the same steps in one thread without actors: %.1f us per step\n", core_us);
+  }
+  engine->shutdown(std::chrono::milliseconds(0));
+  return 0;
+}
+
+}  // namespace pagedserve::cli
