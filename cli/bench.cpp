@@ -19,6 +19,7 @@ constexpr Benchmark kBenchmarks[] = {
     {"throughput", "decode tokens/s, one stream vs batched, on the CPU or a GPU", run_bench_throughput},
     {"kernels", "PagedAttention decode bandwidth vs the device's copy bandwidth", run_bench_kernels},
     {"serving", "a request trace through the engine: requests/s, tokens/s, KV use, preemptions", run_bench_serving},
+    {"overhead", "engine work per step: the real actors with a null executor", run_bench_overhead},
     {"memory", "KV utilization, fragmentation, sustained rate and sharing: paged vs contiguous", run_bench_memory},
 };
 

@@ -10,5 +10,6 @@ int run_bench_throughput(int argc, char** argv);
 int run_bench_memory(int argc, char** argv);
 int run_bench_kernels(int argc, char** argv);
 int run_bench_serving(int argc, char** argv);
+int run_bench_overhead(int argc, char** argv);
 
 }  // namespace pagedserve::cli
