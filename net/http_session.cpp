@@ -88,10 +88,9 @@ void HttpSession::on_read(beast::error_code ec) {
 void HttpSession::refuse_unreadable(beast::error_code ec) {
   close_after_ = true;
   keep_alive_ = false;
-  if (ec == beast::error::timeout) {
-    if (buffer_.size() == 0 && !parser_->got_some()) return close_now();  // an idle keep-alive connection
-    return send_error(ApiError(408, "invalid_request_error", "the request was not received in time"));
-  }
+  // A request not received in time (an idle keep-alive connection, or a
+  // client trickling bytes): the stream has closed the socket already.
+  if (ec == beast::error::timeout) return close_now();
   if (ec == http::error::body_limit)
     return send_error(ApiError(413, "invalid_request_error", "the request body is larger than the limit of " +
                                                                 std::to_string(context_->options().max_body_bytes) + " bytes"));
