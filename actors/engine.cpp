@@ -58,10 +58,13 @@ KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, 
 }
 
 std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
-  if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   model::LoadOptions options;
   options.tokenizer_path = config.tokenizer;
-  auto loaded = model::load_model(config.model, options);
+  return start_engine(config, model::load_model(config.model, options));
+}
+
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
+  if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   if (!loaded.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
   auto backend = kernels::make_backend(config.device);
   auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);

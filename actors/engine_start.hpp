@@ -8,6 +8,7 @@
 #include "actors/engine.hpp"
 #include "engine/executor.hpp"
 #include "model/llama.hpp"
+#include "model/loader.hpp"
 
 namespace pagedserve::actors {
 
@@ -22,6 +23,11 @@ struct EngineParts {
 
 // Spawns the actors. Throws std::invalid_argument for a bad configuration.
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts);
+
+// Engine::start after its first step: `loaded` (with a tokenizer) is the
+// model config.model names, already loaded (a caller that tokenizes first
+// loads it once).
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded);
 
 // The KV pool sizes Engine::start uses. CPU: enough for max_num_seqs
 // sequences of max_model_len, at most a quarter of the host memory and

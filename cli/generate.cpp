@@ -1,14 +1,17 @@
-// `pagedserve generate`: runs prompts through the model with paged KV memory
-// and prints the stories (or one JSON line per prompt).
+// `pagedserve generate`: runs prompts concurrently through the engine (the
+// actor runtime, as the server does) and prints the stories (or one JSON
+// line per prompt).
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 
+#include "actors/engine_start.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
-#include "engine/generator.hpp"
-#include "kernels/backend.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
 
@@ -28,12 +31,20 @@ constexpr const char* kHelp = R"(usage: pagedserve generate [options]
   --top-p P  --top-k K  --min-p M  --seed S
   --repetition-penalty R  --presence-penalty P  --frequency-penalty F
   --stop STR             stop string (repeatable)   --ignore-eos
+  --n N                  samples per prompt (default 1)
+  --best-of N            samples generated per prompt; the n most likely are kept
+  --use-beam-search      beam search of width best-of (or n); greedy
   --block-size B         KV block size in tokens (default 16)
   --num-blocks N         KV blocks in the pool (default: room for every prompt)
+  --swap-space GIB       CPU swap pool in GiB (default 4)
+  --preemption-mode M    recompute | swap: what happens to a sequence the pool
+                         cannot hold (default recompute)
   --max-num-seqs S       sequences per step (default 256)
+  --max-num-batched-tokens T  tokens per step (default 2048)
   --device DEV           cpu | cuda:N (default cpu)
   --json                 one line per prompt: {"prompt_ids", "output_ids", "text"}
                          where text is the prompt and its continuation as printed
+                         (with n > 1, "outputs" lists every sample)
 )";
 
 std::vector<std::string> read_prompts(const Args& args) {
@@ -71,12 +82,101 @@ model::SamplingParams read_sampling(const Args& args) {
 const std::set<std::string> kKnown = {"model", "tokenizer", "prompt", "prompts-file", "max-tokens", "temperature",
                                       "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
                                       "frequency-penalty", "stop", "ignore-eos", "block-size", "num-blocks",
-                                      "max-num-seqs", "device", "json", "help"};
+                                      "max-num-seqs", "device", "json", "help", "n", "best-of", "use-beam-search",
+                                      "swap-space", "preemption-mode", "max-num-batched-tokens"};
+
+struct Sample {
+  std::vector<std::int32_t> output_ids;
+  std::string text;
+  std::string finish_reason;
+  std::string error;
+};
+
+// Collects one prompt's samples; counts down `pending` when the request is done.
+class Collector final : public actors::RequestSink {
+ public:
+  Collector(std::mutex& mu, std::condition_variable& cv, int& pending) : mu_(mu), cv_(cv), pending_(pending) {}
+  void on_token(const actors::TokenEvent& e) override {
+    std::lock_guard lock(mu_);
+    samples[e.index].output_ids.push_back(e.token_id);
+    samples[e.index].text += e.text;
+  }
+  void on_sample_finished(const actors::SampleFinished& e) override {
+    std::lock_guard lock(mu_);
+    samples[e.index].finish_reason = e.finish_reason;
+    samples[e.index].error = e.error;
+  }
+  void on_done(const actors::RequestDone&) override {
+    std::lock_guard lock(mu_);
+    --pending_;
+    cv_.notify_all();
+  }
+  std::map<int, Sample> samples;  // read after the request is done
+
+ private:
+  std::mutex& mu_;
+  std::condition_variable& cv_;
+  int& pending_;
+};
+
+actors::EngineConfig read_engine_config(const Args& args) {
+  actors::EngineConfig c;
+  c.model = args.get_or("model", "models/stories260K");
+  c.tokenizer = args.get_or("tokenizer", "");
+  c.device = args.get_or("device", "cpu");
+  c.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
+  c.max_num_seqs = static_cast<int>(args.get_int("max-num-seqs", 256, 1, 1 << 16));
+  c.max_num_batched_tokens =
+      static_cast<int>(args.get_int("max-num-batched-tokens", std::max(2048, c.max_num_seqs), 1, 1 << 24));
+  c.swap_space_gib = args.get_double("swap-space", 4.0, 0, 1 << 20);
+  const auto mode = args.get_or("preemption-mode", "recompute");
+  if (mode != "recompute" && mode != "swap") throw CliError("--preemption-mode must be recompute or swap, not '" + mode + "'");
+  c.preemption_mode = mode == "swap" ? actors::PreemptionMode::swap : actors::PreemptionMode::recompute;
+  c.watermark = 0;
+  return c;
+}
+
+actors::GenerateRequest make_request(const Args& args, std::size_t i, std::vector<std::int32_t> prompt_ids,
+                                     const model::SamplingParams& sampling) {
+  actors::GenerateRequest r;
+  r.request_id = "prompt-" + std::to_string(i);
+  r.prompt_ids = std::move(prompt_ids);
+  r.sampling = sampling;
+  r.n = static_cast<int>(args.get_int("n", 1, 1, 1 << 10));
+  r.best_of = static_cast<int>(args.get_int("best-of", 0, 0, 1 << 10));
+  r.use_beam_search = args.has("use-beam-search");
+  return r;
+}
+
+void print_result(const Args& args, const model::Tokenizer& tok, const std::vector<std::int32_t>& ids,
+                  const std::map<int, Sample>& samples, bool last) {
+  const std::string prompt_text = tok.decode(ids.front(), {ids.begin() + 1, ids.end()});
+  const Sample& first = samples.begin()->second;
+  if (args.has("json")) {
+    net::JsonWriter w;
+    w.begin_object().key("prompt_ids").int_array(ids).key("output_ids").int_array(first.output_ids);
+    w.field("text", prompt_text + first.text).field("finish_reason", first.finish_reason);
+    if (samples.size() > 1) {
+      w.key("outputs").begin_array();
+      for (const auto& [index, s] : samples) {
+        w.begin_object().key("output_ids").int_array(s.output_ids).field("text", prompt_text + s.text);
+        w.field("finish_reason", s.finish_reason).end_object();
+      }
+      w.end_array();
+    }
+    w.end_object();
+    std::printf("%s\n", w.str().c_str());
+    return;
+  }
+  std::size_t k = 0;
+  for (const auto& [index, s] : samples)
+    std::printf("%s\n%s", (prompt_text + s.text).c_str(), last && ++k == samples.size() ? "" : "\n");
+}
 
 }  // namespace
 
 int run_generate(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help", "ignore-eos"});
+  Args args(argc, argv, {"json", "help", "ignore-eos", "use-beam-search"});
   if (args.has("help")) {
     std::fputs(kHelp, stdout);
     return 0;
@@ -84,41 +184,46 @@ int run_generate(int argc, char** argv) {
   args.reject_unknown(kKnown);
   const auto prompts = read_prompts(args);
   const auto sampling = read_sampling(args);
-  const int block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
-  const int max_num_seqs = static_cast<int>(args.get_int("max-num-seqs", 256, 1, 1 << 16));
+  auto config = read_engine_config(args);
   model::LoadOptions load;
-  load.tokenizer_path = args.get_or("tokenizer", "");
-  auto loaded = model::load_model(args.get_or("model", "models/stories260K"), load);
+  load.tokenizer_path = config.tokenizer;
+  auto loaded = model::load_model(config.model, load);
   if (!loaded.tokenizer) throw CliError("this model has no tokenizer: pass --tokenizer PATH");
-  auto backend = kernels::make_backend(args.get_or("device", "cpu"));
-  model::LlamaModel llama(loaded.config, loaded.weights, *backend);
 
-  std::vector<engine::GenerationRequest> requests;
-  std::int64_t slots = 0;
-  for (const auto& p : prompts) {
-    requests.push_back({loaded.tokenizer->encode(p, true), sampling});
-    slots += static_cast<std::int64_t>(requests.back().prompt_ids.size()) + sampling.max_tokens + block_size;
+  // By default the pool holds every prompt once and every sample's tokens.
+  std::vector<actors::GenerateRequest> requests;
+  const std::int64_t bs = config.block_size;
+  std::int64_t default_blocks = 1;
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    requests.push_back(make_request(args, i, loaded.tokenizer->encode(prompts[i], true), sampling));
+    const auto& r = requests.back();
+    const std::int64_t width = std::max(r.n, r.best_of);
+    default_blocks += (static_cast<std::int64_t>(r.prompt_ids.size()) + bs - 1) / bs +
+                      width * ((sampling.max_tokens + bs - 1) / bs + 1);
   }
-  engine::GeneratorConfig config;
-  config.blocks.block_size = block_size;
-  const std::int64_t default_blocks = std::min<std::int64_t>(slots / block_size + 1, 1 << 20);
-  config.blocks.num_gpu_blocks = static_cast<int>(args.get_int("num-blocks", default_blocks, 1, 1 << 24));
-  config.blocks.watermark = 0;
-  config.max_num_seqs = max_num_seqs;
-  engine::Generator generator(llama, loaded.tokenizer.get(), config);
-  auto results = generator.generate(requests);
+  default_blocks = std::min<std::int64_t>(default_blocks, 1 << 20);
+  config.num_gpu_blocks = static_cast<int>(args.get_int("num-blocks", default_blocks, 1, 1 << 24));
+  config.max_waiting_requests = static_cast<int>(requests.size()) + 1;
+  config.max_n = 1 << 10;
+  auto engine = actors::start_engine(config, std::move(loaded));
 
+  std::mutex mu;
+  std::condition_variable cv;
+  int pending = static_cast<int>(requests.size());
+  std::vector<std::shared_ptr<Collector>> results;
+  for (auto& r : requests) {
+    results.push_back(std::make_shared<Collector>(mu, cv, pending));
+    auto submitted = engine->submit(r, results.back());
+    if (!submitted.ok()) throw std::runtime_error(submitted.message);
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return pending == 0; });
+  }
   for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& ids = requests[i].prompt_ids;
-    std::string text = loaded.tokenizer->decode(ids.front(), {ids.begin() + 1, ids.end()}) + results[i].text;
-    if (args.has("json")) {
-      net::JsonWriter w;
-      w.begin_object().key("prompt_ids").int_array(ids).key("output_ids").int_array(results[i].output_ids);
-      w.field("text", text).field("finish_reason", results[i].finish_reason).end_object();
-      std::printf("%s\n", w.str().c_str());
-    } else {
-      std::printf("%s\n%s", text.c_str(), i + 1 < results.size() ? "\n" : "");
-    }
+    for (const auto& [index, s] : results[i]->samples)
+      if (!s.error.empty()) throw std::runtime_error(s.error);
+    print_result(args, engine->tokenizer(), requests[i].prompt_ids, results[i]->samples, i + 1 == results.size());
   }
   return 0;
 }
