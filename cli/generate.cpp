@@ -92,31 +92,37 @@ struct Sample {
   std::string error;
 };
 
-// Collects one prompt's samples; counts down `pending` when the request is done.
+// Requests not yet done; shared with the sinks, which may outlive a caller
+// that gave up.
+struct Completion {
+  std::mutex mu;
+  std::condition_variable cv;
+  int pending = 0;
+};
+
+// Collects one prompt's samples.
 class Collector final : public actors::RequestSink {
  public:
-  Collector(std::mutex& mu, std::condition_variable& cv, int& pending) : mu_(mu), cv_(cv), pending_(pending) {}
+  explicit Collector(std::shared_ptr<Completion> completion) : completion_(std::move(completion)) {}
   void on_token(const actors::TokenEvent& e) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(completion_->mu);
     samples[e.index].output_ids.push_back(e.token_id);
     samples[e.index].text += e.text;
   }
   void on_sample_finished(const actors::SampleFinished& e) override {
-    std::lock_guard lock(mu_);
+    std::lock_guard lock(completion_->mu);
     samples[e.index].finish_reason = e.finish_reason;
     samples[e.index].error = e.error;
   }
   void on_done(const actors::RequestDone&) override {
-    std::lock_guard lock(mu_);
-    --pending_;
-    cv_.notify_all();
+    std::lock_guard lock(completion_->mu);
+    --completion_->pending;
+    completion_->cv.notify_all();
   }
   std::map<int, Sample> samples;  // read after the request is done
 
  private:
-  std::mutex& mu_;
-  std::condition_variable& cv_;
-  int& pending_;
+  std::shared_ptr<Completion> completion_;
 };
 
 actors::EngineConfig read_engine_config(const Args& args) {
@@ -146,6 +152,24 @@ actors::GenerateRequest make_request(const Args& args, std::size_t i, std::vecto
   r.best_of = static_cast<int>(args.get_int("best-of", 0, 0, 1 << 10));
   r.use_beam_search = args.has("use-beam-search");
   return r;
+}
+
+// Submits every request at once and waits until all are done.
+std::vector<std::shared_ptr<Collector>> run_all(actors::Engine& engine, const std::vector<actors::GenerateRequest>& requests) {
+  auto completion = std::make_shared<Completion>();
+  std::vector<std::shared_ptr<Collector>> results;
+  for (const auto& r : requests) {
+    results.push_back(std::make_shared<Collector>(completion));
+    {
+      std::lock_guard lock(completion->mu);
+      ++completion->pending;
+    }
+    auto submitted = engine.submit(r, results.back());
+    if (!submitted.ok()) throw std::runtime_error(submitted.message);
+  }
+  std::unique_lock lock(completion->mu);
+  completion->cv.wait(lock, [&] { return completion->pending == 0; });
+  return results;
 }
 
 void print_result(const Args& args, const model::Tokenizer& tok, const std::vector<std::int32_t>& ids,
@@ -207,19 +231,7 @@ int run_generate(int argc, char** argv) {
   config.max_n = 1 << 10;
   auto engine = actors::start_engine(config, std::move(loaded));
 
-  std::mutex mu;
-  std::condition_variable cv;
-  int pending = static_cast<int>(requests.size());
-  std::vector<std::shared_ptr<Collector>> results;
-  for (auto& r : requests) {
-    results.push_back(std::make_shared<Collector>(mu, cv, pending));
-    auto submitted = engine->submit(r, results.back());
-    if (!submitted.ok()) throw std::runtime_error(submitted.message);
-  }
-  {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return pending == 0; });
-  }
+  auto results = run_all(*engine, requests);
   for (std::size_t i = 0; i < results.size(); ++i) {
     for (const auto& [index, s] : results[i]->samples)
       if (!s.error.empty()) throw std::runtime_error(s.error);
