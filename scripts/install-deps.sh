@@ -12,7 +12,16 @@ packages=(
   catch2                # unit tests (Catch2 v2)
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
   gnuplot-nox           # charts of pagedserve bench memory --plot
+  chromium              # renders the admin page in the server's black-box tests
 )
+
+# The server's black-box tests run real clients (the OpenAI Node SDK, ws)
+# on the Node 20 of the base image: installed exactly from the lock file.
+blackbox="$(cd "$(dirname "$0")/.." && pwd)/tests/net/blackbox"
+if [ ! -d "$blackbox/node_modules" ] && command -v npm >/dev/null; then
+  echo "install-deps: npm ci in tests/net/blackbox"
+  (cd "$blackbox" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,90 @@
+// Starts the real `pagedserve serve` binary on a free loopback port and
+// stops it again. The binary comes from $PAGEDSERVE_BINARY (set by ctest),
+// the model from $PAGEDSERVE_SOURCE_DIR/models/stories260K.
+
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const sourceDir = process.env.PAGEDSERVE_SOURCE_DIR ?? path.resolve(here, '../../../..');
+export const binary = process.env.PAGEDSERVE_BINARY ?? path.join(sourceDir, 'build/pagedserve');
+export const modelDir = path.join(sourceDir, 'models/stories260K');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Resolves once /health answers 200. `args` are extra serve flags.
+export async function startServer(args = []) {
+  for (let attempt = 0; attempt < 3; ++attempt) {
+    const port = await freePort();
+    const child = spawn(binary, ['serve', '--model', modelDir, '--host', '127.0.0.1', '--port', String(port),
+      '--num-blocks', '512', '--swap-space', '0.05', '--log-level', 'warning', ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (d) => { log += d; });
+    const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30000;
+    let exitCode = null;
+    exited.then((c) => { exitCode = c; });
+    while (Date.now() < deadline && exitCode === null) {
+      try {
+        const r = await fetch(`${url}/health`);
+        if (r.status === 200) {
+          return {
+            url, port, child,
+            log: () => log,
+            async stop() {
+              if (exitCode === null) child.kill('SIGTERM');
+              return exited;
+            },
+          };
+        }
+      } catch { /* not listening yet */ }
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    if (!/cannot listen/.test(log)) throw new Error(`server did not become healthy: ${log}`);
+    // The port was taken between choosing and binding it: try another.
+  }
+  throw new Error('no free port');
+}
+
+// Polls `predicate` (async) until it is true or `ms` pass.
+export async function eventually(predicate, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return true;
+    await sleep(20);
+  }
+  return predicate();
+}
+
+// /metrics, read with a Prometheus text parser.
+
+export async function metrics(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return parsePrometheusTextFormat(text);
+}
+
+export function sample(families, name, labels = {}) {
+  const family = families.find((f) => f.name === name);
+  if (!family) throw new Error(`no metric ${name}`);
+  const m = family.metrics.find((x) => Object.entries(labels).every(([k, v]) => (x.labels ?? {})[k] === v));
+  if (!m) throw new Error(`no ${name} with ${JSON.stringify(labels)}`);
+  return Number(m.value);
+}
