@@ -92,6 +92,9 @@ void ActorEngine::spawn_actors() {
   // that wait on a condition variable wake faster than work-stealing ones,
   // which back off to 50 us sleeps when idle (bench overhead: ~2x per step).
   caf_config_->set("scheduler.policy", caf::atom("sharing"));
+  // Three event-based actors form one chain per step: two workers let the
+  // router deliver events while the scheduler works; more only add wakeups.
+  caf_config_->set("scheduler.max-threads", 2);
   system_ = std::make_unique<caf::actor_system>(*caf_config_);
   executor_ = spawn_executor(*system_, parts_.executor);
   blocks_ = spawn_block_manager(*system_, blocks, executor_);

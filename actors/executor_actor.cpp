@@ -1,6 +1,9 @@
-// The executor actor: one per device, on its own thread (a step is long
-// and must not hold a scheduler worker). Owns the StepExecutor: backend,
-// model, KV pools and sampler states.
+// The executor actor: one per device, on its own thread. A step is long and
+// must not hold a scheduler worker, and the device wants one calling thread
+// (the CPU backend's OpenMP team and a CUDA context belong to the thread
+// that drives them; an executor on the worker pool saved context switches
+// in bench overhead but would hop between worker threads). Owns the
+// StepExecutor: backend, model, KV pools and sampler states.
 
 #include "actors/runtime.hpp"
 
