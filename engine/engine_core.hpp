@@ -6,6 +6,9 @@
 //
 //   schedule() -> SchedulerOutput -> plan_step() -> StepPlan
 //        -> StepExecutor::execute() -> StepResult -> OutputProcessor -> events
+//
+// Invariant: last_ holds the latest step; the groups it points to stay
+// alive until the next step() (the Scheduler keeps ended groups until then).
 
 #include <memory>
 #include <string>

@@ -9,6 +9,10 @@
 // then RequestDone once the scheduler has freed the request's blocks (the
 // next schedule() lists it in `done`). Requests whose n results are chosen
 // at the end (best_of > n, beam search) send their tokens when they finish.
+//
+// Invariants: each returned sample index gets exactly one SampleFinished,
+// after its TokenEvents; each request gets exactly one RequestDone, last;
+// every sequence that ends is released to the scheduler exactly once.
 
 #include <memory>
 #include <vector>
