@@ -26,6 +26,7 @@ class ModelExecutor final : public StepExecutor {
   std::string name() const override { return backend_->name(); }
   StepResult execute(const StepPlan& plan) override;
   const kernels::KvCache& gpu_cache() const { return gpu_; }
+  std::size_t num_sampler_states() const { return samplers_.size(); }
 
  private:
   struct Sampler {

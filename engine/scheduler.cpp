@@ -93,12 +93,9 @@ GroupPtr Scheduler::abort(const std::string& request_id) {
     GroupPtr g = *it;
     q->erase(it);
     g->over = true;
-    for (auto& s : g->seqs) {
-      if (s->holds_blocks) pending_ops_.push_back({MemoryOp::free, s->seq_id, 0});
-      s->holds_blocks = false;
-      s->num_slotted = 0;
-      pending_released_.push_back(s->seq_id);
-    }
+    for (auto& s : g->seqs) release(*s);
+    // Samplers of a fork planned but not yet made go too.
+    pending_released_.insert(pending_released_.end(), g->reserved_ids().begin(), g->reserved_ids().end());
     pending_done_.push_back(g);
     return g;
   }
@@ -110,11 +107,14 @@ void Scheduler::fork(const Sequence& parent, Sequence& child) {
   child.holds_blocks = true;
 }
 
+// Idempotent: a sequence released twice (its sample, then its group, ended)
+// is freed once.
 void Scheduler::release(Sequence& seq) {
   if (seq.holds_blocks) pending_ops_.push_back({MemoryOp::free, seq.seq_id, 0});
+  if (seq.holds_blocks || seq.has_sampler) pending_released_.push_back(seq.seq_id);
   seq.holds_blocks = false;
+  seq.has_sampler = false;
   seq.num_slotted = 0;
-  pending_released_.push_back(seq.seq_id);
 }
 
 void Scheduler::finish(SequenceGroup& group) {

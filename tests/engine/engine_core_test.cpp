@@ -29,6 +29,7 @@ struct Run {
   SchedulerCounters counters;
   memory::BlockManagerStats stats;
   int num_free_gpu_blocks = 0;
+  std::size_t num_sampler_states = 0;  // left in the executor at the end
 };
 
 struct Fixture {
@@ -80,6 +81,7 @@ struct Fixture {
     run.counters = core.scheduler().counters();
     run.stats = core.blocks().stats();
     run.num_free_gpu_blocks = core.blocks().num_free_gpu_blocks();
+    run.num_sampler_states = executor.num_sampler_states();
     return run;
   }
 };
@@ -98,6 +100,7 @@ void check_greedy_parity(PreemptionMode mode) {
   if (mode == PreemptionMode::swap) CHECK(run.counters.num_preemptions_swap > 0);
   if (mode == PreemptionMode::recompute) CHECK(run.counters.num_preemptions_recompute > 0);
   CHECK(run.num_free_gpu_blocks == 48);
+  CHECK(run.num_sampler_states == 0);
 }
 
 }  // namespace
@@ -135,6 +138,7 @@ TEST_CASE("n = 4 samples of one prompt share its blocks: fewer blocks than 4 req
   CHECK(shared.peak_gpu_blocks_used + 3 * prompt_blocks <= apart.peak_gpu_blocks_used);
   CHECK(shared.stats.num_cow_copies >= 3);  // the partly filled last prompt block
   CHECK(shared.num_free_gpu_blocks == 200);
+  CHECK(shared.num_sampler_states == 0);
 }
 
 TEST_CASE("beam search equals a from-scratch reference beam search", "[engine][beam]") {
