@@ -16,6 +16,9 @@ namespace pagedserve::cli {
 using SettingValue = std::variant<bool, std::int64_t, double, std::string>;
 
 struct SettingSpec {
+  SettingSpec(std::string k, SettingValue def, std::string h, double lo = 0, double hi = 0,
+              std::vector<std::string> allowed = {})
+      : key(std::move(k)), default_value(std::move(def)), help(std::move(h)), min(lo), max(hi), choices(std::move(allowed)) {}
   std::string key;
   SettingValue default_value;
   std::string help;
