@@ -263,7 +263,7 @@ TEST_CASE("bad requests are refused with clear messages and leave running ones a
   CHECK(engine->metrics().requests_finished == 1);
 }
 
-TEST_CASE("admin views are JSON; unknown views are nullopt", "[actors][admin]") {
+TEST_CASE("admin views are JSON and unknown views are nullopt", "[actors][admin]") {
   auto cases = testing::load_reference_cases();
   auto engine = Engine::start(small_config(64));
   GenerateRequest r = greedy("watched", cases[0]);
