@@ -11,6 +11,8 @@ namespace {
 using simdjson::dom::element;
 
 constexpr std::int64_t kMaxInt = INT_MAX;
+// Ranges with an open end are the sampler's to check (SamplingParams::validate).
+constexpr double kAnyNumber = 3.0e38;
 
 float read_float(element v, const char* name, double min, double max) {
   return static_cast<float>(read_number(v, name, min, max));
@@ -122,7 +124,7 @@ bool read_generation_field(std::string_view key, element v, const RequestLimits&
   } else if (key == "temperature") {
     s.temperature = read_float(v, "temperature", 0, 100);
   } else if (key == "top_p") {
-    s.top_p = read_float(v, "top_p", 0, 1);
+    s.top_p = read_float(v, "top_p", -kAnyNumber, kAnyNumber);  // (0, 1]: the sampler says so
   } else if (key == "top_k") {
     s.top_k = static_cast<int>(read_int(v, "top_k", -1, kMaxInt));
   } else if (key == "min_p") {
@@ -132,7 +134,7 @@ bool read_generation_field(std::string_view key, element v, const RequestLimits&
   } else if (key == "frequency_penalty") {
     s.frequency_penalty = read_float(v, "frequency_penalty", -2, 2);
   } else if (key == "repetition_penalty") {
-    s.repetition_penalty = read_float(v, "repetition_penalty", 0, 10);
+    s.repetition_penalty = read_float(v, "repetition_penalty", -kAnyNumber, kAnyNumber);  // (0, 10]
   } else if (key == "seed") {
     s.seed = static_cast<std::uint64_t>(read_int(v, "seed", INT64_MIN, INT64_MAX));
   } else if (key == "stop") {

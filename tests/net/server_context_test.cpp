@@ -1,0 +1,66 @@
+// Who may read the admin views, and the names a request's "model" may use.
+
+#include "net/server_context.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace pagedserve::net;
+
+namespace {
+
+struct Context {
+  boost::asio::thread_pool pool{1};
+  ServerContext ctx;
+  Context(std::string host, std::string token) : ctx(options(std::move(host), std::move(token)), pool) {}
+  static ServerOptions options(std::string host, std::string token) {
+    ServerOptions o;
+    o.host = std::move(host);
+    o.admin_token = std::move(token);
+    o.model_path = "models/stories260K/";
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("admin is open on loopback, needs the token when one is set, and is off elsewhere without one", "[admin]") {
+  Context loopback("127.0.0.1", "");
+  CHECK_FALSE(loopback.ctx.check_admin(""));
+  Context localhost("localhost", "");
+  CHECK(localhost.ctx.admin_enabled());
+  Context v6("::1", "");
+  CHECK(v6.ctx.admin_enabled());
+
+  Context exposed("0.0.0.0", "");
+  CHECK_FALSE(exposed.ctx.admin_enabled());
+  auto refused = exposed.ctx.check_admin("Bearer anything");
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+  CHECK(refused->code == "admin_disabled");
+
+  for (const char* host : {"0.0.0.0", "127.0.0.1"}) {
+    Context guarded(host, "t0ken");
+    CHECK(guarded.ctx.admin_enabled());
+    CHECK_FALSE(guarded.ctx.check_admin("Bearer t0ken"));
+    for (const char* wrong : {"", "t0ken", "Bearer t0ke", "Bearer t0ken2", "bearer t0ken", "Bearer T0ken"}) {
+      auto e = guarded.ctx.check_admin(wrong);
+      REQUIRE(e);
+      CHECK(e->status == 401);
+    }
+  }
+}
+
+TEST_CASE("the served model name comes from the model path", "[admin]") {
+  CHECK(model_name_from_path("models/stories260K/") == "stories260K");
+  CHECK(model_name_from_path("/x/y/model.bin") == "model");
+  CHECK(model_name_from_path("dummy:llama2-7b") == "dummy:llama2-7b");
+  Context c("127.0.0.1", "");
+  CHECK(c.ctx.served_model_name() == "stories260K");
+  CHECK(c.ctx.accepts_model(""));
+  CHECK(c.ctx.accepts_model("stories260K"));
+  CHECK(c.ctx.accepts_model("models/stories260K/"));
+  CHECK_FALSE(c.ctx.accepts_model("gpt-4"));
+  CHECK(is_loopback_host("127.0.0.2"));
+  CHECK_FALSE(is_loopback_host("10.0.0.1"));
+  CHECK_FALSE(is_loopback_host("example.invalid"));
+}
