@@ -47,30 +47,14 @@ struct Client {
   }
   void send(const std::string& bytes) { boost::asio::write(socket, boost::asio::buffer(bytes)); }
   // Everything until the server closes (or `limit` passes).
-  std::string read_all(std::chrono::milliseconds limit = 10s) {
-    std::string out;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    char buf[4096];
-    socket.non_blocking(true);
-    while (std::chrono::steady_clock::now() < deadline) {
-      boost::system::error_code ec;
-      const auto n = socket.read_some(boost::asio::buffer(buf), ec);
-      if (ec == boost::asio::error::would_block) {
-        std::this_thread::sleep_for(5ms);
-        continue;
-      }
-      if (ec) break;
-      out.append(buf, n);
-    }
-    return out;
-  }
-  // Reads until `needle` has arrived (or `limit` passes).
+  std::string read_all(std::chrono::milliseconds limit = 10s) { return read_until("", limit); }
+  // Reads until `needle` has arrived ("" : until the server closes) or `limit` passes.
   std::string read_until(const std::string& needle, std::chrono::milliseconds limit = 10s) {
     std::string out;
     const auto deadline = std::chrono::steady_clock::now() + limit;
     char buf[4096];
     socket.non_blocking(true);
-    while (out.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    while ((needle.empty() || out.find(needle) == std::string::npos) && std::chrono::steady_clock::now() < deadline) {
       boost::system::error_code ec;
       const auto n = socket.read_some(boost::asio::buffer(buf), ec);
       if (ec == boost::asio::error::would_block) {
