@@ -240,6 +240,11 @@ void HttpSession::send_response(StringResponse response) {
   close_after_ = close_after_ || !response.keep_alive();
   status_ = static_cast<int>(response.result_int());
   context_->stats().count_response(status_);
+  if (method_ == "HEAD") {  // the headers of the GET answer, Content-Length included
+    const auto length = response.body().size();
+    response.body().clear();
+    response.content_length(length);
+  }
   write_response(std::make_shared<StringResponse>(std::move(response)));
 }
 

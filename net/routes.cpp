@@ -47,7 +47,9 @@ std::string admin_view_name(std::string_view path) {
 
 RouteMatch with_method(std::string_view method, std::string_view wanted, RouteMatch match) {
   if (method == wanted) return match;
-  return {Route::method_not_allowed, "", std::string(wanted)};
+  // HEAD is GET without the body (health checkers use it); not a WebSocket upgrade.
+  if (method == "HEAD" && wanted == "GET" && match.route != Route::stream) return match;
+  return {Route::method_not_allowed, "", wanted == "GET" ? "GET, HEAD" : std::string(wanted)};
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // The route table: which handler a method and path reach, or why none does
-// (404 unknown path, 405 known path with another method).
+// (404 unknown path, 405 known path with another method). HEAD reaches
+// every GET route but the WebSocket one.
 //
 //   GET  /health  /metrics  /v1/models  /v1/stream (WebSocket upgrade)
 //   POST /v1/completions  /v1/chat/completions

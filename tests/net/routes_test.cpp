@@ -32,6 +32,10 @@ TEST_CASE("unknown paths are 404, known paths with other methods 405", "[routes]
   auto m = match_route("GET", "/v1/completions");
   CHECK(m.route == Route::method_not_allowed);
   CHECK(m.allow == "POST");
-  CHECK(match_route("POST", "/health").allow == "GET");
+  CHECK(match_route("POST", "/health").allow == "GET, HEAD");
+  CHECK(match_route("HEAD", "/health").route == Route::health);
+  CHECK(match_route("HEAD", "/admin/pool").route == Route::admin_view);
+  CHECK(match_route("HEAD", "/v1/stream").route == Route::method_not_allowed);
+  CHECK(match_route("HEAD", "/v1/completions").route == Route::method_not_allowed);
   CHECK(match_route("DELETE", "/admin/pool").route == Route::method_not_allowed);
 }

@@ -128,7 +128,7 @@ test('unknown routes 404, wrong methods 405 with Allow, unknown models 404', asy
   checkErrorBody(get.json);
   const post = await call('/health', { method: 'POST', body: {} });
   assert.equal(post.status, 405);
-  assert.equal(post.headers.get('allow'), 'GET');
+  assert.equal(post.headers.get('allow'), 'GET, HEAD');
   const model = await completion({ model: 'gpt-4', prompt: 'x' });
   assert.equal(model.status, 404);
   assert.equal(model.json.error.code, 'model_not_found');
