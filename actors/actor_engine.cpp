@@ -4,11 +4,12 @@
 // Invariant: active_ holds exactly the ids submitted and not yet done (the
 // router reports each RequestDone after delivering it).
 
+#include "actors/engine_start.hpp"
+
 #include <condition_variable>
 #include <mutex>
 #include <unordered_set>
 
-#include "actors/engine_start.hpp"
 #include "actors/request_limits.hpp"
 #include "actors/runtime.hpp"
 

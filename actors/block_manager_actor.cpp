@@ -4,10 +4,11 @@
 // (batch metadata, copy-on-write and swap lists) to the executor, whose
 // answer goes to the scheduler.
 
+#include "actors/runtime.hpp"
+
 #include <algorithm>
 
 #include "actors/admin_view.hpp"
-#include "actors/runtime.hpp"
 
 namespace pagedserve::actors {
 

@@ -2,9 +2,9 @@
 // cancels to the scheduler, and delivers the scheduler's events to the sinks
 // (off the scheduler's thread, so slow sinks never delay a step).
 
-#include <unordered_map>
-
 #include "actors/runtime.hpp"
+
+#include <unordered_map>
 
 namespace pagedserve::actors {
 

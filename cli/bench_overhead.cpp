@@ -4,6 +4,8 @@
 // time is all scheduling, planning, messaging and output processing
 // (detokenization and event delivery included).
 
+#include "cli/bench.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,7 +15,6 @@
 
 #include "actors/engine_start.hpp"
 #include "cli/args.hpp"
-#include "cli/bench.hpp"
 #include "engine/engine_core.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
