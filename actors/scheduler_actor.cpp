@@ -122,9 +122,14 @@ void SchedulerState::on_executed(StepResultMsg& msg) {
   auto latency = outputs_->take_latency_samples();
   keep_recent(ttft_seconds_, latency.time_to_first_token);
   keep_recent(inter_token_seconds_, latency.inter_token);
-  publish(events);
   busy_ = false;
-  kick();
+  // Plan the next step before handing out this one's events: with one
+  // worker the block manager then plans while the router delivers.
+  if (!step_queued_ && scheduler_->has_work()) {
+    config_.gauges->num_waiting = static_cast<int>(scheduler_->waiting().size());
+    step();
+  }
+  publish(events);
 }
 
 void SchedulerState::fail_all(const std::string& error) {

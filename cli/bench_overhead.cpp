@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -50,11 +51,28 @@ class CountingSink final : public actors::RequestSink {
 struct Round {
   double steps_per_s = 0;
   double tokens_per_s = 0;
+  double user_us_per_step = 0;    // CPU time in user space, all threads
+  double system_us_per_step = 0;  // CPU time in the kernel (thread wake-ups)
 };
+
+struct CpuTimes {
+  double user = 0;
+  double system = 0;
+};
+
+double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
+
+// CPU time used by every thread of the process: the engine's work, without
+// the time its threads spend asleep waiting to be woken.
+CpuTimes process_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return {seconds_of(u.ru_utime), seconds_of(u.ru_stime)};
+}
 
 template <class Pred>
 void wait_until(Pred pred) {
-  while (!pred()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  while (!pred()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 // Runs `seqs` requests and times the steps while every one of them decodes
@@ -81,12 +99,15 @@ Round run_round(actors::Engine& engine, int round, int seqs, int prompt_len, int
   wait_until([&] { return all_at(16); });
   const auto m0 = engine.metrics();
   const auto t0 = Clock::now();
+  const CpuTimes cpu0 = process_cpu();
   wait_until([&] { return any_at(tokens - 16); });
   const auto m1 = engine.metrics();
+  const CpuTimes cpu1 = process_cpu();
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   wait_until([&] { return all_at(tokens); });
-  return {static_cast<double>(m1.num_steps - m0.num_steps) / seconds,
-          static_cast<double>(m1.generation_tokens_total - m0.generation_tokens_total) / seconds};
+  const auto steps = static_cast<double>(m1.num_steps - m0.num_steps);
+  return {steps / seconds, static_cast<double>(m1.generation_tokens_total - m0.generation_tokens_total) / seconds,
+          (cpu1.user - cpu0.user) * 1e6 / steps, (cpu1.system - cpu0.system) * 1e6 / steps};
 }
 
 // The same work in one thread without actors (EngineCore): the CPU cost of
@@ -154,11 +175,15 @@ int run_bench_overhead(int argc, char** argv) {
     net::JsonWriter w;
     w.begin_object().field("benchmark", "overhead").field("seqs", seqs).field("rounds", rounds);
     w.field("steps_per_s", median.steps_per_s).field("us_per_step", us_per_step);
-    w.field("tokens_per_s", median.tokens_per_s).field("core_us_per_step", core_us).end_object();
+    w.field("tokens_per_s", median.tokens_per_s).field("user_us_per_step", median.user_us_per_step);
+    w.field("system_us_per_step", median.system_us_per_step);
+    w.field("core_us_per_step", core_us).end_object();
     std::printf("%s\n", w.str().c_str());
   } else {
     std::printf("engine overhead with %d running sequences (null executor, median of %d rounds):\n", seqs, rounds);
     std::printf("  %.0f steps/s, %.1f us per step, %.0f tokens/s\n", median.steps_per_s, us_per_step, median.tokens_per_s);
+    std::printf("  CPU time of all threads per step: %.1f us user, %.1f us kernel (waking threads)\n",
+                median.user_us_per_step, median.system_us_per_step);
     std::printf("  the same steps in one thread without actors: %.1f us per step\n", core_us);
   }
   engine->shutdown(std::chrono::milliseconds(0));
