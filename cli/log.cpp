@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 #include <stdexcept>
@@ -36,7 +38,7 @@ std::string timestamp() {
 
 int open_log(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fd < 0) throw std::runtime_error("cannot open log file " + path);
+  if (fd < 0) throw std::runtime_error("cannot open log file " + path + ": " + std::strerror(errno));
   return fd;
 }
 
@@ -90,7 +92,7 @@ std::string Logger::format_value(const std::string& v) {
   return out + "\"";
 }
 
-void Logger::log(LogLevel level, const std::string& msg, std::initializer_list<Field> fields) {
+void Logger::log(LogLevel level, const std::string& msg, const Fields& fields) {
   if (level < this->level()) return;
   std::string line = "ts=" + timestamp() + " level=" + level_name(level) + " msg=" + format_value(msg);
   for (const auto& [k, v] : fields) line += " " + k + "=" + format_value(v);

@@ -4,14 +4,17 @@
 // them. Thread-safe; a line is written whole.
 
 #include <cstdint>
-#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "net/log.hpp"
 
 namespace pagedserve::cli {
 
-enum class LogLevel { debug, info, warning, error };
+// One set of levels for the program and the network layer's records.
+using LogLevel = net::LogLevel;
 
 // "debug", "info", "warning", "error"; throws std::invalid_argument otherwise.
 LogLevel parse_log_level(const std::string& name);
@@ -19,6 +22,7 @@ LogLevel parse_log_level(const std::string& name);
 class Logger {
  public:
   using Field = std::pair<std::string, std::string>;
+  using Fields = std::vector<Field>;
 
   // An empty path logs to stderr.
   explicit Logger(LogLevel level = LogLevel::info, std::string path = "");
@@ -28,7 +32,7 @@ class Logger {
   LogLevel level() const;
   // Reopens the log file (after rotation); stderr needs nothing.
   void reopen();
-  void log(LogLevel level, const std::string& msg, std::initializer_list<Field> fields = {});
+  void log(LogLevel level, const std::string& msg, const Fields& fields = {});
 
   // `value` as a logfmt value: bare when safe, else quoted and escaped.
   static std::string format_value(const std::string& value);

@@ -87,17 +87,11 @@ net::ServerOptions server_options(const Settings& s) {
   return o;
 }
 
-// The server's records into the structured log (fields stay key=value).
-void forward(Logger& logger, net::LogLevel level, const std::string& msg, const net::LogFields& f) {
-  const auto l = static_cast<LogLevel>(level);  // the two enums list the same levels in the same order
-  switch (f.size()) {
-    case 0: return logger.log(l, msg);
-    case 1: return logger.log(l, msg, {f[0]});
-    case 2: return logger.log(l, msg, {f[0], f[1]});
-    case 3: return logger.log(l, msg, {f[0], f[1], f[2]});
-    case 4: return logger.log(l, msg, {f[0], f[1], f[2], f[3]});
-    case 5: return logger.log(l, msg, {f[0], f[1], f[2], f[3], f[4]});
-    default: return logger.log(l, msg, {f[0], f[1], f[2], f[3], f[4], f[5]});
+Logger open_logger(const Settings& s) {
+  try {
+    return Logger(parse_log_level(s.get_string("log_level")), s.get_string("log_file"));
+  } catch (const std::exception& e) {
+    throw CliError(std::string("log_file: ") + e.what());
   }
 }
 
@@ -147,12 +141,17 @@ int run_serve(int argc, char** argv) {
 
   // Before any thread exists: the signal mask is inherited.
   SignalWatcher::block_in_this_thread();
-  Logger logger(parse_log_level(settings.get_string("log_level")));
-  net::set_log_sink([&logger](net::LogLevel l, const std::string& m, const net::LogFields& f) { forward(logger, l, m, f); });
+  Logger logger = open_logger(settings);
+  net::set_log_sink([&logger](LogLevel l, const std::string& m, const net::LogFields& f) { logger.log(l, m, f); });
   StopLatch latch;
   SignalWatcher signals([&] { latch.stop(); },
                         [&] {
-                          logger.reopen();
+                          try {
+                            logger.reopen();
+                          } catch (const std::exception& e) {
+                            logger.log(LogLevel::error, "reopening the log failed; writing to the old file",
+                                       {{"error", e.what()}});
+                          }
                           if (args.has("config")) {
                             try {
                               Settings reloaded = read_settings(args);

@@ -39,6 +39,7 @@ std::vector<SettingSpec> make_specs() {
       {"admin_token", std::string(""), "bearer token for /admin (required when host is not loopback)"},
       {"drain_timeout", 30.0, "seconds in-flight requests may finish after SIGTERM", 0, 3600},
       {"log_level", std::string("info"), "least severe log level written", 0, 0, {"debug", "info", "warning", "error"}},
+      {"log_file", std::string(""), "append log lines to this file, reopened on SIGHUP (empty: stderr)"},
   };
 }
 

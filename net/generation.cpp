@@ -1,9 +1,13 @@
 #include "net/generation.hpp"
 
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
+
+#include "net/log.hpp"
 
 namespace pagedserve::net {
 
@@ -90,6 +94,7 @@ std::shared_ptr<Generation> Generation::start(ReadyEngine& ready, ServerStats& s
                                               std::shared_ptr<GenerationListener> listener, const GenerationParams& params,
                                               const std::vector<PreparedPrompt>& prompts, const std::string& id_prefix) {
   auto g = std::make_shared<Generation>(*ready.engine, params.n);
+  g->id_ = id_prefix;
   // Beam search and best_of > n release their tokens at the end: their
   // spacing says nothing about decode speed.
   const bool measure_itl = !params.use_beam_search && (params.best_of == 0 || params.best_of == params.n);
@@ -127,11 +132,14 @@ void Generation::cancel() {
 }
 
 void Generation::deliver_token(int prompt, const actors::TokenEvent& e) {
+  if (!first_token_) first_token_ = Clock::now();
   if (abandoned_ || !listener_) return;
   listener_->on_token(prompt * n_ + e.index, e);
 }
 
 void Generation::deliver_sample_finished(int prompt, const actors::SampleFinished& e) {
+  if (std::find(finish_reasons_.begin(), finish_reasons_.end(), e.finish_reason) == finish_reasons_.end())
+    finish_reasons_.push_back(e.finish_reason);
   if (abandoned_ || !listener_) return;
   listener_->on_choice_finished(prompt * n_ + e.index, e);
 }
@@ -142,9 +150,38 @@ void Generation::deliver_done(int prompt, const actors::RequestDone& e) {
   ++num_done_;
   usage_.prompt_tokens += e.prompt_tokens;
   usage_.completion_tokens += e.completion_tokens;
-  if (abandoned_ || !done() || !listener_) return;
+  cached_prompt_tokens_ += e.num_cached_prompt_tokens;
+  if (abandoned_ || !done()) return;
+  log_done();
+  if (!listener_) return;
   auto listener = std::move(listener_);
   listener->on_generation_done(usage_);
+}
+
+namespace {
+
+std::string milliseconds(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", std::chrono::duration<double, std::milli>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+void Generation::log_done() const {
+  const auto now = Clock::now();
+  std::string reasons;
+  for (const auto& r : finish_reasons_) reasons += (reasons.empty() ? "" : ",") + r;
+  log(LogLevel::info, "request done",
+      {{"id", id_},
+       {"prompts", std::to_string(engine_ids_.size())},
+       {"n", std::to_string(n_)},
+       {"prompt_tokens", std::to_string(usage_.prompt_tokens)},
+       {"cached_prompt_tokens", std::to_string(cached_prompt_tokens_)},
+       {"completion_tokens", std::to_string(usage_.completion_tokens)},
+       {"ttft_ms", first_token_ ? milliseconds(*first_token_ - started_) : "-"},
+       {"duration_ms", milliseconds(now - started_)},
+       {"finish_reason", reasons.empty() ? "-" : reasons}});
 }
 
 }  // namespace pagedserve::net

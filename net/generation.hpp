@@ -12,7 +12,9 @@
 // is released then (breaking the listener <-> generation cycle).
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,8 +67,16 @@ class Generation : public std::enable_shared_from_this<Generation> {
   Generation(actors::Engine& engine, int n) : engine_(engine), n_(n) {}
 
  private:
+  // The request's line in the log, once every prompt is done.
+  void log_done() const;
+
   actors::Engine& engine_;
   int n_;
+  std::string id_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> first_token_;
+  std::vector<std::string> finish_reasons_;  // each reason once, in the order first seen
+  int cached_prompt_tokens_ = 0;
   std::vector<std::string> engine_ids_;
   std::vector<bool> request_done_;
   int num_done_ = 0;

@@ -52,7 +52,15 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<ServerCon
 HttpSession::~HttpSession() { --context_->stats().open_connections; }
 
 void HttpSession::start() {
+  context_->track(weak_from_this());
   asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_request(); });
+}
+
+void HttpSession::go_away() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    self->close_after_ = true;
+    if (self->awaiting_request_ && self->buffer_.size() == 0) self->close_now();
+  });
 }
 
 void HttpSession::read_request() {
@@ -62,11 +70,13 @@ void HttpSession::read_request() {
   // One deadline for the whole request, idle wait included: a client that
   // trickles its headers or body (slowloris) is cut off when it passes.
   stream_.expires_after(context_->options().request_timeout);
+  awaiting_request_ = true;
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
 }
 
 void HttpSession::on_read(beast::error_code ec) {
+  awaiting_request_ = false;
   started_ = std::chrono::steady_clock::now();
   method_.clear();
   path_.clear();
@@ -293,13 +303,16 @@ void HttpSession::linger_read(std::size_t num_drained) {
                           });
 }
 
-// One access-log record per answered request.
+// One access-log record per answered request. Health checks and metric
+// scrapes come every few seconds: they are debug unless they fail.
 void HttpSession::log_exchange() {
   if (status_ == 0) return;
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
   char duration[32];
   std::snprintf(duration, sizeof duration, "%.1f", ms);
-  log(status_ >= 500 ? LogLevel::warning : LogLevel::info, "request",
+  const bool routine = status_ < 400 && (path_ == "/health" || path_ == "/metrics");
+  const LogLevel level = status_ >= 500 ? LogLevel::warning : routine ? LogLevel::debug : LogLevel::info;
+  log(level, "http",
       {{"method", method_.empty() ? "-" : method_}, {"path", path_.empty() ? "-" : path_},
        {"status", std::to_string(status_)}, {"duration_ms", duration}, {"client_gone", client_gone_ ? "true" : "false"}});
   status_ = 0;

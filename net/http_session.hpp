@@ -33,11 +33,14 @@ using StringResponse = http::response<http::string_body>;
 // A JSON response with the server's usual headers.
 StringResponse json_response(http::status status, std::string body, unsigned version, bool keep_alive);
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+class HttpSession final : public Closable, public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerContext> context);
   ~HttpSession();
   void start();
+  // The server stops: an idle keep-alive connection closes at once, a busy
+  // one after its answer (sent with Connection: close).
+  void go_away() override;
 
   // For a CompletionResponder, on the strand:
   boost::asio::any_io_executor strand() { return stream_.get_executor(); }
@@ -86,6 +89,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   int status_ = 0;
   std::chrono::steady_clock::time_point started_;
   unsigned version_ = 11;
+  bool awaiting_request_ = false;  // the read of the next request is pending
   bool keep_alive_ = true;
   bool close_after_ = false;
   bool exchange_ = false;        // a generation request is being answered

@@ -91,6 +91,7 @@ void Server::shutdown(std::chrono::milliseconds drain) {
     acceptor_.close(ignored);
   });
   if (auto* ready = context_->ready(); ready && ready->engine) ready->engine->shutdown(drain);
+  context_->close_connections();
   // The last events are on their way to the clients: give the writes a moment.
   for (int i = 0; i < 20 && context_->stats().open_connections.load() > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -1,6 +1,7 @@
 #include "net/server_context.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <algorithm>
 #include <filesystem>
 
 namespace pagedserve::net {
@@ -86,6 +87,27 @@ std::optional<ApiError> ServerContext::check_admin(std::string_view authorizatio
 
 bool ServerContext::accepts_model(const std::string& requested) const {
   return requested.empty() || requested == served_name_ || requested == options_.model_path;
+}
+
+void ServerContext::track(std::weak_ptr<Closable> connection) {
+  std::lock_guard lock(connections_mu_);
+  // Prune when the list doubles: amortized O(1), and at most twice as long
+  // as the open connections.
+  if (connections_.size() >= prune_at_) {
+    std::erase_if(connections_, [](const auto& c) { return c.expired(); });
+    prune_at_ = std::max<std::size_t>(64, 2 * connections_.size());
+  }
+  connections_.push_back(std::move(connection));
+}
+
+void ServerContext::close_connections() {
+  std::vector<std::weak_ptr<Closable>> all;
+  {
+    std::lock_guard lock(connections_mu_);
+    all.swap(connections_);
+  }
+  for (auto& weak : all)
+    if (auto c = weak.lock()) c->go_away();
 }
 
 }  // namespace pagedserve::net

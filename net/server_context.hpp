@@ -11,8 +11,10 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/engine.hpp"
 #include "net/api_error.hpp"
@@ -61,6 +63,15 @@ struct ServerStats {
   void count_response(int status);
 };
 
+// A connection the server closes politely when it stops (after the drain):
+// a WebSocket with a close frame, an idle keep-alive connection at once.
+class Closable {
+ public:
+  virtual ~Closable() = default;
+  // Thread-safe; the connection closes on its own strand once idle.
+  virtual void go_away() = 0;
+};
+
 class ServerContext {
  public:
   // `blocking_pool` runs what may block (tokenizing, engine queries), never
@@ -91,6 +102,10 @@ class ServerContext {
   // The model names a request's "model" may carry (empty: any).
   bool accepts_model(const std::string& requested) const;
 
+  // Connections to close when the server stops; dead ones are pruned.
+  void track(std::weak_ptr<Closable> connection);
+  void close_connections();
+
  private:
   ServerOptions options_;
   std::string served_name_;
@@ -101,6 +116,9 @@ class ServerContext {
   std::atomic<ReadyEngine*> ready_{nullptr};
   mutable std::atomic<bool> has_error_{false};
   std::string load_error_;
+  std::mutex connections_mu_;
+  std::vector<std::weak_ptr<Closable>> connections_;
+  std::size_t prune_at_ = 64;
 };
 
 // "stories260K" for "models/stories260K/", "model" for "x/model.bin".

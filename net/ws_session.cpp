@@ -1,6 +1,7 @@
 #include "net/ws_session.hpp"
 
 #include <atomic>
+#include <boost/asio/post.hpp>
 
 #include "net/json_writer.hpp"
 #include "net/log.hpp"
@@ -32,10 +33,15 @@ std::string ws_error_frame(const std::string& id, const ApiError& error) {
 WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerContext> context)
     : ws_(std::move(stream)), context_(std::move(context)), queue_(context_->options().max_stream_buffer_bytes) {
   id_prefix_ = "ws" + std::to_string(g_next_socket++) + "-";
+  // The upgraded connection still counts against max_connections.
+  ++context_->stats().open_connections;
   ++context_->stats().open_websockets;
 }
 
-WsSession::~WsSession() { --context_->stats().open_websockets; }
+WsSession::~WsSession() {
+  --context_->stats().open_websockets;
+  --context_->stats().open_connections;
+}
 
 void WsSession::start(beast::http::request<beast::http::string_body> upgrade, beast::flat_buffer leftover) {
   buffer_ = std::move(leftover);
@@ -50,6 +56,7 @@ void WsSession::start(beast::http::request<beast::http::string_body> upgrade, be
   ws_.read_message_max(context_->options().max_body_bytes);
   ws_.text(true);
   context_->stats().count_response(101);
+  context_->track(weak_from_this());
   ws_.async_accept(upgrade, [self = shared_from_this()](beast::error_code ec) {
     if (ec) return self->on_closed();
     self->read_message();
@@ -107,7 +114,10 @@ void WsSession::handle_cancel(const std::string& id) {
   if (auto it = requests_.find(id); it != requests_.end()) it->second->cancel();
 }
 
-void WsSession::finished(const std::string& id) { requests_.erase(id); }
+void WsSession::finished(const std::string& id) {
+  requests_.erase(id);
+  close_if_idle();
+}
 
 bool WsSession::send(std::string frame) {
   if (closed_) return true;
@@ -129,6 +139,24 @@ void WsSession::flush() {
     self->queue_.written();
     if (ec) return self->on_closed();
     self->flush();
+    self->close_if_idle();
+  });
+}
+
+void WsSession::go_away() {
+  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    self->going_away_ = true;
+    self->close_if_idle();
+  });
+}
+
+// A close frame counts as a write: only when no frame is being written.
+void WsSession::close_if_idle() {
+  if (!going_away_ || closed_ || !requests_.empty() || queue_.writing() || !queue_.empty()) return;
+  closed_ = true;
+  ws_.async_close(websocket::close_code::going_away, [self = shared_from_this()](beast::error_code) {
+    beast::error_code ec;
+    beast::get_lowest_layer(self->ws_).socket().close(ec);
   });
 }
 

@@ -27,7 +27,7 @@ namespace pagedserve::net {
 
 class WsRequest;
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+class WsSession final : public Closable, public std::enable_shared_from_this<WsSession> {
  public:
   WsSession(boost::beast::tcp_stream stream, std::shared_ptr<ServerContext> context);
   ~WsSession();
@@ -42,6 +42,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void finished(const std::string& id);
   // The client fell too far behind: cancel everything in flight with an error.
   void cut_off_slow_reader();
+  // The server stops: once the last request's done frame is out, a close
+  // frame with status 1001 (going away).
+  void go_away() override;
 
  private:
   void read_message();
@@ -51,6 +54,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void handle_cancel(const std::string& id);
   void flush();
   void on_closed();
+  void close_if_idle();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;
@@ -60,6 +64,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::map<std::string, std::shared_ptr<WsRequest>> requests_;
   std::string id_prefix_;  // makes client ids unique engine-wide
   bool closed_ = false;
+  bool going_away_ = false;
 };
 
 // {"type":"error","id":...,"error":{...}} ("id" null when unknown).

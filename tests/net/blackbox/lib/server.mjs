@@ -26,12 +26,16 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Resolves once /health answers 200. `args` are extra serve flags.
-export async function startServer(args = []) {
+// Small pools and quiet logs unless a test says otherwise.
+const kDefaultFlags = ['--num-blocks', '512', '--swap-space', '0.05', '--log-level', 'warning'];
+
+// Resolves once /health answers 200. `args` are extra serve flags; with
+// `defaults: false` the test's flags (and its --config) are the only ones.
+export async function startServer(args = [], { defaults = true } = {}) {
   for (let attempt = 0; attempt < 3; ++attempt) {
     const port = await freePort();
     const child = spawn(binary, ['serve', '--model', modelDir, '--host', '127.0.0.1', '--port', String(port),
-      '--num-blocks', '512', '--swap-space', '0.05', '--log-level', 'warning', ...args],
+      ...(defaults ? kDefaultFlags : []), ...args],
     { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
@@ -45,7 +49,7 @@ export async function startServer(args = []) {
         const r = await fetch(`${url}/health`);
         if (r.status === 200) {
           return {
-            url, port, child,
+            url, port, child, exited,
             log: () => log,
             async stop() {
               if (exitCode === null) child.kill('SIGTERM');
