@@ -23,12 +23,6 @@ namespace pagedserve::cli {
 
 namespace {
 
-std::string flag_of(const std::string& key) {
-  std::string flag = key;
-  for (auto& c : flag) c = c == '_' ? '-' : c;
-  return flag;
-}
-
 void print_help() {
   std::printf(
       "usage: pagedserve serve [--config FILE] [--SETTING VALUE ...]\n\n"

@@ -133,7 +133,7 @@ void Settings::load_json(const std::string& text, const std::string& where) {
 void Settings::set_from_text(const std::string& key, const std::string& text) {
   const SettingSpec* spec = find_setting(key);
   if (!spec) throw std::invalid_argument("unknown setting '" + key + "'");
-  const std::string where = "--" + key;
+  const std::string where = "--" + flag_of(key);
   const auto& d = spec->default_value;
   if (std::holds_alternative<std::string>(d)) return set(*spec, text, where);
   if (std::holds_alternative<bool>(d)) {
@@ -174,8 +174,7 @@ std::string Settings::to_json() const {
 std::string settings_markdown_table() {
   std::string out = "| key | flag | default | meaning |\n|---|---|---|---|\n";
   for (const auto& s : setting_specs()) {
-    std::string flag = s.key;
-    for (auto& c : flag) c = c == '_' ? '-' : c;
+    const std::string flag = flag_of(s.key);
     std::string help = s.help;
     if (!s.choices.empty()) {
       help += " (";
@@ -185,6 +184,12 @@ std::string settings_markdown_table() {
     out += "| `" + s.key + "` | `--" + flag + "` | `" + show(s.default_value) + "` | " + help + " |\n";
   }
   return out;
+}
+
+std::string flag_of(const std::string& key) {
+  std::string flag = key;
+  for (auto& c : flag) c = c == '_' ? '-' : c;
+  return flag;
 }
 
 }  // namespace pagedserve::cli

@@ -54,4 +54,7 @@ class Settings {
 std::string settings_markdown_table();
 const SettingSpec* find_setting(const std::string& key);
 
+// The command-line flag of a setting, without the dashes: "block-size".
+std::string flag_of(const std::string& key);
+
 }  // namespace pagedserve::cli

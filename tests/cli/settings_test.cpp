@@ -49,7 +49,7 @@ TEST_CASE("command-line values override with the same checks", "[settings]") {
   s.set_from_text("watermark", "0.05");
   CHECK(s.get_int("block_size") == 8);
   CHECK_FALSE(s.get_bool("enable_prefix_caching"));
-  CHECK_THROWS_WITH(s.set_from_text("block_size", "8x"), Catch::Contains("--block_size must be an integer"));
+  CHECK_THROWS_WITH(s.set_from_text("block_size", "8x"), Catch::Contains("--block-size must be an integer"));
   CHECK_THROWS_WITH(s.set_from_text("watermark", "0.9"), Catch::Contains("watermark must be in"));
   CHECK_THROWS_WITH(s.set_from_text("nope", "1"), Catch::Contains("unknown setting"));
 }
