@@ -1,6 +1,6 @@
 // The whole engine loop in one thread with the real model (stories260K):
 // greedy parity under preemption, sharing of n samples, beam search against
-// a from-scratch reference, prefix caching and seeded sampling.
+// a from-scratch reference, prefix caching, seeded sampling, and mixed sampling parameters in one batch.
 
 #include "engine/engine_core.hpp"
 
@@ -229,4 +229,43 @@ TEST_CASE("best_of returns the sample with the highest cumulative log-probabilit
       argmax = i;
   CHECK(best.outcomes["best"].tokens.size() == 1);
   CHECK(best.outcomes["best"].tokens[0] == each.outcomes["single" + std::to_string(argmax)].tokens[0]);
+}
+
+TEST_CASE("mixed sampling parameters in one batch: each request draws what it draws alone", "[engine][sampling]") {
+  Fixture f;
+  auto with = [&](const std::string& id, int c, auto&& tweak) {
+    GenerateRequest r = f.greedy(id, f.cases[static_cast<std::size_t>(c) % f.cases.size()]);
+    r.sampling.max_tokens = 48;
+    tweak(r.sampling);
+    return r;
+  };
+  // A token greedy decoding of case 6 produces: stopping on it must end that story early.
+  const auto story6 = f.run(f.config(256, 0, PreemptionMode::recompute), {with("s", 6, [](auto&) {})});
+  const std::int32_t stop_token = story6.outcomes.at("s").tokens.at(0).at(10);
+  const std::vector<GenerateRequest> requests = {
+      with("greedy", 0, [](auto&) {}),
+      with("hot", 1, [](auto& s) { s.temperature = 1.3f; s.seed = 11; }),
+      with("top_k", 2, [](auto& s) { s.temperature = 0.8f; s.top_k = 5; s.seed = 12; }),
+      with("top_p", 3, [](auto& s) { s.temperature = 1.0f; s.top_p = 0.7f; s.seed = 13; }),
+      with("min_p", 4, [](auto& s) { s.temperature = 1.0f; s.min_p = 0.2f; s.seed = 14; }),
+      with("penalties", 5, [](auto& s) {
+        s.temperature = 0.9f; s.seed = 15; s.repetition_penalty = 1.3f; s.presence_penalty = 0.5f; s.frequency_penalty = 0.5f;
+      }),
+      with("stop_token", 6, [&](auto& s) { s.stop_token_ids = {stop_token}; }),
+      with("logprobs", 7, [](auto& s) { s.logprobs = 3; s.ignore_eos = true; }),
+  };
+  auto together = f.run(f.config(256, 0, PreemptionMode::recompute), requests);
+  for (const auto& r : requests) {
+    INFO(r.request_id);
+    auto alone = f.run(f.config(256, 0, PreemptionMode::recompute), {r});
+    const auto& got = together.outcomes[r.request_id];
+    CHECK(got.tokens.at(0) == alone.outcomes[r.request_id].tokens.at(0));
+    CHECK(got.finished.at(0).finish_reason == alone.outcomes[r.request_id].finished.at(0).finish_reason);
+    CHECK(got.finished.at(0).cumulative_logprob == Approx(alone.outcomes[r.request_id].finished.at(0).cumulative_logprob));
+    auto plain = f.run(f.config(256, 0, PreemptionMode::recompute), {with("plain", &r - requests.data(), [](auto&) {})});
+    const bool same_as_greedy = got.tokens.at(0) == plain.outcomes["plain"].tokens.at(0);
+    // Logprobs are reported, not sampled with: those two decode greedily.
+    if (r.request_id == "greedy" || r.request_id == "logprobs") CHECK(same_as_greedy);
+    else CHECK_FALSE(same_as_greedy);  // the parameter took effect
+  }
 }
