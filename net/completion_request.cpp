@@ -153,6 +153,8 @@ bool read_generation_field(std::string_view key, element v, const RequestLimits&
     out.length_penalty = read_float(v, "length_penalty", -100, 100);
   } else if (key == "early_stopping") {
     out.early_stopping = read_bool(v, "early_stopping");
+  } else if (key == "priority") {
+    out.priority = static_cast<int>(read_int(v, "priority", -1000000, 1000000));
   } else if (key == "stream") {
     out.stream = read_bool(v, "stream");
   } else if (key == "stream_options") {

@@ -38,6 +38,7 @@ struct GenerationParams {
   bool use_beam_search = false;
   float length_penalty = 1.0f;
   bool early_stopping = false;
+  int priority = 0;                // lower is scheduled first (FCFS among equals)
   bool stream = false;
   bool include_usage = false;      // stream_options.include_usage
   bool return_tokens_as_token_ids = false;  // logprobs tokens as "token_id:123"

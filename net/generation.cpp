@@ -108,6 +108,7 @@ std::shared_ptr<Generation> Generation::start(ReadyEngine& ready, ServerStats& s
     r.use_beam_search = params.use_beam_search;
     r.length_penalty = params.length_penalty;
     r.early_stopping = params.early_stopping;
+    r.priority = params.priority;
     auto sink = std::make_shared<GenerationSink>(g, static_cast<int>(k), strand, stats, measure_itl);
     g->engine_ids_.push_back(r.request_id);
     g->request_done_.push_back(false);

@@ -36,7 +36,7 @@ TEST_CASE("a full completions request is read field by field", "[completion_requ
     "top_k":40,"min_p":0.05,"n":2,"best_of":2,"stop":["\n","The end"],"seed":-7,"presence_penalty":0.5,
     "frequency_penalty":-0.5,"repetition_penalty":1.2,"logprobs":3,"echo":false,"stream":true,"ignore_eos":true,
     "user":"u1","model":"stories260K","stop_token_ids":[2],"stream_options":{"include_usage":true},
-    "length_penalty":0.8,"early_stopping":true,"unknown_field":{"x":[1]}})",
+    "length_penalty":0.8,"early_stopping":true,"priority":-5,"unknown_field":{"x":[1]}})",
                                     limits());
   REQUIRE(r.prompts.size() == 1);
   CHECK(r.prompts[0].is_text);
@@ -63,6 +63,7 @@ TEST_CASE("a full completions request is read field by field", "[completion_requ
   CHECK(p.sampling.stop_token_ids == std::vector<std::int32_t>{2});
   CHECK(p.length_penalty == 0.8f);
   CHECK(p.early_stopping);
+  CHECK(p.priority == -5);
 }
 
 TEST_CASE("defaults follow the OpenAI API", "[completion_request]") {
@@ -156,6 +157,8 @@ TEST_CASE("out-of-range values name the field", "[completion_request]") {
       {R"({"prompt":"x","top_p":1.5})", "top_p"},
       {R"({"prompt":"x","top_k":-2})", "top_k"},
       {R"({"prompt":"x","min_p":2})", "min_p"},
+      {R"({"prompt":"x","priority":2000000})", "priority"},
+      {R"({"prompt":"x","priority":1.5})", "priority"},
       {R"({"prompt":"x","presence_penalty":3})", "presence_penalty"},
       {R"({"prompt":"x","frequency_penalty":-2.5})", "frequency_penalty"},
       {R"({"prompt":"x","repetition_penalty":0})", "repetition_penalty"},
