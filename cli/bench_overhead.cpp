@@ -106,6 +106,7 @@ Round run_round(actors::Engine& engine, int round, int seqs, int prompt_len, int
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   wait_until([&] { return all_at(tokens); });
   const auto steps = static_cast<double>(m1.num_steps - m0.num_steps);
+  if (steps < 1) throw CliError("no step fell in the timed window: raise --tokens");
   return {steps / seconds, static_cast<double>(m1.generation_tokens_total - m0.generation_tokens_total) / seconds,
           (cpu1.user - cpu0.user) * 1e6 / steps, (cpu1.system - cpu0.system) * 1e6 / steps};
 }

@@ -9,7 +9,7 @@
 using pagedserve::testing::run_pagedserve;
 
 TEST_CASE("bench overhead prints one JSON line with the per-step figures", "[bench]") {
-  auto r = run_pagedserve("bench overhead --seqs 16 --tokens 96 --rounds 1 --json --model " PAGEDSERVE_SOURCE_DIR
+  auto r = run_pagedserve("bench overhead --seqs 16 --tokens 1500 --rounds 1 --json --model " PAGEDSERVE_SOURCE_DIR
                           "/models/stories260K");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
