@@ -1,14 +1,18 @@
 #pragma once
-// An offline generation loop: runs a list of prompts concurrently through
-// the model with paged KV memory, iteration by iteration (finished sequences
-// leave the batch, waiting ones join). When blocks run out, the newest
-// sequence is preempted by recompute. The actor runtime serves online
-// traffic; this loop serves `pagedserve generate`, tests and benchmarks.
+// Offline generation: runs a list of prompts through the engine loop
+// (EngineCore: the scheduler, the block manager, the model executor and the
+// output processor, as the actors run them) until every one has finished,
+// and returns their outputs in order. For benchmarks and tests that want
+// whole results rather than events; `pagedserve generate` and the server
+// use the actor runtime.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/engine_core.hpp"
+#include "engine/model_executor.hpp"
 #include "memory/block_manager.hpp"
 #include "model/llama.hpp"
 #include "model/sampler.hpp"
@@ -42,34 +46,35 @@ struct GeneratorStats {
 struct GeneratorConfig {
   memory::BlockManagerConfig blocks;
   int max_num_seqs = 256;
-  int max_num_batched_tokens = 8192;  // prompt tokens admitted per step (one prompt may exceed it)
+  int max_num_batched_tokens = 8192;  // tokens per step (prefill chunks + decodes)
+  PreemptionMode preemption_mode = PreemptionMode::recompute;
   bool track_utilization = false;  // costs a scan of the pool per step
 };
 
 class Generator {
  public:
+  // Borrows `model` (and its backend), which must outlive the generator.
   // `tokenizer` may be null (no stop strings, no text).
   Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer, const GeneratorConfig& config);
 
-  // Throws std::invalid_argument when a request can never fit.
+  // Throws std::invalid_argument, naming the request, when one is invalid
+  // or can never fit; then nothing runs.
   std::vector<GenerationResult> generate(const std::vector<GenerationRequest>& requests);
   const GeneratorStats& stats() const { return stats_; }
-  const memory::BlockManager& block_manager() const { return blocks_; }
+  const memory::BlockManager& block_manager() const { return core_.blocks(); }
 
  private:
-  struct Running;
-  bool admit(std::vector<Running>& waiting, std::vector<Running>& running);
-  void make_room(std::vector<Running>& waiting, std::vector<Running>& running);
-  void step(std::vector<Running>& running);
-  bool finished(Running& r);
+  void check(const GenerationRequest& r, std::size_t index) const;
+  // Moves the events into the results of requests first_id, first_id + 1, ...
+  void collect(std::vector<Event>& events, std::vector<GenerationResult>& results, std::int64_t first_id);
+  void note_step();
 
-  model::LlamaModel& model_;
-  const model::Tokenizer* tokenizer_;
+  const model::ModelConfig& model_config_;
   GeneratorConfig config_;
-  memory::BlockManager blocks_;
-  kernels::KvCache cache_;
-  std::vector<GenerationResult> results_;
+  ModelExecutor executor_;
+  EngineCore core_;
   GeneratorStats stats_;
+  std::int64_t next_id_ = 0;  // request ids stay unique across generate() calls
 };
 
 }  // namespace pagedserve::engine

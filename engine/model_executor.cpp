@@ -6,16 +6,25 @@ namespace pagedserve::engine {
 
 ModelExecutor::ModelExecutor(std::unique_ptr<kernels::Backend> backend, std::unique_ptr<model::LlamaModel> model,
                              int num_gpu_blocks, int num_cpu_blocks, int block_size)
-    : backend_(std::move(backend)), model_(std::move(model)) {
-  const auto dtype = backend_->activation_dtype();
-  gpu_ = backend_->allocate_kv_cache(model_->kv_spec(num_gpu_blocks, block_size, dtype));
-  cpu_ = backend_->allocate_swap_space(model_->kv_spec(num_cpu_blocks, block_size, dtype));
+    : owned_backend_(std::move(backend)), owned_model_(std::move(model)), backend_(*owned_backend_), model_(*owned_model_) {
+  allocate_pools(num_gpu_blocks, num_cpu_blocks, block_size);
+}
+
+ModelExecutor::ModelExecutor(model::LlamaModel& model, int num_gpu_blocks, int num_cpu_blocks, int block_size)
+    : backend_(model.backend()), model_(model) {
+  allocate_pools(num_gpu_blocks, num_cpu_blocks, block_size);
+}
+
+void ModelExecutor::allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size) {
+  const auto dtype = backend_.activation_dtype();
+  gpu_ = backend_.allocate_kv_cache(model_.kv_spec(num_gpu_blocks, block_size, dtype));
+  cpu_ = backend_.allocate_swap_space(model_.kv_spec(num_cpu_blocks, block_size, dtype));
 }
 
 void ModelExecutor::copy_blocks(const StepPlan& plan) {
-  if (!plan.swap_out.empty()) backend_->swap_blocks(gpu_, cpu_, plan.swap_out);
-  if (!plan.swap_in.empty()) backend_->swap_blocks(cpu_, gpu_, plan.swap_in);
-  if (!plan.copy_on_write.empty()) backend_->copy_blocks(gpu_, plan.copy_on_write);
+  if (!plan.swap_out.empty()) backend_.swap_blocks(gpu_, cpu_, plan.swap_out);
+  if (!plan.swap_in.empty()) backend_.swap_blocks(cpu_, gpu_, plan.swap_in);
+  if (!plan.copy_on_write.empty()) backend_.copy_blocks(gpu_, plan.copy_on_write);
 }
 
 void ModelExecutor::update_samplers(const StepPlan& plan) {
@@ -47,8 +56,8 @@ StepResult ModelExecutor::execute(const StepPlan& plan) {
   StepResult result;
   result.step_id = plan.step_id;
   if (plan.batch.num_tokens() == 0) return result;
-  model_->forward(plan.batch, gpu_, logits_);
-  const std::size_t vocab = static_cast<std::size_t>(model_->config().vocab_size);
+  model_.forward(plan.batch, gpu_, logits_);
+  const std::size_t vocab = static_cast<std::size_t>(model_.config().vocab_size);
   result.rows.reserve(plan.rows.size());
   for (std::size_t i = 0; i < plan.rows.size(); ++i)
     result.rows.push_back(sample_row(plan.rows[i], std::span<const float>(logits_).subspan(i * vocab, vocab)));

@@ -22,8 +22,11 @@ class ModelExecutor final : public StepExecutor {
   // `model` must use `backend`. Allocates both pools (num_cpu_blocks may be 0).
   ModelExecutor(std::unique_ptr<kernels::Backend> backend, std::unique_ptr<model::LlamaModel> model,
                 int num_gpu_blocks, int num_cpu_blocks, int block_size);
+  // Borrows `model` and its backend, which must outlive the executor (a
+  // benchmark runs many pools over one loaded model).
+  ModelExecutor(model::LlamaModel& model, int num_gpu_blocks, int num_cpu_blocks, int block_size);
 
-  std::string name() const override { return backend_->name(); }
+  std::string name() const override { return backend_.name(); }
   StepResult execute(const StepPlan& plan) override;
   const kernels::KvCache& gpu_cache() const { return gpu_; }
   std::size_t num_sampler_states() const { return samplers_.size(); }
@@ -35,12 +38,15 @@ class ModelExecutor final : public StepExecutor {
     std::vector<std::int32_t> context;
   };
 
+  void allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size);
   void copy_blocks(const StepPlan& plan);
   void update_samplers(const StepPlan& plan);
   RowResult sample_row(const RowRequest& row, std::span<const float> logits);
 
-  std::unique_ptr<kernels::Backend> backend_;  // declared first: outlives the model and pools
-  std::unique_ptr<model::LlamaModel> model_;
+  std::unique_ptr<kernels::Backend> owned_backend_;  // declared first: outlives the model and pools
+  std::unique_ptr<model::LlamaModel> owned_model_;
+  kernels::Backend& backend_;
+  model::LlamaModel& model_;
   kernels::KvCache gpu_;
   kernels::KvCache cpu_;
   std::unordered_map<SeqId, Sampler> samplers_;
