@@ -175,7 +175,9 @@ int run_serve(int argc, char** argv) {
   latch.wait();
   systemd_notify("STOPPING=1");
   const auto drain = std::chrono::milliseconds(static_cast<std::int64_t>(settings.get_double("drain_timeout") * 1000));
-  logger.log(LogLevel::info, "stopping; draining in-flight requests", {{"drain_timeout_s", std::to_string(drain.count() / 1000.0)}});
+  char drain_s[32];
+  std::snprintf(drain_s, sizeof drain_s, "%g", static_cast<double>(drain.count()) / 1000.0);
+  logger.log(LogLevel::info, "stopping; draining in-flight requests", {{"drain_timeout_s", drain_s}});
   server.shutdown(drain);
   net::set_log_sink(nullptr);
   logger.log(LogLevel::info, "stopped");
