@@ -45,7 +45,10 @@ StringResponse json_response(http::status status, std::string body, unsigned ver
 }
 
 HttpSession::HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<ServerContext> context)
-    : stream_(std::move(socket)), context_(std::move(context)), queue_(context_->options().max_stream_buffer_bytes) {
+    : stream_(std::move(socket)),
+      strand_(stream_.get_executor()),
+      context_(std::move(context)),
+      queue_(context_->options().max_stream_buffer_bytes) {
   ++context_->stats().open_connections;
 }
 
@@ -57,7 +60,8 @@ void HttpSession::start() {
 }
 
 void HttpSession::go_away() {
-  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->upgraded_) return;  // the WebSocket session answers for itself
     self->close_after_ = true;
     if (self->awaiting_request_ && self->buffer_.size() == 0) self->close_now();
   });
@@ -149,6 +153,7 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
 }
 
 void HttpSession::upgrade_to_websocket() {
+  upgraded_ = true;
   auto ws = std::make_shared<WsSession>(std::move(stream_), context_);
   ws->start(parser_->release(), std::move(buffer_));
 }

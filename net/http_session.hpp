@@ -43,7 +43,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void go_away() override;
 
   // For a CompletionResponder, on the strand:
-  boost::asio::any_io_executor strand() { return stream_.get_executor(); }
+  boost::asio::any_io_executor strand() { return strand_; }
   ServerContext& context() { return *context_; }
   // Watches the socket while the request runs; `on_gone` runs once if the client leaves.
   void watch_for_disconnect(std::function<void()> on_gone);
@@ -81,6 +81,10 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void close_now();
 
   boost::beast::tcp_stream stream_;
+  // The connection's strand, kept apart: stream_ is moved out by an upgrade,
+  // and go_away may still be called from another thread after that.
+  boost::asio::any_io_executor strand_;
+  bool upgraded_ = false;  // the socket now belongs to a WsSession
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<ServerContext> context_;
   std::optional<http::request_parser<http::string_body>> parser_;
