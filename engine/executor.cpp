@@ -8,7 +8,7 @@ StepResult NullExecutor::execute(const StepPlan& plan) {
   result.rows.resize(plan.rows.size());
   for (std::size_t i = 0; i < plan.rows.size(); ++i) {
     const RowRequest& row = plan.rows[i];
-    for (SeqId id : row.sampler_ids) result.rows[i].samples.push_back({id, token_id_, 0.0f, {}});
+    for (SeqId id : row.samplers()) result.rows[i].samples.push_back({id, token_id_, 0.0f, {}});
     for (int k = 0; k < row.num_candidates; ++k)
       result.rows[i].candidates.push_back({token_id_ + k, -1.0f - static_cast<float>(k)});
   }

@@ -39,7 +39,7 @@ void ModelExecutor::update_samplers(const StepPlan& plan) {
 RowResult ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits) {
   RowResult r;
   if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
-  for (SeqId id : row.sampler_ids) {
+  for (SeqId id : row.samplers()) {
     auto it = samplers_.find(id);
     if (it == samplers_.end()) throw std::logic_error("no sampler state for sequence " + std::to_string(id));
     Sampler& s = it->second;

@@ -20,18 +20,18 @@ RowRequest row_request(SequenceGroup& g, Sequence& seq, StepPlan& plan) {
   RowRequest r;
   r.seq_id = seq.seq_id;
   if (g.is_beam_search()) {
+    r.draws = false;
     r.num_candidates = 2 * g.width();
     return r;
   }
   if (!g.forked && g.width() > 1) {
     // The prompt's first sample forks it: every sample draws from this row.
-    r.sampler_ids = g.reserved_ids();
-    for (std::size_t i = 0; i < r.sampler_ids.size(); ++i)
-      plan.new_samplers.push_back(setup_for(g, seq, r.sampler_ids[i], static_cast<int>(i)));
+    r.fork_ids = g.reserved_ids();
+    for (std::size_t i = 0; i < r.fork_ids.size(); ++i)
+      plan.new_samplers.push_back(setup_for(g, seq, r.fork_ids[i], static_cast<int>(i)));
     seq.has_sampler = true;
     return r;
   }
-  r.sampler_ids = {seq.seq_id};
   if (!seq.has_sampler) {
     plan.new_samplers.push_back(setup_for(g, seq, seq.seq_id, seq.index));
     seq.has_sampler = true;

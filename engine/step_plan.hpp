@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "engine/scheduler.hpp"
@@ -21,13 +22,21 @@
 
 namespace pagedserve::engine {
 
-// One logits row: either each sampler in `sampler_ids` draws a token from it
-// (several when a prompt forks into best_of samples), or, for beam search,
+// One logits row: either samplers draw a token from it (one per sequence;
+// several when a prompt forks into best_of samples), or, for beam search,
 // the row's `num_candidates` most likely tokens are reported.
 struct RowRequest {
   SeqId seq_id = 0;
-  std::vector<SeqId> sampler_ids;
+  std::vector<SeqId> fork_ids;  // the samplers of a forking prompt; empty otherwise
+  bool draws = true;            // false for beam search
   int num_candidates = 0;
+
+  // The samplers that draw from this row. The common case (the row's own
+  // sequence) needs no allocation: a plan has one row per sequence.
+  std::span<const SeqId> samplers() const {
+    if (!fork_ids.empty()) return fork_ids;
+    return draws ? std::span<const SeqId>(&seq_id, 1) : std::span<const SeqId>();
+  }
 };
 
 // A sampler state the executor creates before this step.
@@ -60,7 +69,7 @@ struct SampledToken {
 };
 
 struct RowResult {
-  std::vector<SampledToken> samples;            // one per RowRequest::sampler_ids
+  std::vector<SampledToken> samples;            // one per RowRequest::samplers()
   std::vector<model::TokenChoice> candidates;   // beam search
 };
 

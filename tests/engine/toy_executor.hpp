@@ -78,7 +78,7 @@ class ToyExecutor final : public engine::StepExecutor {
   engine::RowResult row(const engine::StepPlan& plan, const engine::RowRequest& req, int token_row) {
     const auto ctx = context(plan.batch, token_row);
     engine::RowResult r;
-    for (auto id : req.sampler_ids) r.samples.push_back({id, toy_next_token(ctx, sample_index_.at(id)), -0.5f, {}});
+    for (auto id : req.samplers()) r.samples.push_back({id, toy_next_token(ctx, sample_index_.at(id)), -0.5f, {}});
     for (int k = 0; k < req.num_candidates; ++k) {
       const auto t = toy_next_token(ctx, 100 + static_cast<std::uint64_t>(k));
       r.candidates.push_back({t, -0.1f * static_cast<float>(k + 1) - 0.01f * static_cast<float>(t % 7)});
