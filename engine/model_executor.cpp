@@ -36,8 +36,8 @@ void ModelExecutor::update_samplers(const StepPlan& plan) {
   }
 }
 
-RowResult ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits) {
-  RowResult r;
+void ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out) {
+  auto& r = out.add_row();
   if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
   for (SeqId id : row.samplers()) {
     auto it = samplers_.find(id);
@@ -45,9 +45,8 @@ RowResult ModelExecutor::sample_row(const RowRequest& row, std::span<const float
     Sampler& s = it->second;
     auto drawn = model::sample(logits, *s.params, s.state, s.context);
     s.context.push_back(drawn.token_id);
-    r.samples.push_back({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
+    out.add_sample({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
   }
-  return r;
 }
 
 StepResult ModelExecutor::execute(const StepPlan& plan) {
@@ -59,8 +58,9 @@ StepResult ModelExecutor::execute(const StepPlan& plan) {
   model_.forward(plan.batch, gpu_, logits_);
   const std::size_t vocab = static_cast<std::size_t>(model_.config().vocab_size);
   result.rows.reserve(plan.rows.size());
+  result.samples.reserve(plan.rows.size());
   for (std::size_t i = 0; i < plan.rows.size(); ++i)
-    result.rows.push_back(sample_row(plan.rows[i], std::span<const float>(logits_).subspan(i * vocab, vocab)));
+    sample_row(plan.rows[i], std::span<const float>(logits_).subspan(i * vocab, vocab), result);
   return result;
 }
 

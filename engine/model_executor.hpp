@@ -41,7 +41,7 @@ class ModelExecutor final : public StepExecutor {
   void allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size);
   void copy_blocks(const StepPlan& plan);
   void update_samplers(const StepPlan& plan);
-  RowResult sample_row(const RowRequest& row, std::span<const float> logits);
+  void sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out);
 
   std::unique_ptr<kernels::Backend> owned_backend_;  // declared first: outlives the model and pools
   std::unique_ptr<model::LlamaModel> owned_model_;

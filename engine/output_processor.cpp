@@ -121,7 +121,7 @@ void OutputProcessor::on_executed(const SchedulerOutput& out, const StepResult& 
       continue;
     }
     if (!g.forked && g.width() > 1) fork_samples(g, *s.seq, scheduler);
-    for (const auto& sample : r.samples) append_token(g, *g.find(sample.seq_id), sample, scheduler, events);
+    for (const auto& sample : result.samples_of(r)) append_token(g, *g.find(sample.seq_id), sample, scheduler, events);
     if (g.num_live_seqs() == 0) finish_group(g, scheduler, events);
   }
   for (auto& [g, rows] : beams) {

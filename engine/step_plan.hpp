@@ -69,13 +69,32 @@ struct SampledToken {
 };
 
 struct RowResult {
-  std::vector<SampledToken> samples;            // one per RowRequest::samplers()
-  std::vector<model::TokenChoice> candidates;   // beam search
+  std::uint32_t first_sample = 0;  // into StepResult::samples
+  std::uint32_t num_samples = 0;   // one per RowRequest::samplers()
+  std::vector<model::TokenChoice> candidates;  // beam search
 };
 
+// The samples of every row sit in one vector: the result is made on the
+// executor's thread and freed on another, where an allocation per row cost
+// as much as the rest of a step.
 struct StepResult {
   std::uint64_t step_id = 0;
   std::vector<RowResult> rows;
+  std::vector<SampledToken> samples;
+
+  std::span<const SampledToken> samples_of(const RowResult& row) const {
+    return std::span<const SampledToken>(samples).subspan(row.first_sample, row.num_samples);
+  }
+  // Starts the next row; add_sample() fills it.
+  RowResult& add_row() {
+    auto& r = rows.emplace_back();
+    r.first_sample = static_cast<std::uint32_t>(samples.size());
+    return r;
+  }
+  void add_sample(SampledToken s) {
+    samples.push_back(std::move(s));
+    ++rows.back().num_samples;
+  }
 };
 
 // Builds the step. Registers samplers (Sequence::has_sampler) for the

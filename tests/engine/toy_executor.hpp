@@ -49,7 +49,7 @@ class ToyExecutor final : public engine::StepExecutor {
     for (int t = 0; t < b.num_tokens(); ++t) gpu_.at(static_cast<std::size_t>(b.slot_mapping[t])) = b.token_ids[t];
     engine::StepResult result;
     result.step_id = plan.step_id;
-    for (std::size_t r = 0; r < plan.rows.size(); ++r) result.rows.push_back(row(plan, plan.rows[r], b.logits_rows[r]));
+    for (std::size_t r = 0; r < plan.rows.size(); ++r) row(plan, plan.rows[r], b.logits_rows[r], result);
     return result;
   }
 
@@ -75,15 +75,14 @@ class ToyExecutor final : public engine::StepExecutor {
     return ctx;
   }
 
-  engine::RowResult row(const engine::StepPlan& plan, const engine::RowRequest& req, int token_row) {
+  void row(const engine::StepPlan& plan, const engine::RowRequest& req, int token_row, engine::StepResult& out) {
     const auto ctx = context(plan.batch, token_row);
-    engine::RowResult r;
-    for (auto id : req.samplers()) r.samples.push_back({id, toy_next_token(ctx, sample_index_.at(id)), -0.5f, {}});
+    auto& r = out.add_row();
+    for (auto id : req.samplers()) out.add_sample({id, toy_next_token(ctx, sample_index_.at(id)), -0.5f, {}});
     for (int k = 0; k < req.num_candidates; ++k) {
       const auto t = toy_next_token(ctx, 100 + static_cast<std::uint64_t>(k));
       r.candidates.push_back({t, -0.1f * static_cast<float>(k + 1) - 0.01f * static_cast<float>(t % 7)});
     }
-    return r;
   }
 
   int bs_;
