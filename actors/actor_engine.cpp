@@ -10,8 +10,8 @@
 #include <mutex>
 #include <unordered_set>
 
-#include "actors/request_limits.hpp"
 #include "actors/runtime.hpp"
+#include "engine/request_limits.hpp"
 
 namespace pagedserve::actors {
 
@@ -41,7 +41,7 @@ class ActorEngine final : public Engine {
 
   EngineConfig config_;
   EngineParts parts_;
-  RequestLimits limits_;
+  engine::RequestLimits limits_;
   std::shared_ptr<SharedGauges> gauges_ = std::make_shared<SharedGauges>();
   std::unique_ptr<caf::actor_system_config> caf_config_;
   std::unique_ptr<caf::actor_system> system_;
@@ -76,8 +76,7 @@ ActorEngine::ActorEngine(const EngineConfig& config, EngineParts parts) : config
   limits_.max_n = config.max_n;
   limits_.max_num_seqs = config.max_num_seqs;
   limits_.block_size = config.block_size;
-  limits_.num_usable_gpu_blocks =
-      parts_.num_gpu_blocks - static_cast<int>(config.watermark * parts_.num_gpu_blocks);
+  limits_.num_usable_gpu_blocks = block_config(config, parts_).num_usable_gpu_blocks();
   spawn_actors();
 }
 

@@ -85,6 +85,7 @@ void SchedulerState::step() {
   step_queued_ = false;
   if (busy_ || !scheduler_ || !scheduler_->has_work()) return;
   busy_ = true;
+  config_.gauges->num_waiting = static_cast<int>(scheduler_->waiting().size());  // while the policy is away
   PlanRequest loan{std::move(scheduler_), next_step_id_++};
   scheduler_ = nullptr;
   // The answer is the step's result (the executor answers for the block
@@ -125,10 +126,7 @@ void SchedulerState::on_executed(StepResultMsg& msg) {
   busy_ = false;
   // Plan the next step before handing out this one's events: with one
   // worker the block manager then plans while the router delivers.
-  if (!step_queued_ && scheduler_->has_work()) {
-    config_.gauges->num_waiting = static_cast<int>(scheduler_->waiting().size());
-    step();
-  }
+  if (!step_queued_) step();
   publish(events);
 }
 

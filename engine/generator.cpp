@@ -17,28 +17,32 @@ EngineCoreConfig core_config(const model::ModelConfig& model, const GeneratorCon
   return out;
 }
 
+RequestLimits request_limits(const model::ModelConfig& model, const GeneratorConfig& c) {
+  RequestLimits l;
+  l.vocab_size = model.vocab_size;
+  l.max_model_len = model.max_seq_len;
+  l.max_n = 1;  // one sample per request
+  l.max_num_seqs = c.max_num_seqs;
+  l.block_size = c.blocks.block_size;
+  l.num_usable_gpu_blocks = c.blocks.num_usable_gpu_blocks();
+  return l;
+}
+
 }  // namespace
 
 Generator::Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer, const GeneratorConfig& config)
-    : model_config_(model.config()),
+    : limits_(request_limits(model.config(), config)),
       config_(config),
       executor_(model, config.blocks.num_gpu_blocks, config.blocks.num_cpu_blocks, config.blocks.block_size),
       core_(core_config(model.config(), config), executor_, tokenizer) {}
 
 void Generator::check(const GenerationRequest& r, std::size_t index) const {
-  const std::string which = "request " + std::to_string(index) + ": ";
-  const int max_len = model_config_.max_seq_len;
-  r.params.validate();
-  if (r.prompt_ids.empty()) throw std::invalid_argument(which + "the prompt is empty");
-  if (static_cast<int>(r.prompt_ids.size()) > max_len)
-    throw std::invalid_argument(which + "the prompt has " + std::to_string(r.prompt_ids.size()) +
-                                " tokens, more than the model's " + std::to_string(max_len));
-  for (auto t : r.prompt_ids)
-    if (t < 0 || t >= model_config_.vocab_size) throw std::invalid_argument(which + "token id out of range");
-  // The newest token needs no K/V slot: a sequence may end one past the last position.
-  const int max_new = std::min<int>(r.params.max_tokens, max_len - static_cast<int>(r.prompt_ids.size()) + 1);
-  auto why = core_.blocks().check_fits(static_cast<std::int64_t>(r.prompt_ids.size()), std::max(0, max_new - 1));
-  if (!why.empty()) throw std::invalid_argument(which + why);
+  GenerateRequest g;
+  g.request_id = std::to_string(index);
+  g.prompt_ids = r.prompt_ids;
+  g.sampling = r.params;
+  if (auto refused = limits_.check(g); !refused.ok())
+    throw std::invalid_argument("request " + std::to_string(index) + ": " + refused.message);
 }
 
 std::vector<GenerationResult> Generator::generate(const std::vector<GenerationRequest>& requests) {

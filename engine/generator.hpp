@@ -13,6 +13,7 @@
 
 #include "engine/engine_core.hpp"
 #include "engine/model_executor.hpp"
+#include "engine/request_limits.hpp"
 #include "memory/block_manager.hpp"
 #include "model/llama.hpp"
 #include "model/sampler.hpp"
@@ -69,7 +70,7 @@ class Generator {
   void collect(std::vector<Event>& events, std::vector<GenerationResult>& results, std::int64_t first_id);
   void note_step();
 
-  const model::ModelConfig& model_config_;
+  RequestLimits limits_;
   GeneratorConfig config_;
   ModelExecutor executor_;
   EngineCore core_;

@@ -44,8 +44,7 @@ std::shared_ptr<SequenceGroup> OutputProcessor::add_request(GenerateRequest requ
                                                             std::vector<Event>& events) {
   std::vector<SeqId> ids(static_cast<std::size_t>(std::max({request.n, request.best_of, 1})));
   for (auto& id : ids) id = scheduler.new_seq_id();
-  // The newest token needs no K/V slot: a sequence may end one past the last position.
-  const int max_new = std::min(request.sampling.max_tokens, max_model_len_ - static_cast<int>(request.prompt_ids.size()) + 1);
+  const int max_new = max_new_tokens(request.sampling.max_tokens, static_cast<int>(request.prompt_ids.size()), max_model_len_);
   auto g = std::make_shared<SequenceGroup>(std::move(request), std::move(ids), scheduler.new_arrival_seq(), max_new,
                                            tokenizer_);
   if (max_new > 0) {

@@ -3,6 +3,7 @@
 // and the stream of events it produces. The engine facade
 // (actors/engine.hpp) re-exports these types under pagedserve::actors.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -26,6 +27,12 @@ struct GenerateRequest {
   bool early_stopping = false;
   int priority = 0;                // lower runs first; FCFS among equals
 };
+
+// New tokens a request may produce: the newest token needs no K/V slot, so
+// a sequence may end one past the model's last position (as llama2.c does).
+inline int max_new_tokens(int max_tokens, int prompt_len, int max_model_len) {
+  return std::min(max_tokens, max_model_len - prompt_len + 1);
+}
 
 struct TokenLogprob {
   std::int32_t token_id = 0;

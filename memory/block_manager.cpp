@@ -17,10 +17,6 @@ int BlockManager::blocks_for(std::int64_t num_tokens) const {
   return static_cast<int>((num_tokens + config_.block_size - 1) / config_.block_size);
 }
 
-int BlockManager::watermark_blocks() const {
-  return static_cast<int>(config_.watermark * config_.num_gpu_blocks);
-}
-
 // --- admission ----------------------------------------------------------------
 
 std::string BlockManager::check_fits(std::int64_t prompt_len, std::int64_t max_new_tokens) const {
@@ -31,10 +27,10 @@ std::string BlockManager::check_fits(std::int64_t prompt_len, std::int64_t max_n
     return "the prompt (" + std::to_string(prompt_len) + " tokens) plus max_tokens (" +
            std::to_string(max_new_tokens) + ") exceeds the model's maximum length of " +
            std::to_string(config_.max_model_len) + " tokens";
-  if (blocks_for(total) > config_.num_gpu_blocks - watermark_blocks())
+  if (blocks_for(total) > config_.num_usable_gpu_blocks())
     return "the request needs " + std::to_string(blocks_for(total)) + " KV blocks of " +
            std::to_string(config_.block_size) + " tokens but the KV pool holds only " +
-           std::to_string(config_.num_gpu_blocks - watermark_blocks()) + " usable blocks";
+           std::to_string(config_.num_usable_gpu_blocks()) + " usable blocks";
   return "";
 }
 
@@ -59,14 +55,14 @@ std::vector<std::int32_t> BlockManager::find_cached_prefix(std::span<const std::
 AllocStatus BlockManager::can_allocate(std::span<const std::int32_t> prompt) const {
   if (prompt.empty()) return AllocStatus::never;
   int needed = blocks_for(static_cast<std::int64_t>(prompt.size()));
-  if (needed > config_.num_gpu_blocks - watermark_blocks()) return AllocStatus::never;
+  if (needed > config_.num_usable_gpu_blocks()) return AllocStatus::never;
   if (config_.max_model_len > 0 && static_cast<int>(prompt.size()) > config_.max_model_len)
     return AllocStatus::never;
   // A hit on a free cached block still takes it out of the free queue.
   auto hits = find_cached_prefix(prompt);
   int consumed = needed - static_cast<int>(hits.size());
   for (auto b : hits) consumed += gpu_.block(b).ref_count == 0 ? 1 : 0;
-  return gpu_.num_free() - consumed >= watermark_blocks() ? AllocStatus::ok : AllocStatus::later;
+  return gpu_.num_free() - consumed >= config_.watermark_blocks() ? AllocStatus::ok : AllocStatus::later;
 }
 
 int BlockManager::allocate(SeqId seq, std::span<const std::int32_t> prompt) {
@@ -181,8 +177,8 @@ bool BlockManager::can_swap_out(std::span<const SeqId> group) const {
 
 AllocStatus BlockManager::can_swap_in(std::span<const SeqId> group) const {
   int needed = count_unique_blocks(group, Device::cpu);
-  if (needed > config_.num_gpu_blocks - watermark_blocks()) return AllocStatus::never;
-  return gpu_.num_free() - needed >= watermark_blocks() ? AllocStatus::ok : AllocStatus::later;
+  if (needed > config_.num_usable_gpu_blocks()) return AllocStatus::never;
+  return gpu_.num_free() - needed >= config_.watermark_blocks() ? AllocStatus::ok : AllocStatus::later;
 }
 
 std::vector<BlockCopy> BlockManager::swap_out(std::span<const SeqId> group) {

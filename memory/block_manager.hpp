@@ -41,6 +41,10 @@ struct BlockManagerConfig {
   // grow without immediate preemption (avoids thrashing).
   double watermark = 0.01;
   int max_model_len = 0;  // 0: only the pool size limits a sequence
+
+  int watermark_blocks() const { return static_cast<int>(watermark * num_gpu_blocks); }
+  // The pool less the watermark: the most one request can ever hold.
+  int num_usable_gpu_blocks() const { return num_gpu_blocks - watermark_blocks(); }
 };
 
 enum class AllocStatus { ok, later, never };
@@ -137,7 +141,6 @@ class BlockManager {
   SeqState& state(SeqId seq);
   const SeqState& state(SeqId seq) const;
   int blocks_for(std::int64_t num_tokens) const;
-  int watermark_blocks() const;
   // The cached blocks that hold a leading part of `prompt`, in order.
   std::vector<std::int32_t> find_cached_prefix(std::span<const std::int32_t> prompt) const;
   void register_computed_blocks(SeqState& s);

@@ -1,13 +1,10 @@
-#include "actors/request_limits.hpp"
+#include "engine/request_limits.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-namespace pagedserve::actors {
-
-using engine::SubmitError;
-using engine::SubmitResult;
+namespace pagedserve::engine {
 
 namespace {
 
@@ -21,7 +18,7 @@ SubmitResult too_long(const std::string& param, const std::string& message) {
 
 }  // namespace
 
-SubmitResult RequestLimits::check(const engine::GenerateRequest& r) const {
+SubmitResult RequestLimits::check(const GenerateRequest& r) const {
   if (r.request_id.empty()) return invalid("request_id", "request_id must not be empty");
   if (r.prompt_ids.empty()) return invalid("prompt", "the prompt is empty");
   for (std::size_t i = 0; i < r.prompt_ids.size(); ++i)
@@ -31,12 +28,12 @@ SubmitResult RequestLimits::check(const engine::GenerateRequest& r) const {
   if (auto s = check_sampling(r); !s.ok()) return s;
   const auto prompt_len = static_cast<int>(r.prompt_ids.size());
   if (prompt_len > max_model_len)
-    return too_long("prompt", "the prompt has " + std::to_string(prompt_len) +
-                                  " tokens, more than the maximum context length of " + std::to_string(max_model_len));
+    return too_long("prompt", "the prompt has " + std::to_string(prompt_len) + " tokens, more than the model's " +
+                                  std::to_string(max_model_len) + " (its maximum context length)");
   return check_memory(r);
 }
 
-SubmitResult RequestLimits::check_sampling(const engine::GenerateRequest& r) const {
+SubmitResult RequestLimits::check_sampling(const GenerateRequest& r) const {
   try {
     r.sampling.validate();
   } catch (const model::InvalidParam& e) {
@@ -61,10 +58,10 @@ SubmitResult RequestLimits::check_sampling(const engine::GenerateRequest& r) con
 // The request must fit the KV pool on its own: one sequence of prompt +
 // max_tokens (the last token needs no slot), and with n / best_of / beams
 // the prompt once plus every sample's own tokens.
-SubmitResult RequestLimits::check_memory(const engine::GenerateRequest& r) const {
+SubmitResult RequestLimits::check_memory(const GenerateRequest& r) const {
   const auto prompt_len = static_cast<std::int64_t>(r.prompt_ids.size());
-  const std::int64_t max_new = std::max<std::int64_t>(
-      0, std::min<std::int64_t>(r.sampling.max_tokens, max_model_len - prompt_len + 1) - 1);
+  const std::int64_t max_new =
+      std::max(0, max_new_tokens(r.sampling.max_tokens, static_cast<int>(prompt_len), max_model_len) - 1);
   auto blocks_for = [&](std::int64_t tokens) { return (tokens + block_size - 1) / block_size; };
   const std::int64_t one = blocks_for(prompt_len + max_new);
   if (one > num_usable_gpu_blocks)
@@ -81,4 +78,4 @@ SubmitResult RequestLimits::check_memory(const engine::GenerateRequest& r) const
   return {};
 }
 
-}  // namespace pagedserve::actors
+}  // namespace pagedserve::engine
