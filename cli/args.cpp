@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace pagedserve::cli {
 
@@ -27,6 +28,12 @@ Args::Args(int argc, char** argv, std::set<std::string> flags) {
 }
 
 bool Args::has(const std::string& name) const { return values_.count(name) > 0; }
+
+bool Args::answered_help(const char* help) const {
+  if (!has("help")) return false;
+  std::fputs(help, stdout);
+  return true;
+}
 
 std::optional<std::string> Args::get(const std::string& name) const {
   auto range = values_.equal_range(name);

@@ -28,6 +28,8 @@ class Args {
   std::int64_t get_int(const std::string& name, std::int64_t fallback, std::int64_t min, std::int64_t max) const;
   double get_double(const std::string& name, double fallback, double min, double max) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  // With --help: prints `help` to stdout and returns true (the command is done).
+  bool answered_help(const char* help) const;
   // Throws CliError for any option not in `known` (call after reading all).
   void reject_unknown(const std::set<std::string>& known) const;
 

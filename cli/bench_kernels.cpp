@@ -69,10 +69,7 @@ double copy_bandwidth(kernels::Backend& b, kernels::DType dtype, int iters) {
 
 int run_bench_kernels(int argc, char** argv) {
   Args args(argc, argv, {"json", "help"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"device", "batch", "context", "heads", "gqa", "head-size", "block-size", "iters", "json", "help"});
   const std::string device = args.get_or("device", "cpu");
   const bool cpu = device == "cpu";

@@ -66,10 +66,7 @@ void write_system(net::JsonWriter& w, const SystemReport& r) {
 
 int run_bench_memory(int argc, char** argv) {
   Args args(argc, argv, {"json", "help", "no-rate-search", "sweep-block-sizes"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"trace", "num-requests", "kv-tokens", "block-size", "max-len", "step-time", "rate", "seed",
                        "no-rate-search", "sweep-block-sizes", "json", "plot", "help", "engine", "engine-requests"});
   engine::SimConfig config;

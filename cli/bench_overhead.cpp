@@ -140,10 +140,7 @@ double core_us_per_step(const model::Tokenizer& tokenizer, const actors::EngineC
 
 int run_bench_overhead(int argc, char** argv) {
   Args args(argc, argv, {"json", "help"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"seqs", "prompt-len", "tokens", "rounds", "model", "json", "help"});
   const int seqs = static_cast<int>(args.get_int("seqs", 256, 1, 4096));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 32, 1, 4096));

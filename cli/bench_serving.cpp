@@ -44,10 +44,7 @@ kernels::DType parse_dtype(const std::string& s) {
 
 int run_bench_serving(int argc, char** argv) {
   Args args(argc, argv, {"json", "help"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"model", "dtype", "device", "trace", "num-requests", "num-blocks", "block-size",
                        "gpu-memory-utilization", "max-num-seqs", "max-num-batched-tokens", "seed", "json", "help"});
   const std::string device = args.get_or("device", "cpu");

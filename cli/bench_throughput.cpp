@@ -85,10 +85,7 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
 
 int run_bench_throughput(int argc, char** argv) {
   Args args(argc, argv, {"json", "help"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"model", "batch", "prompt-len", "tokens", "block-size", "device", "repeat", "json", "help"});
   const auto batches = parse_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));

@@ -201,10 +201,7 @@ void print_result(const Args& args, const model::Tokenizer& tok, const std::vect
 
 int run_generate(int argc, char** argv) {
   Args args(argc, argv, {"json", "help", "ignore-eos", "use-beam-search"});
-  if (args.has("help")) {
-    std::fputs(kHelp, stdout);
-    return 0;
-  }
+  if (args.answered_help(kHelp)) return 0;
   args.reject_unknown(kKnown);
   const auto prompts = read_prompts(args);
   const auto sampling = read_sampling(args);
