@@ -9,12 +9,11 @@ namespace {
 double ratio(double part, double whole) { return whole > 0 ? part / whole : 0.0; }
 
 void engine_gauges(MetricsText& t, const actors::EngineMetrics& m) {
-  t.family("pagedserve_num_requests_running", "gauge", "Requests whose sequences are in the running batch.");
-  t.sample("pagedserve_num_requests_running", m.num_running);
-  t.family("pagedserve_num_requests_waiting", "gauge", "Requests waiting to be scheduled.");
-  t.sample("pagedserve_num_requests_waiting", m.num_waiting);
-  t.family("pagedserve_num_requests_swapped", "gauge", "Requests preempted with their KV blocks swapped to CPU memory.");
-  t.sample("pagedserve_num_requests_swapped", m.num_swapped);
+  t.metric("pagedserve_num_requests_running", "gauge", "Requests whose sequences are in the running batch.",
+           m.num_running);
+  t.metric("pagedserve_num_requests_waiting", "gauge", "Requests waiting to be scheduled.", m.num_waiting);
+  t.metric("pagedserve_num_requests_swapped", "gauge", "Requests preempted with their KV blocks swapped to CPU memory.",
+           m.num_swapped);
 
   t.family("pagedserve_kv_blocks", "gauge", "KV cache blocks by pool and state (cached: free but holding a prefix).");
   t.sample("pagedserve_kv_blocks", m.gpu_blocks_total, {{"pool", "gpu"}, {"state", "total"}});
@@ -29,29 +28,29 @@ void engine_gauges(MetricsText& t, const actors::EngineMetrics& m) {
   t.family("pagedserve_kv_cache_usage_ratio", "gauge", "Fraction of each KV pool's blocks in use (0..1).");
   t.sample("pagedserve_kv_cache_usage_ratio", ratio(m.gpu_blocks_used, m.gpu_blocks_total), {{"pool", "gpu"}});
   t.sample("pagedserve_kv_cache_usage_ratio", ratio(m.cpu_blocks_used, m.cpu_blocks_total), {{"pool", "cpu"}});
-  t.family("pagedserve_kv_utilization_ratio", "gauge",
-           "Token slots holding real tokens over slots in used blocks (1 - internal fragmentation).");
-  t.sample("pagedserve_kv_utilization_ratio", m.kv_utilization);
+  t.metric("pagedserve_kv_utilization_ratio", "gauge",
+           "Token slots holding real tokens over slots in used blocks (1 - internal fragmentation).", m.kv_utilization);
 }
 
 void engine_counters(MetricsText& t, const actors::EngineMetrics& m) {
   t.family("pagedserve_preemptions_total", "counter", "Sequence groups preempted, by mode.");
   t.sample("pagedserve_preemptions_total", static_cast<double>(m.num_preemptions_swap), {{"mode", "swap"}});
   t.sample("pagedserve_preemptions_total", static_cast<double>(m.num_preemptions_recompute), {{"mode", "recompute"}});
-  t.family("pagedserve_prefix_cache_queries_total", "counter", "Full prompt blocks looked up in the prefix cache.");
-  t.sample("pagedserve_prefix_cache_queries_total", static_cast<double>(m.prefix_queries));
-  t.family("pagedserve_prefix_cache_hits_total", "counter", "Prefix cache lookups that found the block.");
-  t.sample("pagedserve_prefix_cache_hits_total", static_cast<double>(m.prefix_hits));
-  t.family("pagedserve_cow_copies_total", "counter", "Shared KV blocks copied before a write (copy-on-write).");
-  t.sample("pagedserve_cow_copies_total", static_cast<double>(m.num_cow_copies));
-  t.family("pagedserve_prompt_tokens_total", "counter", "Prompt tokens run through the model (prefix-cache hits excluded).");
-  t.sample("pagedserve_prompt_tokens_total", static_cast<double>(m.prompt_tokens_total));
-  t.family("pagedserve_generation_tokens_total", "counter", "Tokens generated.");
-  t.sample("pagedserve_generation_tokens_total", static_cast<double>(m.generation_tokens_total));
-  t.family("pagedserve_requests_finished_total", "counter", "Requests the engine has finished (any reason).");
-  t.sample("pagedserve_requests_finished_total", static_cast<double>(m.requests_finished));
-  t.family("pagedserve_engine_steps_total", "counter", "Model steps the engine has run.");
-  t.sample("pagedserve_engine_steps_total", static_cast<double>(m.num_steps));
+  t.metric("pagedserve_prefix_cache_queries_total", "counter", "Full prompt blocks looked up in the prefix cache.",
+           static_cast<double>(m.prefix_queries));
+  t.metric("pagedserve_prefix_cache_hits_total", "counter", "Prefix cache lookups that found the block.",
+           static_cast<double>(m.prefix_hits));
+  t.metric("pagedserve_cow_copies_total", "counter", "Shared KV blocks copied before a write (copy-on-write).",
+           static_cast<double>(m.num_cow_copies));
+  t.metric("pagedserve_prompt_tokens_total", "counter",
+           "Prompt tokens run through the model (prefix-cache hits excluded).",
+           static_cast<double>(m.prompt_tokens_total));
+  t.metric("pagedserve_generation_tokens_total", "counter", "Tokens generated.",
+           static_cast<double>(m.generation_tokens_total));
+  t.metric("pagedserve_requests_finished_total", "counter", "Requests the engine has finished (any reason).",
+           static_cast<double>(m.requests_finished));
+  t.metric("pagedserve_engine_steps_total", "counter", "Model steps the engine has run.",
+           static_cast<double>(m.num_steps));
 }
 
 void server_series(MetricsText& t, ServerStats& s) {
@@ -64,21 +63,21 @@ void server_series(MetricsText& t, ServerStats& s) {
   t.sample("pagedserve_http_responses_total", static_cast<double>(s.http_responses_4xx.load()), {{"code", "4xx"}});
   t.sample("pagedserve_http_responses_total", static_cast<double>(s.http_responses_5xx.load()), {{"code", "5xx"}});
   t.family("pagedserve_requests_cancelled_total", "counter", "Requests the server cancelled, by cause.");
-  t.sample("pagedserve_requests_cancelled_total", static_cast<double>(s.cancelled_by_client.load()), {{"cause", "client"}});
+  t.sample("pagedserve_requests_cancelled_total", static_cast<double>(s.cancelled_by_client.load()),
+           {{"cause", "client"}});
   t.sample("pagedserve_requests_cancelled_total", static_cast<double>(s.cancelled_slow_reader.load()),
            {{"cause", "slow_reader"}});
-  t.family("pagedserve_open_connections", "gauge", "Open HTTP connections (WebSockets included).");
-  t.sample("pagedserve_open_connections", s.open_connections.load());
-  t.family("pagedserve_open_websockets", "gauge", "Open WebSocket connections on /v1/stream.");
-  t.sample("pagedserve_open_websockets", s.open_websockets.load());
+  t.metric("pagedserve_open_connections", "gauge", "Open HTTP connections (WebSockets included).",
+           s.open_connections.load());
+  t.metric("pagedserve_open_websockets", "gauge", "Open WebSocket connections on /v1/stream.",
+           s.open_websockets.load());
 }
 
 }  // namespace
 
 std::string render_metrics(const actors::EngineMetrics* engine, ServerStats& stats) {
   MetricsText t;
-  t.family("pagedserve_model_ready", "gauge", "1 once the model has loaded and requests are served.");
-  t.sample("pagedserve_model_ready", engine ? 1 : 0);
+  t.metric("pagedserve_model_ready", "gauge", "1 once the model has loaded and requests are served.", engine ? 1 : 0);
   if (engine) {
     engine_gauges(t, *engine);
     engine_counters(t, *engine);

@@ -71,6 +71,11 @@ void MetricsText::family(std::string_view name, std::string_view type, std::stri
   out_ += "# HELP " + std::string(name) + " " + h + "\n# TYPE " + std::string(name) + " " + std::string(type) + "\n";
 }
 
+void MetricsText::metric(std::string_view name, std::string_view type, std::string_view help, double value) {
+  family(name, type, help);
+  sample(name, value);
+}
+
 void MetricsText::sample(std::string_view name, double value, const Labels& labels) {
   out_ += name;
   if (!labels.empty()) {

@@ -43,6 +43,8 @@ class MetricsText {
   // type: "gauge" or "counter" (a counter's name should end in _total).
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(std::string_view name, double value, const Labels& labels = {});
+  // A family of one unlabelled sample.
+  void metric(std::string_view name, std::string_view type, std::string_view help, double value);
   void histogram(std::string_view name, std::string_view help, const Histogram::Snapshot& h);
   const std::string& str() const { return out_; }
 
