@@ -39,8 +39,16 @@ class CpuBackend final : public Backend {
 
   OwnedTensor upload_weight(const HostTensorView& host) override {
     OwnedTensor t = allocate_tensor(DType::f32, host.rows, host.cols);
-    convert_to_f32(host.data, host.dtype, static_cast<float*>(t.view.data), static_cast<std::size_t>(host.rows * host.cols));
+    if (host.synthetic) fill_synthetic(t.view, *host.synthetic);
+    else convert_to_f32(host.data, host.dtype, f32(t.view), static_cast<std::size_t>(host.rows * host.cols));
     return t;
+  }
+
+  void fill_synthetic(Tensor t, const SyntheticFill& fill) override {
+    float* out = f32(t);
+    const auto n = t.numel();
+#pragma omp parallel for if (n > (1 << 16))
+    for (std::int64_t i = 0; i < n; ++i) out[i] = synthetic_value(fill, static_cast<std::uint64_t>(i));
   }
 
   void to_host_f32(const Tensor& t, std::span<float> out) override {
