@@ -37,7 +37,7 @@ KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, 
   if (backend.name() != "cpu") {
     // A device: what a profiling pass leaves of gpu_memory_utilization.
     auto plan = engine::plan_kv_pools(model, {config.gpu_memory_utilization, config.swap_space_gib, config.block_size,
-                                              config.max_num_batched_tokens});
+                                              config.max_num_batched_tokens, config.max_num_seqs});
     sizes.num_gpu_blocks = config.num_gpu_blocks > 0 ? config.num_gpu_blocks : plan.sizes.num_gpu_blocks;
     sizes.num_cpu_blocks = plan.sizes.num_cpu_blocks;
     return sizes;
