@@ -15,7 +15,7 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, k
                                 std::to_string(config_.num_layers));
   embedding_ = upload(weights.token_embedding);
   final_norm_ = upload(weights.final_norm);
-  lm_head_ = weights.lm_head.data == weights.token_embedding.data ? embedding_ : upload(weights.lm_head);
+  lm_head_ = weights.lm_head.same_as(weights.token_embedding) ? embedding_ : upload(weights.lm_head);
   for (const auto& lw : weights.layers)
     layers_.push_back({upload(lw.attn_norm), upload(lw.wq), upload(lw.wk), upload(lw.wv), upload(lw.wo),
                        upload(lw.ffn_norm), upload(lw.w_gate), upload(lw.w_down), upload(lw.w_up)});
@@ -39,25 +39,32 @@ kernels::KvCacheSpec LlamaModel::kv_spec(int num_blocks, int block_size, kernels
   return spec;
 }
 
+// Grows the buffers all or nothing: the capacity is recorded only once every
+// allocation has succeeded, so after an out-of-memory the next step still
+// sees the old, consistent buffers and their true size.
 void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
   const auto dt = backend_.activation_dtype();
   if (n > s_.capacity) {
     const std::int64_t q = static_cast<std::int64_t>(config_.num_heads) * config_.head_size;
     const std::int64_t kv = static_cast<std::int64_t>(config_.num_kv_heads) * config_.head_size;
-    s_.capacity = n;
-    s_.x = backend_.allocate_tensor(dt, n, config_.dim);
-    s_.xb = backend_.allocate_tensor(dt, n, config_.dim);
-    s_.q = backend_.allocate_tensor(dt, n, q);
-    s_.k = backend_.allocate_tensor(dt, n, kv);
-    s_.v = backend_.allocate_tensor(dt, n, kv);
-    s_.att = backend_.allocate_tensor(dt, n, q);
-    s_.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
-    s_.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
-    s_.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    Scratch grown = s_;
+    grown.x = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.xb = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.q = backend_.allocate_tensor(dt, n, q);
+    grown.k = backend_.allocate_tensor(dt, n, kv);
+    grown.v = backend_.allocate_tensor(dt, n, kv);
+    grown.att = backend_.allocate_tensor(dt, n, q);
+    grown.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    grown.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    grown.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    grown.capacity = n;
+    s_ = std::move(grown);
   }
   if (num_logit_rows > s_.logits_in.view.rows) {
-    s_.logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
-    s_.logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
+    auto logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
+    auto logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
+    s_.logits_in = std::move(logits_in);
+    s_.logits = std::move(logits);
   }
 }
 
