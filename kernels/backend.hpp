@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "kernels/batch.hpp"
 #include "kernels/kv_cache.hpp"
+#include "kernels/synthetic.hpp"
 #include "kernels/tensor.hpp"
 
 namespace pagedserve::kernels {
@@ -38,12 +40,14 @@ struct AttentionParams {
   float scale = 1.0f;  // usually 1/sqrt(head_size)
 };
 
-// A host tensor handed to upload_weight (fp32, fp16 or bf16, row-major).
+// A host tensor handed to upload_weight (fp32, fp16 or bf16, row-major), or
+// a synthetic one (data null) that the backend generates in its own memory.
 struct HostTensorView {
   const void* data = nullptr;
   DType dtype = DType::f32;
   std::int64_t rows = 0;
   std::int64_t cols = 0;
+  std::optional<SyntheticFill> synthetic;
 };
 
 struct DeviceMemoryInfo {
@@ -65,6 +69,8 @@ class Backend {
   // Copies a host weight into backend memory, converting to the backend's
   // weight type (the CPU backend keeps fp32; CUDA keeps fp16/bf16/fp32).
   virtual OwnedTensor upload_weight(const HostTensorView& host) = 0;
+  // Fills a tensor with synthetic values (benchmarks: never time on zeros).
+  virtual void fill_synthetic(Tensor t, const SyntheticFill& fill) = 0;
   // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
   virtual void to_host_f32(const Tensor& t, std::span<float> out) = 0;
   // The GPU pool (on the device) and the CPU swap pool (host, pinned for CUDA).
@@ -108,7 +114,22 @@ class Backend {
 
 // "cpu" or "cuda:N"; throws std::invalid_argument naming what is wrong
 // (an unknown device, or CUDA asked for in a build without it).
-std::unique_ptr<Backend> make_backend(const std::string& device);
+struct BackendOptions {
+  // The type activations and the KV cache use: the CPU backend computes in
+  // f32 only; CUDA takes any (f16 when none is named).
+  std::optional<DType> activation;
+  // CUDA: the first PagedAttention kernel instead of the fast one (a
+  // known-good fallback, --attention-kernel simple).
+  bool simple_attention = false;
+};
+std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options = {});
+
+// --dtype: "auto" follows the checkpoint (bf16 stays bf16, f16 stays f16, f32
+// runs in f16 on a GPU, as vLLM does) and is f32 on the CPU; f32, f16 and
+// bf16 are taken as they are. Throws std::invalid_argument for anything else
+// or for a type the device cannot run.
+DType resolve_activation_dtype(const std::string& flag, DType checkpoint, const std::string& device);
+std::optional<DType> parse_dtype(const std::string& name);  // "f32"/"float32", "f16"/"float16"/"half", "bf16"/"bfloat16"
 // Which backends this build has, e.g. "cpu, cuda (sm_90)".
 std::string available_backends();
 

@@ -1,6 +1,7 @@
 #include "kernels/cuda/cuda_backend.hpp"
 
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "kernels/cuda/cuda_check.hpp"
@@ -74,8 +75,8 @@ cudaDataType_t cuda_type(DType t) {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(const CudaBackendOptions& o) : options_(o) {
-    PS_CUDA_CHECK(cudaSetDevice(o.device));
+  explicit CudaBackend(const CudaBackendOptions& o) : options_(o), attention_{o.attention_kernel, o.attention_partition} {
+    bind();
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&swap_stream_, cudaStreamNonBlocking));
     PS_CUDA_CHECK(cudaEventCreateWithFlags(&swap_done_, cudaEventDisableTiming));
@@ -83,6 +84,7 @@ class CudaBackend final : public Backend {
     PS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   }
   ~CudaBackend() override {
+    cudaSetDevice(options_.device);
     cudaStreamSynchronize(stream_);
     cudaStreamSynchronize(swap_stream_);
     cublasDestroy(cublas_);
@@ -95,33 +97,54 @@ class CudaBackend final : public Backend {
   DType activation_dtype() const override { return options_.activation_dtype; }
 
   DeviceMemoryInfo memory_info() const override {
+    bind();
     std::size_t free_bytes = 0, total = 0;
     PS_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total));
     return {free_bytes, total};
   }
 
+  // An out-of-memory is reported once: the error is taken off the runtime
+  // so the next, unrelated launch check does not see it again.
   Buffer allocate(std::size_t bytes) override {
+    bind();
     void* p = nullptr;
-    PS_CUDA_CHECK(cudaMalloc(&p, std::max<std::size_t>(bytes, 1)));
-    return Buffer{std::shared_ptr<void>(p, [](void* q) { cudaFree(q); }), bytes};
+    const cudaError_t err = cudaMalloc(&p, std::max<std::size_t>(bytes, 1));
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      throw std::runtime_error("cannot allocate " + std::to_string(bytes) + " bytes on " + name() + ": " +
+                               cudaGetErrorString(err));
+    }
+    const int device = options_.device;
+    return Buffer{std::shared_ptr<void>(p, [device](void* q) {
+                    cudaSetDevice(device);
+                    cudaFree(q);
+                  }),
+                  bytes};
   }
 
-  // Converts on the host to the activation type, then one copy.
+  // The weight's own bytes go up once; the conversion to the activation type
+  // runs on the device (dummy weights are generated there outright).
   OwnedTensor upload_weight(const HostTensorView& host) override {
-    const auto n = static_cast<std::size_t>(host.rows * host.cols);
-    std::vector<float> f32(n);
-    convert_to_f32(host.data, host.dtype, f32.data(), n);
-    std::vector<std::uint16_t> half;
-    const void* src = f32.data();
-    if (options_.activation_dtype != DType::f32) {
-      half.resize(n);
-      for (std::size_t i = 0; i < n; ++i)
-        half[i] = options_.activation_dtype == DType::f16 ? float_to_half(f32[i]) : float_to_bf16(f32[i]);
-      src = half.data();
-    }
+    bind();
+    const auto n = host.rows * host.cols;
     OwnedTensor t = allocate_tensor(options_.activation_dtype, host.rows, host.cols);
-    PS_CUDA_CHECK(cudaMemcpy(t.view.data, src, t.view.bytes(), cudaMemcpyHostToDevice));
+    if (host.synthetic) {
+      fill_synthetic(t.view, *host.synthetic);
+    } else if (host.dtype == t.view.dtype) {
+      PS_CUDA_CHECK(cudaMemcpyAsync(t.view.data, host.data, t.view.bytes(), cudaMemcpyHostToDevice, stream_));
+    } else {
+      Buffer raw = allocate(static_cast<std::size_t>(n) * dtype_size(host.dtype));
+      PS_CUDA_CHECK(cudaMemcpyAsync(raw.get(), host.data, raw.bytes, cudaMemcpyHostToDevice, stream_));
+      cuda::launch_convert(raw.get(), host.dtype, t.view.data, t.view.dtype, n, stream_);
+      synchronize();  // `raw` is freed on return
+    }
+    synchronize();
     return t;
+  }
+
+  void fill_synthetic(Tensor t, const SyntheticFill& fill) override {
+    bind();
+    cuda::launch_synthetic_fill(fill, t.data, t.dtype, t.numel(), stream_);
   }
 
   void to_host_f32(const Tensor& t, std::span<float> out) override {
@@ -140,12 +163,14 @@ class CudaBackend final : public Backend {
   KvCache allocate_kv_cache(const KvCacheSpec& spec) override {
     check_kv_dtype(spec);
     KvCache c{spec, allocate(spec.total_bytes()), false};
-    PS_CUDA_CHECK(cudaMemset(c.data(), 0, spec.total_bytes()));
+    // On the compute stream, so no step reads a block still being zeroed.
+    PS_CUDA_CHECK(cudaMemsetAsync(c.data(), 0, spec.total_bytes(), stream_));
     return c;
   }
 
   // Pinned host memory, so swaps run as asynchronous DMA.
   KvCache allocate_swap_space(const KvCacheSpec& spec) override {
+    bind();
     check_kv_dtype(spec);
     void* p = nullptr;
     PS_CUDA_CHECK(cudaHostAlloc(&p, std::max<std::size_t>(spec.total_bytes(), 1), cudaHostAllocDefault));
@@ -153,6 +178,7 @@ class CudaBackend final : public Backend {
   }
 
   std::unique_ptr<StepBatch> prepare(const BatchMetadata& meta) override {
+    bind();
     // The previous step must be done with the arena and staging buffer
     // (forward() ends by copying logits back, so this rarely waits).
     synchronize();
@@ -169,7 +195,10 @@ class CudaBackend final : public Backend {
     return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(arena_.get()));
   }
 
-  void synchronize() override { PS_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void synchronize() override {
+    bind();
+    PS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
 
   void embedding(const Tensor& table, const StepBatch& b, Tensor out) override {
     cuda::launch_embedding(table, device_of(b), out, stream_);
@@ -205,13 +234,14 @@ class CudaBackend final : public Backend {
   void paged_attention(const Tensor& q, const KvCache& cache, int layer, const StepBatch& b, const AttentionParams& p,
                        Tensor out) override {
     const auto& d = device_of(b);
-    const std::size_t need = cuda::attention_workspace_floats(d.num_tokens, p.num_heads, p.head_size, d.max_context_len);
+    const std::size_t need =
+        cuda::attention_workspace_floats(d.num_tokens, p.num_heads, p.head_size, d.max_context_len, attention_.partition);
     if (need > workspace_.capacity_floats) {
       synchronize();  // the old workspace may still be in use
       workspace_buffer_ = allocate(need * sizeof(float));
       workspace_ = {static_cast<float*>(workspace_buffer_.get()), need};
     }
-    cuda::launch_paged_attention(q, cache.spec, cache.data(), layer, d, p, workspace_, out, stream_);
+    cuda::launch_paged_attention(q, cache.spec, cache.data(), layer, d, p, attention_, workspace_, out, stream_);
   }
 
   void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) override {
@@ -244,6 +274,14 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // The executor's thread is not the one that built the backend: every entry
+  // point that may run first on a new thread makes this device current.
+  void bind() const {
+    int current = -1;
+    if (cudaGetDevice(&current) == cudaSuccess && current == options_.device) return;
+    PS_CUDA_CHECK(cudaSetDevice(options_.device));
+  }
+
   void check_kv_dtype(const KvCacheSpec& spec) const {
     if (spec.dtype != options_.activation_dtype)
       throw std::invalid_argument("the KV cache must use the activation type (" +
@@ -263,18 +301,35 @@ class CudaBackend final : public Backend {
   Buffer arena_;                       // the device copy kernels read
   std::size_t staging_bytes_ = 0;
   cuda::AttentionWorkspace workspace_;
+  cuda::AttentionConfig attention_;
 };
 
 }  // namespace
 
-int cuda_device_count() {
+CudaProbe probe_cuda() {
   int n = 0;
-  return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
+  const cudaError_t err = cudaGetDeviceCount(&n);
+  if (err == cudaSuccess) return {n, ""};
+  cudaGetLastError();
+  if (err == cudaErrorNoDevice) return {0, ""};
+  return {0, std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err)};
+}
+
+int cuda_device_count() { return probe_cuda().device_count; }
+
+bool nvidia_gpu_visible() {
+  std::error_code ec;
+  return std::filesystem::exists("/dev/nvidia0", ec) || std::filesystem::exists("/proc/driver/nvidia/gpus", ec);
 }
 
 std::unique_ptr<Backend> make_cuda_backend(const CudaBackendOptions& options) {
-  const int n = cuda_device_count();
-  if (n == 0) throw std::runtime_error("no CUDA device found");
+  const CudaProbe probe = probe_cuda();
+  const int n = probe.device_count;
+  if (n == 0)
+    throw std::runtime_error(probe.error.empty() ? "no CUDA device found"
+                                                 : "CUDA cannot be used on this host (" + probe.error + ")");
+  if (options.attention_partition < 1 || options.attention_partition > 4096)
+    throw std::invalid_argument("the attention partition must hold 1 to 4096 keys");
   if (options.device < 0 || options.device >= n)
     throw std::runtime_error("CUDA device " + std::to_string(options.device) + " does not exist (" + std::to_string(n) +
                              " found)");

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/backend.hpp"
+#include "kernels/cuda/cuda_backend.hpp"
 
 namespace pagedserve::kernels::cuda {
 
@@ -30,6 +31,11 @@ void launch_add(Tensor x, const Tensor& y, cudaStream_t s);
 void launch_gather_rows(const Tensor& x, const DeviceBatch& b, Tensor out, cudaStream_t s);
 // dst[i] = float(src[i]) for n elements of type `from`.
 void launch_to_f32(const void* src, DType from, float* dst, std::int64_t n, cudaStream_t s);
+// dst[i] (type `to`) = src[i] (type `from`), n elements: weights converted on
+// the device at load.
+void launch_convert(const void* src, DType from, void* dst, DType to, std::int64_t n, cudaStream_t s);
+// dst[i] (type `to`) = synthetic_value(fill, i): dummy weights made on the device.
+void launch_synthetic_fill(const SyntheticFill& fill, void* dst, DType to, std::int64_t n, cudaStream_t s);
 
 // k, v [num_tokens, kv_heads*hs] into the block-major pool at slot_mapping.
 void launch_write_kv(const Tensor& k, const Tensor& v, const KvCacheSpec& spec, void* pool, int layer,
@@ -41,11 +47,32 @@ struct AttentionWorkspace {
   float* data = nullptr;
   std::size_t capacity_floats = 0;
 };
-constexpr int kAttentionPartition = 512;  // keys per partition (split-K)
-std::size_t attention_workspace_floats(int num_tokens, int heads, int head_size, int max_context_len);
+// The three parts of a workspace for one launch.
+struct AttentionWorkspaceSplit {
+  float* max_logits = nullptr;   // [tokens, heads, partitions]
+  float* exp_sums = nullptr;     // [tokens, heads, partitions]
+  float* partial_out = nullptr;  // [tokens, heads, partitions, hs]
+};
+constexpr int kAttentionPartition = 512;  // keys per partition (split-K), by default
+std::size_t attention_workspace_floats(int num_tokens, int heads, int head_size, int max_context_len,
+                                       int partition = kAttentionPartition);
+
+// Which PagedAttention kernel runs, and the split-K partition in keys.
+struct AttentionConfig {
+  AttentionKernel kernel = AttentionKernel::fast;
+  int partition = kAttentionPartition;
+};
 
 // out, q [num_tokens, heads*hs]; the pool is block-major (kv_cache.hpp).
+// The fast kernel where it supports the shape, else the simple one.
 void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
-                            const AttentionParams& p, const AttentionWorkspace& ws, Tensor out, cudaStream_t s);
+                            const AttentionParams& p, const AttentionConfig& config, const AttentionWorkspace& ws,
+                            Tensor out, cudaStream_t s);
+
+// decode_attention.cu: the fast kernel (partials only; the caller reduces).
+bool fast_attention_supported(DType dtype, const AttentionParams& p, int partition);
+void launch_fast_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
+                           const AttentionParams& p, int partition, const AttentionWorkspaceSplit& ws, Tensor out,
+                           cudaStream_t s);
 
 }  // namespace pagedserve::kernels::cuda

@@ -98,6 +98,20 @@ __global__ void to_f32_kernel(const T* __restrict__ src, float* __restrict__ dst
     dst[i] = to_float(src[i]);
 }
 
+template <typename From, typename To>
+__global__ void convert_kernel(const From* __restrict__ src, To* __restrict__ dst, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = from_float<To>(to_float(src[i]));
+}
+
+template <typename T>
+__global__ void synthetic_fill_kernel(SyntheticFill fill, T* __restrict__ dst, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
+    dst[i] = from_float<T>(synthetic_value(fill, static_cast<std::uint64_t>(i)));
+}
+
 }  // namespace
 
 void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cudaStream_t s) {
@@ -161,6 +175,26 @@ void launch_to_f32(const void* src, DType from, float* dst, std::int64_t n, cuda
   if (n == 0) return;
   PS_DISPATCH_DTYPE(from, [&] {
     to_f32_kernel<scalar_t><<<grid_for(n), kThreads, 0, s>>>(static_cast<const scalar_t*>(src), dst, n);
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_convert(const void* src, DType from, void* dst, DType to, std::int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  PS_DISPATCH_DTYPE(from, [&] {
+    using from_t = scalar_t;
+    PS_DISPATCH_DTYPE(to, [&] {
+      convert_kernel<from_t, scalar_t><<<grid_for(n), kThreads, 0, s>>>(static_cast<const from_t*>(src),
+                                                                       static_cast<scalar_t*>(dst), n);
+    });
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_synthetic_fill(const SyntheticFill& fill, void* dst, DType to, std::int64_t n, cudaStream_t s) {
+  if (n == 0) return;
+  PS_DISPATCH_DTYPE(to, [&] {
+    synthetic_fill_kernel<scalar_t><<<grid_for(n), kThreads, 0, s>>>(fill, static_cast<scalar_t*>(dst), n);
   });
   PS_CUDA_LAUNCH_CHECK();
 }

@@ -1,0 +1,61 @@
+#pragma once
+// The index math of the paged decode attention kernel (kernels/cuda), as
+// plain functions both the kernel and host tests call: where a key lives in
+// the block-major pool, which keys a split-K partition covers, which KV head
+// a query head reads, and how partial results combine. Host tests run the
+// kernel's whole decomposition through these against the CPU backend.
+
+#include <cstdint>
+
+#include "kernels/synthetic.hpp"  // PS_HOST_DEVICE
+
+namespace pagedserve::kernels::attention {
+
+// Query heads h of one GQA group share KV head h / group.
+PS_HOST_DEVICE inline int kv_head_of(int head, int heads, int kv_heads) { return head / (heads / kv_heads); }
+
+// The number of split-K partitions of `partition` keys for a context.
+PS_HOST_DEVICE inline int num_partitions(int context, int partition) {
+  return context <= 0 ? 1 : (context + partition - 1) / partition;
+}
+
+// Keys [first, last) of partition `part` of a query at `position` (it sees
+// keys 0..position); first >= last when the partition lies past it.
+struct KeyRange {
+  int first = 0, last = 0;
+};
+PS_HOST_DEVICE inline KeyRange partition_keys(int position, int part, int partition) {
+  const int first = part * partition;
+  const int end = first + partition;
+  return {first, end < position + 1 ? end : position + 1};
+}
+
+// Element offset of key `token` of KV head `kv_head` in the pool, through
+// the sequence's block table: the K (or V) row of head_size elements.
+//   pool [num_blocks][layers][2][kv_heads][block_size][head_size]
+struct PoolGeometry {
+  std::int64_t block_stride = 0;  // elements per physical block (all layers)
+  std::int64_t kv_offset = 0;     // K or V of the layer inside a block
+  int block_size = 0, head_size = 0;
+};
+PS_HOST_DEVICE inline std::int64_t key_offset(const PoolGeometry& g, const std::int32_t* table, int token, int kv_head) {
+  const std::int64_t block = table[token / g.block_size];
+  return block * g.block_stride + g.kv_offset +
+         (static_cast<std::int64_t>(kv_head) * g.block_size + token % g.block_size) * g.head_size;
+}
+
+// The vectorised kernel reads 16 bytes per lane; a K row of head_size
+// elements spans head_size / (16 / element size) lanes: 8, 16 or 32 (head
+// size 64, 128 or 256 in fp16/bf16; 64 or 128 in fp32). Groups of up to 8
+// query heads per KV head keep their accumulators in registers. Other
+// shapes use the simple kernel.
+PS_HOST_DEVICE inline int fast_decode_lanes(int head_size, int element_bytes) {
+  const int per_vector = 16 / element_bytes;
+  return head_size % per_vector == 0 ? head_size / per_vector : 0;
+}
+PS_HOST_DEVICE inline bool fast_decode_supported(int head_size, int element_bytes, int group) {
+  const int lanes = fast_decode_lanes(head_size, element_bytes);
+  return (lanes == 8 || lanes == 16 || lanes == 32) && group >= 1 && group <= 8;
+}
+
+}  // namespace pagedserve::kernels::attention
