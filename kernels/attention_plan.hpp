@@ -6,6 +6,8 @@
 // kernel's whole decomposition through these against the CPU backend.
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "kernels/synthetic.hpp"  // PS_HOST_DEVICE
 
@@ -56,6 +58,31 @@ PS_HOST_DEVICE inline int fast_decode_lanes(int head_size, int element_bytes) {
 PS_HOST_DEVICE inline bool fast_decode_supported(int head_size, int element_bytes, int group) {
   const int lanes = fast_decode_lanes(head_size, element_bytes);
   return (lanes == 8 || lanes == 16 || lanes == 32) && group >= 1 && group <= 8;
+}
+
+// Prefill: a sequence that brings at least kTiledMinRows new tokens has
+// them computed by the tiled tensor-core kernel, kTileRows query rows at a
+// time; the decode kernel (and its split-K reduction) skips those tokens.
+constexpr int kTiledMinRows = 2;
+constexpr int kTileRows = 64;
+PS_HOST_DEVICE inline bool tiled(int query_len) { return query_len >= kTiledMinRows; }
+
+// Up to kTileRows consecutive new tokens of one sequence.
+struct PrefillTile {
+  std::int32_t seq = 0, first_token = 0, rows = 0;
+};
+
+// The tiles covering every token of every tiled sequence once, from the
+// batch's query_start prefix sums.
+inline std::vector<PrefillTile> prefill_tiles(std::span<const std::int32_t> query_start) {
+  std::vector<PrefillTile> tiles;
+  for (std::size_t s = 0; s + 1 < query_start.size(); ++s) {
+    const int first = query_start[s], len = query_start[s + 1] - first;
+    if (!tiled(len)) continue;
+    for (int r = 0; r < len; r += kTileRows)
+      tiles.push_back({static_cast<std::int32_t>(s), first + r, len - r < kTileRows ? len - r : kTileRows});
+  }
+  return tiles;
 }
 
 }  // namespace pagedserve::kernels::attention

@@ -1,13 +1,56 @@
 #include "kernels/backend.hpp"
 
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "kernels/cpu/cpu_backend.hpp"
 #ifdef PAGEDSERVE_HAVE_CUDA
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "kernels/cuda/cuda_backend.hpp"
 #endif
 
 namespace pagedserve::kernels {
+
+#ifdef PAGEDSERVE_HAVE_CUDA
+namespace {
+
+using MakeCudaBackend = Backend* (*)(const CudaBackendOptions*);
+
+// The CUDA module: PAGEDSERVE_CUDA_MODULE_PATH if set, else beside the
+// executable (build tree, bundle), else where it is installed. Loaded once,
+// on the first CUDA device asked for, and never unloaded.
+MakeCudaBackend cuda_module() {
+  static const MakeCudaBackend make = [] {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("PAGEDSERVE_CUDA_MODULE_PATH"); env && *env) candidates.emplace_back(env);
+    std::error_code ec;
+    const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (!ec) {
+      candidates.push_back((exe_dir / PAGEDSERVE_CUDA_MODULE).string());
+      candidates.push_back((exe_dir / PAGEDSERVE_CUDA_MODULE_INSTALLED_DIR / PAGEDSERVE_CUDA_MODULE).string());
+    }
+    std::string errors;
+    for (const auto& path : candidates) {
+      if (!std::filesystem::exists(path, ec)) continue;
+      if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        if (auto* fn = reinterpret_cast<MakeCudaBackend>(::dlsym(handle, "pagedserve_cuda_make_backend"))) return fn;
+      }
+      errors += std::string("; ") + ::dlerror();
+    }
+    throw std::invalid_argument(std::string("the CUDA backend (") + PAGEDSERVE_CUDA_MODULE + ") could not be loaded" +
+                                (errors.empty() ? ": it is not beside the executable nor installed" : errors));
+  }();
+  return make;
+}
+
+}  // namespace
+#endif
 
 OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols) {
   OwnedTensor t;
@@ -52,7 +95,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
     cuda.device = index;
     cuda.activation_dtype = activation.value_or(DType::f16);
     cuda.attention_kernel = options.simple_attention ? AttentionKernel::simple : AttentionKernel::fast;
-    return make_cuda_backend(cuda);
+    return std::unique_ptr<Backend>(cuda_module()(&cuda));
 #else
     (void)index;
     throw std::invalid_argument("device '" + device + "': this build has no CUDA backend (nvcc was not found at build time)");

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "kernels/attention_plan.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
 
@@ -15,7 +16,8 @@ using cuda::DeviceBatch;
 
 // Where each index array of a step lies in the packed upload.
 struct BatchLayout {
-  std::size_t slots, ids, pos, seq, ctx, tables, rows, bytes;
+  std::size_t slots, ids, pos, seq, ctx, tables, rows, starts, tiles, bytes;
+  int num_tiles;
 };
 
 // Packs the batch's index arrays into `host` (int64 slots first, for
@@ -39,6 +41,11 @@ BatchLayout pack_batch(const BatchMetadata& meta, std::vector<std::byte>& host) 
   l.ctx = put(meta.context_lens.data(), meta.context_lens.size() * 4);
   l.tables = put(meta.block_tables.data(), meta.block_tables.size() * 4);
   l.rows = put(meta.logits_rows.data(), meta.logits_rows.size() * 4);
+  l.starts = put(meta.query_start.data(), meta.query_start.size() * 4);
+  const auto tiles = attention::prefill_tiles(meta.query_start);
+  static_assert(sizeof(attention::PrefillTile) == 12, "three int32 a tile");
+  l.tiles = put(tiles.data(), tiles.size() * sizeof(attention::PrefillTile));
+  l.num_tiles = static_cast<int>(tiles.size());
   l.bytes = host.size();
   return l;
 }
@@ -55,6 +62,9 @@ class CudaStepBatch final : public StepBatch {
     device_.context_lens = reinterpret_cast<const std::int32_t*>(base + l.ctx);
     device_.block_tables = reinterpret_cast<const std::int32_t*>(base + l.tables);
     device_.logits_rows = reinterpret_cast<const std::int32_t*>(base + l.rows);
+    device_.query_start = reinterpret_cast<const std::int32_t*>(base + l.starts);
+    device_.prefill_tiles = reinterpret_cast<const std::int32_t*>(base + l.tiles);
+    device_.num_prefill_tiles = l.num_tiles;
     device_.num_tokens = meta.num_tokens();
     device_.num_seqs = meta.num_seqs();
     device_.max_blocks_per_seq = meta.max_blocks_per_seq;
@@ -325,9 +335,9 @@ bool nvidia_gpu_visible() {
 std::unique_ptr<Backend> make_cuda_backend(const CudaBackendOptions& options) {
   const CudaProbe probe = probe_cuda();
   const int n = probe.device_count;
-  if (n == 0)
-    throw std::runtime_error(probe.error.empty() ? "no CUDA device found"
-                                                 : "CUDA cannot be used on this host (" + probe.error + ")");
+  if (n == 0 && (probe.error.empty() || !nvidia_gpu_visible()))
+    throw std::runtime_error("no CUDA device found" + (probe.error.empty() ? "" : " (" + probe.error + ")"));
+  if (n == 0) throw std::runtime_error("this host shows an NVIDIA GPU but CUDA cannot use it (" + probe.error + ")");
   if (options.attention_partition < 1 || options.attention_partition > 4096)
     throw std::invalid_argument("the attention partition must hold 1 to 4096 keys");
   if (options.device < 0 || options.device >= n)

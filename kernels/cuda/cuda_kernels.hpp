@@ -20,7 +20,10 @@ struct DeviceBatch {
   const std::int32_t* context_lens = nullptr;  // [num_seqs]
   const std::int32_t* block_tables = nullptr;  // [num_seqs, max_blocks_per_seq]
   const std::int32_t* logits_rows = nullptr;   // [num_logits_rows]
+  const std::int32_t* query_start = nullptr;   // [num_seqs + 1]
+  const std::int32_t* prefill_tiles = nullptr; // [num_prefill_tiles][3]: attention::PrefillTile
   int num_tokens = 0, num_seqs = 0, max_blocks_per_seq = 0, num_logits_rows = 0, max_context_len = 0;
+  int num_prefill_tiles = 0;
 };
 
 void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cudaStream_t s);
@@ -69,10 +72,17 @@ void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void
                             const AttentionParams& p, const AttentionConfig& config, const AttentionWorkspace& ws,
                             Tensor out, cudaStream_t s);
 
+// prefill_attention.cu: the tiled tensor-core kernel for the tokens of
+// sequences with several new tokens (fp16/bf16, head size 64 or 128).
+bool tiled_prefill_supported(DType dtype, int head_size);
+void launch_prefill_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer,
+                              const DeviceBatch& b, const AttentionParams& p, Tensor out, cudaStream_t s);
+
 // decode_attention.cu: the fast kernel (partials only; the caller reduces).
+// With skip_tiled, tokens the prefill kernel computes are left alone.
 bool fast_attention_supported(DType dtype, const AttentionParams& p, int partition);
 void launch_fast_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
-                           const AttentionParams& p, int partition, const AttentionWorkspaceSplit& ws, Tensor out,
-                           cudaStream_t s);
+                           const AttentionParams& p, int partition, bool skip_tiled, const AttentionWorkspaceSplit& ws,
+                           Tensor out, cudaStream_t s);
 
 }  // namespace pagedserve::kernels::cuda

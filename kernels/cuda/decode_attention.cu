@@ -38,7 +38,9 @@ struct FastArgs {
   const std::int32_t* token_seq;     // [num_tokens]
   const std::int32_t* positions;     // [num_tokens]
   const std::int32_t* block_tables;  // [num_seqs, max_blocks]
+  const std::int32_t* query_start;   // [num_seqs + 1]; with skip_tiled
   int max_blocks, heads, partition, num_partitions;
+  bool skip_tiled;  // tokens of tiled sequences are the prefill kernel's
   plan::PoolGeometry k, v;
   float scale;
 };
@@ -101,6 +103,10 @@ __global__ void __launch_bounds__(kThreads) fast_attention_kernel(
   float* warp_out = scratch + 32;
 
   const int t = blockIdx.x, kv_head = blockIdx.y, part = blockIdx.z;
+  if (a.skip_tiled) {
+    const int seq = a.token_seq[t];
+    if (plan::tiled(a.query_start[seq + 1] - a.query_start[seq])) return;
+  }
   const int first_head = kv_head * G;
   const auto slot = [&](int g) {
     return (static_cast<std::int64_t>(t) * a.heads + first_head + g) * a.num_partitions + part;
@@ -283,9 +289,11 @@ bool fast_attention_supported(DType dtype, const AttentionParams& p, int partiti
 }
 
 void launch_fast_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
-                           const AttentionParams& p, int partition, const AttentionWorkspaceSplit& ws, Tensor out,
-                           cudaStream_t s) {
+                           const AttentionParams& p, int partition, bool skip_tiled, const AttentionWorkspaceSplit& ws,
+                           Tensor out, cudaStream_t s) {
   FastArgs a;
+  a.query_start = b.query_start;
+  a.skip_tiled = skip_tiled;
   a.token_seq = b.token_seq;
   a.positions = b.positions;
   a.block_tables = b.block_tables;

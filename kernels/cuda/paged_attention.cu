@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "kernels/attention_plan.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
 #include "kernels/cuda/cuda_types.cuh"
@@ -105,10 +106,17 @@ __global__ void paged_attention_kernel(const T* __restrict__ q,     // [num_toke
 
 // Combines the partitions of one (token, head): rescales each partial sum
 // and output by exp(its max - the global max).
+// Tokens the tiled prefill kernel computed (skip_tiled) have no partials.
 template <typename T>
 __global__ void reduce_partitions_kernel(T* __restrict__ out,  // [num_tokens, heads*hs]
                                          const float* __restrict__ max_logits, const float* __restrict__ exp_sums,
-                                         const float* __restrict__ partial_out, int heads, int hs, int num_partitions) {
+                                         const float* __restrict__ partial_out, int heads, int hs, int num_partitions,
+                                         const std::int32_t* __restrict__ token_seq,
+                                         const std::int32_t* __restrict__ query_start, bool skip_tiled) {
+  if (skip_tiled) {
+    const int seq = token_seq[blockIdx.x];
+    if (attention::tiled(query_start[seq + 1] - query_start[seq])) return;
+  }
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * heads + blockIdx.y;  // (token, head)
   const float* m = max_logits + row * num_partitions;
   const float* s = exp_sums + row * num_partitions;
@@ -157,9 +165,11 @@ void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void
     throw std::logic_error("attention workspace too small for the batch");
   const AttentionWorkspaceSplit split{ws.data, ws.data + rows, ws.data + 2 * rows};
   const bool fast = config.kernel == AttentionKernel::fast && fast_attention_supported(q.dtype, p, config.partition);
+  const bool tiled = fast && b.num_prefill_tiles > 0 && tiled_prefill_supported(q.dtype, p.head_size);
   PS_DISPATCH_DTYPE(q.dtype, [&] {
     if (fast) {
-      launch_fast_attention(q, spec, pool, layer, b, p, config.partition, split, out, s);
+      launch_fast_attention(q, spec, pool, layer, b, p, config.partition, tiled, split, out, s);
+      if (tiled) launch_prefill_attention(q, spec, pool, layer, b, p, out, s);
     } else {
       const dim3 grid(b.num_tokens, p.num_heads, a.num_partitions);
       const std::size_t shared = (p.head_size + config.partition + 32) * sizeof(float);
@@ -174,7 +184,7 @@ void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void
     if (a.num_partitions > 1) {
       reduce_partitions_kernel<scalar_t><<<dim3(b.num_tokens, p.num_heads), kThreads, 0, s>>>(
           static_cast<scalar_t*>(out.data), split.max_logits, split.exp_sums, split.partial_out, p.num_heads,
-          p.head_size, a.num_partitions);
+          p.head_size, a.num_partitions, b.token_seq, b.query_start, tiled);
       PS_CUDA_LAUNCH_CHECK();
     }
   });

@@ -118,9 +118,10 @@ TEST_CASE("CUDA paged attention matches the CPU reference", "[gpu][attention]") 
     for (int hs : {64, 80, 96, 128, 256, 8})
       for (int group : {1, 2, 4, 8})
         for (int bs : {8, 16, 32}) {
-          // Decodes, a prefill chunk with a cached prefix, and a long
-          // context that takes the split-K path.
-          auto c = make_case(rng, 2 * group, 2, hs, bs, {{1, 1}, {37, 1}, {70, 20}, {1300, 1}});
+          // Decodes, prefill chunks with and without a cached prefix (the
+          // tiled kernel: several query tiles, a partial last one, several
+          // key tiles), and a long context that takes the split-K path.
+          auto c = make_case(rng, 2 * group, 2, hs, bs, {{1, 1}, {37, 1}, {70, 20}, {300, 300}, {200, 130}, {1300, 1}});
           auto want = run_attention(*variants[0].second.cpu, variants[0].second, c, DType::f32);
           for (auto& [name, p] : variants) {
             INFO("dtype " << dtype_name(dtype) << " hs " << hs << " group " << group << " bs " << bs << " " << name);

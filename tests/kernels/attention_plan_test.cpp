@@ -152,3 +152,23 @@ TEST_CASE("the fast decode kernel takes the shapes its lanes can cover", "[kerne
   CHECK(plan::partition_keys(100, 1, 64).last == 101);
   CHECK(plan::partition_keys(10, 1, 64).first >= plan::partition_keys(10, 1, 64).last);
 }
+
+TEST_CASE("prefill tiles cover every token of a tiled sequence once and nothing else", "[kernels][attention]") {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<std::int32_t> query_start{0};
+    const int seqs = 1 + static_cast<int>(rng() % 8);
+    for (int s = 0; s < seqs; ++s) query_start.push_back(query_start.back() + static_cast<int>(rng() % 3 == 0 ? 1 : rng() % 300));
+    std::vector<int> covered(query_start.back(), 0);
+    for (const auto& t : plan::prefill_tiles(query_start)) {
+      REQUIRE(t.rows >= 1);
+      REQUIRE(t.rows <= plan::kTileRows);
+      REQUIRE(t.first_token >= query_start[t.seq]);
+      REQUIRE(t.first_token + t.rows <= query_start[t.seq + 1]);
+      for (int r = 0; r < t.rows; ++r) ++covered[t.first_token + r];
+    }
+    for (int s = 0; s < seqs; ++s)
+      for (int i = query_start[s]; i < query_start[s + 1]; ++i)
+        REQUIRE(covered[i] == (plan::tiled(query_start[s + 1] - query_start[s]) ? 1 : 0));
+  }
+}
