@@ -66,7 +66,11 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
   if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   if (!loaded.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
-  auto backend = kernels::make_backend(config.device);
+  kernels::BackendOptions backend_options;
+  backend_options.activation =
+      kernels::resolve_activation_dtype(config.dtype, loaded.weights.token_embedding.dtype, config.device);
+  backend_options.simple_attention = config.simple_attention;
+  auto backend = kernels::make_backend(config.device, backend_options);
   auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
   EngineParts parts;
   parts.model_config = loaded.config;

@@ -1,5 +1,6 @@
 #include "kernels/cuda/cuda_backend.hpp"
 
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -50,8 +51,8 @@ BatchLayout pack_batch(const BatchMetadata& meta, std::vector<std::byte>& host) 
   return l;
 }
 
-// A step's batch: device pointers into the backend's batch arena, valid
-// until the next prepare().
+// A step's batch: device pointers into one of the backend's two batch
+// arenas, valid until the second prepare() after it.
 class CudaStepBatch final : public StepBatch {
  public:
   CudaStepBatch(const BatchMetadata& meta, const BatchLayout& l, std::byte* base) : StepBatch(meta) {
@@ -90,6 +91,7 @@ class CudaBackend final : public Backend {
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&swap_stream_, cudaStreamNonBlocking));
     PS_CUDA_CHECK(cudaEventCreateWithFlags(&swap_done_, cudaEventDisableTiming));
+    for (auto& u : uploads_) PS_CUDA_CHECK(cudaEventCreateWithFlags(&u.done, cudaEventDisableTiming));
     PS_CUBLAS_CHECK(cublasCreate(&cublas_));
     PS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   }
@@ -99,6 +101,7 @@ class CudaBackend final : public Backend {
     cudaStreamSynchronize(swap_stream_);
     cublasDestroy(cublas_);
     cudaEventDestroy(swap_done_);
+    for (auto& u : uploads_) cudaEventDestroy(u.done);
     cudaStreamDestroy(swap_stream_);
     cudaStreamDestroy(stream_);
   }
@@ -157,17 +160,28 @@ class CudaBackend final : public Backend {
     cuda::launch_synthetic_fill(fill, t.data, t.dtype, t.numel(), stream_);
   }
 
+  // Through buffers kept from step to step: no allocation inside a step,
+  // and the copy back lands in pinned memory (full-speed DMA).
   void to_host_f32(const Tensor& t, std::span<float> out) override {
+    bind();
     if (out.size() != static_cast<std::size_t>(t.numel())) throw std::invalid_argument("to_host_f32: size mismatch");
-    const void* src = t.data;
-    Buffer tmp;
-    if (t.dtype != DType::f32) {
-      tmp = allocate(out.size() * sizeof(float));
-      cuda::launch_to_f32(t.data, t.dtype, static_cast<float*>(tmp.get()), t.numel(), stream_);
-      src = tmp.get();
+    const std::size_t bytes = out.size() * sizeof(float);
+    if (bytes > readback_bytes_) {
+      synchronize();
+      float_scratch_ = allocate(bytes);
+      void* p = nullptr;
+      PS_CUDA_CHECK(cudaHostAlloc(&p, bytes, cudaHostAllocDefault));
+      readback_ = std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); });
+      readback_bytes_ = bytes;
     }
-    PS_CUDA_CHECK(cudaMemcpyAsync(out.data(), src, out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_));
+    const void* src = t.data;
+    if (t.dtype != DType::f32) {
+      cuda::launch_to_f32(t.data, t.dtype, static_cast<float*>(float_scratch_.get()), t.numel(), stream_);
+      src = float_scratch_.get();
+    }
+    PS_CUDA_CHECK(cudaMemcpyAsync(readback_.get(), src, bytes, cudaMemcpyDeviceToHost, stream_));
     PS_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::memcpy(out.data(), readback_.get(), bytes);
   }
 
   KvCache allocate_kv_cache(const KvCacheSpec& spec) override {
@@ -187,22 +201,28 @@ class CudaBackend final : public Backend {
     return KvCache{spec, Buffer{std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); }), spec.total_bytes()}, true};
   }
 
+  // Step metadata goes up from two pinned buffers in turn, each with its own
+  // device arena, so preparing step t+1 does not wait for step t: only the
+  // upload from the same buffer two steps back must be over (its event).
   std::unique_ptr<StepBatch> prepare(const BatchMetadata& meta) override {
     bind();
-    // The previous step must be done with the arena and staging buffer
-    // (forward() ends by copying logits back, so this rarely waits).
-    synchronize();
     const BatchLayout layout = pack_batch(meta, packed_);
-    if (layout.bytes > staging_bytes_) {
+    Upload& u = uploads_[next_upload_];
+    next_upload_ ^= 1;
+    if (layout.bytes > u.bytes) {
+      synchronize();  // the old arena may still be read by a queued step
       void* p = nullptr;
       PS_CUDA_CHECK(cudaHostAlloc(&p, layout.bytes * 2, cudaHostAllocDefault));
-      staging_ = std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); });
-      arena_ = allocate(layout.bytes * 2);
-      staging_bytes_ = layout.bytes * 2;
+      u.staging = std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); });
+      u.arena = allocate(layout.bytes * 2);
+      u.bytes = layout.bytes * 2;
+    } else {
+      PS_CUDA_CHECK(cudaEventSynchronize(u.done));
     }
-    std::memcpy(staging_.get(), packed_.data(), layout.bytes);
-    PS_CUDA_CHECK(cudaMemcpyAsync(arena_.get(), staging_.get(), layout.bytes, cudaMemcpyHostToDevice, stream_));
-    return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(arena_.get()));
+    std::memcpy(u.staging.get(), packed_.data(), layout.bytes);
+    PS_CUDA_CHECK(cudaMemcpyAsync(u.arena.get(), u.staging.get(), layout.bytes, cudaMemcpyHostToDevice, stream_));
+    PS_CUDA_CHECK(cudaEventRecord(u.done, stream_));
+    return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(u.arena.get()));
   }
 
   void synchronize() override {
@@ -307,9 +327,17 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   Buffer workspace_buffer_;
   std::vector<std::byte> packed_;      // this step's index arrays, packed
-  std::shared_ptr<void> staging_;      // pinned copy of packed_ for the upload
-  Buffer arena_;                       // the device copy kernels read
-  std::size_t staging_bytes_ = 0;
+  struct Upload {
+    std::shared_ptr<void> staging;  // pinned copy of packed_
+    Buffer arena;                   // the device copy kernels read
+    std::size_t bytes = 0;
+    cudaEvent_t done = nullptr;     // recorded after the upload from staging
+  };
+  std::array<Upload, 2> uploads_;
+  int next_upload_ = 0;
+  Buffer float_scratch_;              // to_host_f32's conversion
+  std::shared_ptr<void> readback_;    // pinned landing place of to_host_f32
+  std::size_t readback_bytes_ = 0;
   cuda::AttentionWorkspace workspace_;
   cuda::AttentionConfig attention_;
 };
