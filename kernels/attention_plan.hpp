@@ -21,6 +21,24 @@ PS_HOST_DEVICE inline int num_partitions(int context, int partition) {
   return context <= 0 ? 1 : (context + partition - 1) / partition;
 }
 
+// Few queries over long contexts leave most of the GPU idle with the
+// configured partition (one sequence, 8 KV heads, 4k keys in 512-key
+// partitions: 64 thread blocks for 132 multiprocessors). Then the keys are
+// split finer, down to kMinPartition, until about `target_blocks` blocks run.
+// Never coarser than configured, so the workspace bound stays the
+// configured one's.
+constexpr int kMinPartition = 64;
+inline int split_partition(int num_tokens, int kv_heads, int max_context, int partition, int target_blocks) {
+  const long long per_partition = static_cast<long long>(num_tokens) * kv_heads;
+  if (per_partition <= 0 || partition <= kMinPartition ||
+      per_partition * num_partitions(max_context, partition) >= target_blocks)
+    return partition;
+  const long long parts = (target_blocks + per_partition - 1) / per_partition;
+  long long keys = (max_context + parts - 1) / parts;
+  keys = (keys + 15) / 16 * 16;
+  return static_cast<int>(keys < kMinPartition ? kMinPartition : keys > partition ? partition : keys);
+}
+
 // Keys [first, last) of partition `part` of a query at `position` (it sees
 // keys 0..position); first >= last when the partition lies past it.
 struct KeyRange {

@@ -92,6 +92,7 @@ class CudaBackend final : public Backend {
     PS_CUDA_CHECK(cudaStreamCreateWithFlags(&swap_stream_, cudaStreamNonBlocking));
     PS_CUDA_CHECK(cudaEventCreateWithFlags(&swap_done_, cudaEventDisableTiming));
     for (auto& u : uploads_) PS_CUDA_CHECK(cudaEventCreateWithFlags(&u.done, cudaEventDisableTiming));
+    PS_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, o.device));
     PS_CUBLAS_CHECK(cublasCreate(&cublas_));
     PS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
   }
@@ -264,14 +265,17 @@ class CudaBackend final : public Backend {
   void paged_attention(const Tensor& q, const KvCache& cache, int layer, const StepBatch& b, const AttentionParams& p,
                        Tensor out) override {
     const auto& d = device_of(b);
+    cuda::AttentionConfig config = attention_;
+    config.partition = attention::split_partition(d.num_tokens, p.num_kv_heads, d.max_context_len, attention_.partition,
+                                                  4 * num_sms_);
     const std::size_t need =
-        cuda::attention_workspace_floats(d.num_tokens, p.num_heads, p.head_size, d.max_context_len, attention_.partition);
+        cuda::attention_workspace_floats(d.num_tokens, p.num_heads, p.head_size, d.max_context_len, config.partition);
     if (need > workspace_.capacity_floats) {
       synchronize();  // the old workspace may still be in use
       workspace_buffer_ = allocate(need * sizeof(float));
       workspace_ = {static_cast<float*>(workspace_buffer_.get()), need};
     }
-    cuda::launch_paged_attention(q, cache.spec, cache.data(), layer, d, p, attention_, workspace_, out, stream_);
+    cuda::launch_paged_attention(q, cache.spec, cache.data(), layer, d, p, config, workspace_, out, stream_);
   }
 
   void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) override {
@@ -340,6 +344,7 @@ class CudaBackend final : public Backend {
   std::size_t readback_bytes_ = 0;
   cuda::AttentionWorkspace workspace_;
   cuda::AttentionConfig attention_;
+  int num_sms_ = 1;  // attention splits long contexts to keep them all busy
 };
 
 }  // namespace

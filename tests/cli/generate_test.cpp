@@ -47,7 +47,7 @@ TEST_CASE("generate refuses bad flags and bad models with a message", "[cli]") {
   CHECK(r.output.find("KV blocks") != std::string::npos);
 }
 
-TEST_CASE("--dtype and --attention-kernel: what the device cannot run is refused by name", "[cli]") {
+TEST_CASE("dtype and attention kernel flags: what the device cannot run is refused by name", "[cli]") {
   const std::string model = " --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --max-tokens 2";
   auto r = run_pagedserve("generate --dtype bf16" + model);
   CHECK(r.exit_code == 1);

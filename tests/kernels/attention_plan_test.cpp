@@ -172,3 +172,22 @@ TEST_CASE("prefill tiles cover every token of a tiled sequence once and nothing 
         REQUIRE(covered[i] == (plan::tiled(query_start[s + 1] - query_start[s]) ? 1 : 0));
   }
 }
+
+TEST_CASE("few long queries are split finer so the GPU fills; many are left alone", "[kernels][attention]") {
+  // One sequence, 8 KV heads, 4k keys: 64 blocks at 512 keys; about 528 wanted.
+  const int p = plan::split_partition(1, 8, 4096, 512, 528);
+  CHECK(p == plan::kMinPartition);
+  CHECK(8 * plan::num_partitions(4096, p) >= 512);
+  // 256 sequences already give 16,384 blocks.
+  CHECK(plan::split_partition(256, 8, 4096, 512, 528) == 512);
+  // Never below the minimum, never above what was configured, a multiple of 16.
+  for (int tokens : {1, 2, 5, 33})
+    for (int kv : {1, 4, 8, 32})
+      for (int ctx : {1, 100, 513, 4096, 32768}) {
+        const int q = plan::split_partition(tokens, kv, ctx, 512, 528);
+        CHECK(q >= plan::kMinPartition);
+        CHECK(q <= 512);
+        CHECK(q % 16 == 0);
+      }
+  CHECK(plan::split_partition(1, 1, 4096, 64, 528) == 64);  // a configured 64 stays
+}
