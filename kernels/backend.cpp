@@ -59,6 +59,33 @@ OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_
   return t;
 }
 
+OwnedTensor Backend::upload_weight(const HostTensorView& host) {
+  OwnedTensor t = allocate_tensor(weight_dtype(), host.rows, host.cols);
+  upload_weight_into(host, t.view);
+  return t;
+}
+
+OwnedTensor Backend::upload_stacked(std::span<const HostTensorView> parts) {
+  if (parts.empty()) throw std::invalid_argument("upload_stacked: no parts");
+  std::int64_t rows = 0;
+  for (const auto& p : parts) {
+    if (p.cols != parts.front().cols) throw std::invalid_argument("upload_stacked: parts of different widths");
+    rows += p.rows;
+  }
+  OwnedTensor t = allocate_tensor(weight_dtype(), rows, parts.front().cols);
+  std::int64_t at = 0;
+  for (const auto& p : parts) {
+    upload_weight_into(p, t.view.row_slice(at, p.rows));
+    at += p.rows;
+  }
+  return t;
+}
+
+void Backend::add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out) {
+  add(x, residual);
+  rms_norm(x, weight, eps, out);
+}
+
 std::optional<DType> parse_dtype(const std::string& name) {
   if (name == "f32" || name == "float32" || name == "float") return DType::f32;
   if (name == "f16" || name == "float16" || name == "half") return DType::f16;

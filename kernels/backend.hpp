@@ -66,9 +66,17 @@ class Backend {
   // --- memory -------------------------------------------------------------
   virtual Buffer allocate(std::size_t bytes) = 0;
   OwnedTensor allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols);
-  // Copies a host weight into backend memory, converting to the backend's
-  // weight type (the CPU backend keeps fp32; CUDA keeps fp16/bf16/fp32).
-  virtual OwnedTensor upload_weight(const HostTensorView& host) = 0;
+  // The type weights are kept in (the CPU backend keeps fp32; CUDA the
+  // activation type).
+  virtual DType weight_dtype() const = 0;
+  // Copies a host weight into `dst` [rows, cols] of weight_dtype(),
+  // converting (or generating a synthetic one).
+  virtual void upload_weight_into(const HostTensorView& host, Tensor dst) = 0;
+  // Copies a host weight into new backend memory.
+  OwnedTensor upload_weight(const HostTensorView& host);
+  // Weights of one width stacked by rows into one tensor: q/k/v or gate/up
+  // as one projection.
+  OwnedTensor upload_stacked(std::span<const HostTensorView> parts);
   // Fills a tensor with synthetic values (benchmarks: never time on zeros).
   virtual void fill_synthetic(Tensor t, const SyntheticFill& fill) = 0;
   // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
@@ -95,6 +103,20 @@ class Backend {
   virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) = 0;
   // x += y, elementwise
   virtual void add(Tensor x, const Tensor& y) = 0;
+  // x += residual, then out = rms_norm(x) * weight: one pass on a GPU. The
+  // default is add then rms_norm.
+  virtual void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out);
+
+  // Merged projections: whether the model runs q/k/v and gate/up as one
+  // GEMM each (fewer launches on a GPU; the CPU keeps separate GEMMs, whose
+  // sums are the ones llama2.c's outputs were made with).
+  virtual bool merges_projections() const { return false; }
+  // From qkv [n, (heads + 2*kv_heads)*hs] (the q, k, v projections side by
+  // side): q and k rotated into their own tensors, v copied.
+  virtual void split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const StepBatch& batch,
+                                const RopeParams& p) = 0;
+  // out [n, h] = silu(gate_up[:, :h]) * gate_up[:, h:]
+  virtual void silu_mul_halves(const Tensor& gate_up, Tensor out) = 0;
   // out [rows.size(), cols] = x[batch.logits_rows[i]]
   virtual void gather_logit_rows(const Tensor& x, const StepBatch& batch, Tensor out) = 0;
 

@@ -16,14 +16,42 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, k
   embedding_ = upload(weights.token_embedding);
   final_norm_ = upload(weights.final_norm);
   lm_head_ = weights.lm_head.same_as(weights.token_embedding) ? embedding_ : upload(weights.lm_head);
-  for (const auto& lw : weights.layers)
-    layers_.push_back({upload(lw.attn_norm), upload(lw.wq), upload(lw.wk), upload(lw.wv), upload(lw.wo),
-                       upload(lw.ffn_norm), upload(lw.w_gate), upload(lw.w_down), upload(lw.w_up)});
+  for (const auto& lw : weights.layers) layers_.push_back(upload_layer(lw));
+}
+
+LlamaModel::Layer LlamaModel::upload_layer(const LayerWeights& lw) {
+  Layer l;
+  l.attn_norm = upload(lw.attn_norm);
+  l.wo = upload(lw.wo);
+  l.ffn_norm = upload(lw.ffn_norm);
+  l.w_down = upload(lw.w_down);
+  if (backend_.merges_projections()) {
+    l.wqkv = upload_stacked({&lw.wq, &lw.wk, &lw.wv});
+    l.w_gate_up = upload_stacked({&lw.w_gate, &lw.w_up});
+  } else {
+    l.wq = upload(lw.wq);
+    l.wk = upload(lw.wk);
+    l.wv = upload(lw.wv);
+    l.w_gate = upload(lw.w_gate);
+    l.w_up = upload(lw.w_up);
+  }
+  return l;
 }
 
 OwnedTensor LlamaModel::upload(const HostTensor& t) {
   if (t.empty()) throw std::invalid_argument("a weight tensor is missing");
   OwnedTensor d = backend_.upload_weight(t.view());
+  weight_bytes_ += d.view.bytes();
+  return d;
+}
+
+OwnedTensor LlamaModel::upload_stacked(std::initializer_list<const HostTensor*> parts) {
+  std::vector<kernels::HostTensorView> views;
+  for (const HostTensor* t : parts) {
+    if (t->empty()) throw std::invalid_argument("a weight tensor is missing");
+    views.push_back(t->view());
+  }
+  OwnedTensor d = backend_.upload_stacked(views);
   weight_bytes_ += d.view.bytes();
   return d;
 }
@@ -50,13 +78,19 @@ void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
     Scratch grown = s_;
     grown.x = backend_.allocate_tensor(dt, n, config_.dim);
     grown.xb = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.residual = backend_.allocate_tensor(dt, n, config_.dim);
     grown.q = backend_.allocate_tensor(dt, n, q);
     grown.k = backend_.allocate_tensor(dt, n, kv);
     grown.v = backend_.allocate_tensor(dt, n, kv);
     grown.att = backend_.allocate_tensor(dt, n, q);
-    grown.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
-    grown.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
     grown.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    if (backend_.merges_projections()) {
+      grown.qkv = backend_.allocate_tensor(dt, n, q + 2 * kv);
+      grown.gate_up = backend_.allocate_tensor(dt, n, 2 * static_cast<std::int64_t>(config_.hidden_dim));
+    } else {
+      grown.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+      grown.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    }
     grown.capacity = n;
     s_ = std::move(grown);
   }
@@ -71,32 +105,45 @@ void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
 // The buffers' first n rows (they are sized for the largest batch seen).
 static Tensor rows(const OwnedTensor& t, std::int64_t n) { return t.view.row_slice(0, n); }
 
+void LlamaModel::norm_input(const OwnedTensor& weight, bool pending_residual, std::int64_t n) {
+  if (pending_residual) backend_.add_rms_norm(rows(s_.x, n), rows(s_.residual, n), weight.view, config_.norm_eps, rows(s_.xb, n));
+  else backend_.rms_norm(rows(s_.x, n), weight.view, config_.norm_eps, rows(s_.xb, n));
+}
+
+// xb (the normalised input) -> residual (the block's output, not yet added).
 void LlamaModel::attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                                  std::int64_t n) {
-  Tensor x = rows(s_.x, n), xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n),
-         att = rows(s_.att, n);
-  backend_.rms_norm(x, w.attn_norm.view, config_.norm_eps, xb);
-  backend_.matmul(xb, w.wq.view, q);
-  backend_.matmul(xb, w.wk.view, k);
-  backend_.matmul(xb, w.wv.view, v);
-  backend_.rotary(q, k, batch, config_.rope_params());
+  Tensor xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n), att = rows(s_.att, n);
+  if (backend_.merges_projections()) {
+    Tensor qkv = rows(s_.qkv, n);
+    backend_.matmul(xb, w.wqkv.view, qkv);
+    backend_.split_qkv_rotary(qkv, q, k, v, batch, config_.rope_params());
+  } else {
+    backend_.matmul(xb, w.wq.view, q);
+    backend_.matmul(xb, w.wk.view, k);
+    backend_.matmul(xb, w.wv.view, v);
+    backend_.rotary(q, k, batch, config_.rope_params());
+  }
   // Every new K/V of the layer is in the cache before any query reads it,
   // so tokens of one prefill chunk see each other.
   backend_.write_kv(k, v, cache, layer, batch);
   backend_.paged_attention(q, cache, layer, batch, config_.attention_params(), att);
-  backend_.matmul(att, w.wo.view, xb);
-  backend_.add(x, xb);
+  backend_.matmul(att, w.wo.view, rows(s_.residual, n));
 }
 
 void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {
-  Tensor x = rows(s_.x, n), xb = rows(s_.xb, n), gate = rows(s_.gate, n), up = rows(s_.up, n),
-         hidden = rows(s_.hidden, n);
-  backend_.rms_norm(x, w.ffn_norm.view, config_.norm_eps, xb);
-  backend_.matmul(xb, w.w_gate.view, gate);
-  backend_.matmul(xb, w.w_up.view, up);
-  backend_.silu_mul(gate, up, hidden);
-  backend_.matmul(hidden, w.w_down.view, xb);
-  backend_.add(x, xb);
+  Tensor xb = rows(s_.xb, n), hidden = rows(s_.hidden, n);
+  if (backend_.merges_projections()) {
+    Tensor gate_up = rows(s_.gate_up, n);
+    backend_.matmul(xb, w.w_gate_up.view, gate_up);
+    backend_.silu_mul_halves(gate_up, hidden);
+  } else {
+    Tensor gate = rows(s_.gate, n), up = rows(s_.up, n);
+    backend_.matmul(xb, w.w_gate.view, gate);
+    backend_.matmul(xb, w.w_up.view, up);
+    backend_.silu_mul(gate, up, hidden);
+  }
+  backend_.matmul(hidden, w.w_down.view, rows(s_.residual, n));
 }
 
 void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits) {
@@ -108,9 +155,12 @@ void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& c
   auto batch = backend_.prepare(meta);
   backend_.embedding(embedding_.view, *batch, rows(s_.x, n));
   for (int l = 0; l < config_.num_layers; ++l) {
+    norm_input(layers_[l].attn_norm, l > 0, n);
     attention_block(layers_[l], l, *batch, cache, n);
+    norm_input(layers_[l].ffn_norm, true, n);
     ffn_block(layers_[l], n);
   }
+  backend_.add(rows(s_.x, n), rows(s_.residual, n));
   if (m == 0) return;
   // Only the rows that sample go through the final norm and the classifier.
   Tensor last = rows(s_.logits_in, m), out = rows(s_.logits, m);

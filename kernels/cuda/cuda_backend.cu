@@ -136,24 +136,25 @@ class CudaBackend final : public Backend {
                   bytes};
   }
 
+  DType weight_dtype() const override { return options_.activation_dtype; }
+
   // The weight's own bytes go up once; the conversion to the activation type
   // runs on the device (dummy weights are generated there outright).
-  OwnedTensor upload_weight(const HostTensorView& host) override {
+  void upload_weight_into(const HostTensorView& host, Tensor dst) override {
     bind();
+    if (dst.rows != host.rows || dst.cols != host.cols) throw std::invalid_argument("upload_weight_into: shape mismatch");
     const auto n = host.rows * host.cols;
-    OwnedTensor t = allocate_tensor(options_.activation_dtype, host.rows, host.cols);
     if (host.synthetic) {
-      fill_synthetic(t.view, *host.synthetic);
-    } else if (host.dtype == t.view.dtype) {
-      PS_CUDA_CHECK(cudaMemcpyAsync(t.view.data, host.data, t.view.bytes(), cudaMemcpyHostToDevice, stream_));
+      fill_synthetic(dst, *host.synthetic);
+    } else if (host.dtype == dst.dtype) {
+      PS_CUDA_CHECK(cudaMemcpyAsync(dst.data, host.data, dst.bytes(), cudaMemcpyHostToDevice, stream_));
     } else {
       Buffer raw = allocate(static_cast<std::size_t>(n) * dtype_size(host.dtype));
       PS_CUDA_CHECK(cudaMemcpyAsync(raw.get(), host.data, raw.bytes, cudaMemcpyHostToDevice, stream_));
-      cuda::launch_convert(raw.get(), host.dtype, t.view.data, t.view.dtype, n, stream_);
+      cuda::launch_convert(raw.get(), host.dtype, dst.data, dst.dtype, n, stream_);
       synchronize();  // `raw` is freed on return
     }
     synchronize();
-    return t;
   }
 
   void fill_synthetic(Tensor t, const SyntheticFill& fill) override {
@@ -242,6 +243,15 @@ class CudaBackend final : public Backend {
   }
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) override { cuda::launch_silu_mul(gate, up, out, stream_); }
   void add(Tensor x, const Tensor& y) override { cuda::launch_add(x, y, stream_); }
+  void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& w, float eps, Tensor out) override {
+    cuda::launch_add_rms_norm(x, residual, w, eps, out, stream_);
+  }
+  bool merges_projections() const override { return true; }
+  void split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const StepBatch& b,
+                        const RopeParams& p) override {
+    cuda::launch_split_qkv_rotary(qkv, q, k, v, device_of(b), p, stream_);
+  }
+  void silu_mul_halves(const Tensor& gate_up, Tensor out) override { cuda::launch_silu_mul_halves(gate_up, out, stream_); }
   void gather_logit_rows(const Tensor& x, const StepBatch& b, Tensor out) override {
     cuda::launch_gather_rows(x, device_of(b), out, stream_);
   }

@@ -31,6 +31,13 @@ void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor ou
 void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p, cudaStream_t s);
 void launch_silu_mul(const Tensor& gate, const Tensor& up, Tensor out, cudaStream_t s);
 void launch_add(Tensor x, const Tensor& y, cudaStream_t s);
+// x += residual; out = rms_norm(x) * weight, one block a row.
+void launch_add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out, cudaStream_t s);
+// qkv [n, q+k+v] -> q, k rotated by position, v copied.
+void launch_split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const DeviceBatch& b, const RopeParams& p,
+                             cudaStream_t s);
+// out [n, h] = silu(gate_up[:, :h]) * gate_up[:, h:]
+void launch_silu_mul_halves(const Tensor& gate_up, Tensor out, cudaStream_t s);
 void launch_gather_rows(const Tensor& x, const DeviceBatch& b, Tensor out, cudaStream_t s);
 // dst[i] = float(src[i]) for n elements of type `from`.
 void launch_to_f32(const void* src, DType from, float* dst, std::int64_t n, cudaStream_t s);

@@ -131,6 +131,46 @@ TEST_CASE("CUDA paged attention matches the CPU reference", "[gpu][attention]") 
   }
 }
 
+TEST_CASE("CUDA fused ops and stacked weights match the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    const double tol = tolerance(dtype);
+    // 3 tokens; 4 q heads and 2 kv heads of 16: q 64, k 32, v 32 wide.
+    auto x = random_vector(3 * 64, 11), r = random_vector(3 * 64, 12), w = random_vector(64, 13);
+    auto qkv = random_vector(3 * 128, 14), gu = random_vector(3 * 2 * 40, 15);
+    auto wa = random_vector(5 * 64, 16), wb = random_vector(7 * 64, 17);
+    auto run = [&](Backend& b) {
+      auto xt = p.up(b, x, 3, 64), rt = p.up(b, r, 3, 64), wt = p.up(b, w, 1, 64);
+      auto normed = b.allocate_tensor(b.activation_dtype(), 3, 64);
+      b.add_rms_norm(xt.view, rt.view, wt.view, 1e-5f, normed.view);
+      BatchMetadata meta;
+      meta.token_ids = {0, 0, 0};
+      meta.positions = {0, 5, 900};
+      meta.slot_mapping = {-1, -1, -1};
+      meta.query_start = {0, 3};
+      meta.context_lens = {901};
+      auto step = b.prepare(meta);
+      auto qkvt = p.up(b, qkv, 3, 128);
+      auto q = b.allocate_tensor(b.activation_dtype(), 3, 64), k = b.allocate_tensor(b.activation_dtype(), 3, 32),
+           v = b.allocate_tensor(b.activation_dtype(), 3, 32);
+      b.split_qkv_rotary(qkvt.view, q.view, k.view, v.view, *step, {4, 2, 16, 10000.0f, RopeLayout::rotate_halves});
+      auto gut = p.up(b, gu, 3, 80);
+      auto h = b.allocate_tensor(b.activation_dtype(), 3, 40);
+      b.silu_mul_halves(gut.view, h.view);
+      const HostTensorView parts[] = {{wa.data(), DType::f32, 5, 64, {}}, {wb.data(), DType::f32, 7, 64, {}}};
+      auto stacked = b.upload_stacked(parts);
+      std::vector<float> all;
+      for (const Tensor& t : {xt.view, normed.view, q.view, k.view, v.view, h.view, stacked.view}) {
+        auto d = p.down(b, t);
+        all.insert(all.end(), d.begin(), d.end());
+      }
+      return all;
+    };
+    INFO("dtype " << dtype_name(dtype));
+    check_close(run(*p.gpu), run(*p.cpu), 4 * tol);
+  }
+}
+
 TEST_CASE("A failed CUDA allocation leaves the backend usable", "[gpu][ops]") {
   Pair p(DType::f16);
   CHECK_THROWS_WITH(p.gpu->allocate(std::size_t{1} << 50), Catch::Contains("cannot allocate"));
