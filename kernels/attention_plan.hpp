@@ -9,6 +9,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/kv_cache.hpp"
 #include "kernels/synthetic.hpp"  // PS_HOST_DEVICE
 
 namespace pagedserve::kernels::attention {
@@ -57,11 +58,22 @@ struct PoolGeometry {
   std::int64_t block_stride = 0;  // elements per physical block (all layers)
   std::int64_t kv_offset = 0;     // K or V of the layer inside a block
   int block_size = 0, head_size = 0;
+  int block_shift = -1;           // log2(block_size) when a power of two: shifts, not divisions
 };
 PS_HOST_DEVICE inline std::int64_t key_offset(const PoolGeometry& g, const std::int32_t* table, int token, int kv_head) {
-  const std::int64_t block = table[token / g.block_size];
-  return block * g.block_stride + g.kv_offset +
-         (static_cast<std::int64_t>(kv_head) * g.block_size + token % g.block_size) * g.head_size;
+  const bool shift = g.block_shift >= 0;
+  const int logical = shift ? token >> g.block_shift : token / g.block_size;
+  const int in_block = shift ? token & (g.block_size - 1) : token % g.block_size;
+  const std::int64_t block = table[logical];
+  return block * g.block_stride + g.kv_offset + (static_cast<std::int64_t>(kv_head) * g.block_size + in_block) * g.head_size;
+}
+// K (kv = 0) or V (kv = 1) of `layer` in a pool of `spec`.
+inline PoolGeometry pool_geometry(const KvCacheSpec& spec, int layer, int kv) {
+  PoolGeometry g{static_cast<std::int64_t>(spec.elems_per_block()), static_cast<std::int64_t>(spec.offset(0, layer, kv)),
+                 spec.block_size, spec.head_size};
+  for (int s = 0; s < 31; ++s)
+    if ((1 << s) == spec.block_size) g.block_shift = s;
+  return g;
 }
 
 // The vectorised kernel reads 16 bytes per lane; a K row of head_size

@@ -301,10 +301,8 @@ void launch_fast_attention(const Tensor& q, const KvCacheSpec& spec, const void*
   a.heads = p.num_heads;
   a.partition = partition;
   a.num_partitions = plan::num_partitions(b.max_context_len, partition);
-  a.k = {static_cast<std::int64_t>(spec.elems_per_block()), static_cast<std::int64_t>(spec.offset(0, layer, 0)),
-         spec.block_size, spec.head_size};
-  a.v = a.k;
-  a.v.kv_offset = static_cast<std::int64_t>(spec.offset(0, layer, 1));
+  a.k = plan::pool_geometry(spec, layer, 0);
+  a.v = plan::pool_geometry(spec, layer, 1);
   a.scale = p.scale;
   const int group = p.num_heads / p.num_kv_heads;
   const int lanes = plan::fast_decode_lanes(p.head_size, static_cast<int>(dtype_size(q.dtype)));

@@ -268,10 +268,8 @@ void launch_prefill_attention(const Tensor& q, const KvCacheSpec& spec, const vo
   a.max_blocks = b.max_blocks_per_seq;
   a.heads = p.num_heads;
   a.kv_heads = p.num_kv_heads;
-  a.k = {static_cast<std::int64_t>(spec.elems_per_block()), static_cast<std::int64_t>(spec.offset(0, layer, 0)),
-         spec.block_size, spec.head_size};
-  a.v = a.k;
-  a.v.kv_offset = static_cast<std::int64_t>(spec.offset(0, layer, 1));
+  a.k = plan::pool_geometry(spec, layer, 0);
+  a.v = plan::pool_geometry(spec, layer, 1);
   a.scale_log2 = p.scale * 1.4426950408889634f;
   if (q.dtype == DType::f16) launch_typed<__half>(p.head_size, a, b.num_prefill_tiles, p.num_heads, q, pool, out, s);
   else if (q.dtype == DType::bf16) launch_typed<__nv_bfloat16>(p.head_size, a, b.num_prefill_tiles, p.num_heads, q, pool, out, s);

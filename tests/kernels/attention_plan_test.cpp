@@ -73,7 +73,7 @@ TEST_CASE("the decode kernel's split-K plan matches the CPU PagedAttention", "[k
   for (int trial = 0; trial < 60; ++trial) {
     const int kv_heads = 1 + static_cast<int>(rng() % 3), group = 1 + static_cast<int>(rng() % 8);
     const int heads = kv_heads * group, hs = 8 * (1 + static_cast<int>(rng() % 16));
-    const int bs = std::vector<int>{1, 8, 16, 32}[rng() % 4];
+    const int bs = std::vector<int>{1, 8, 16, 32, 12}[rng() % 5];
     const int partition = std::vector<int>{16, 64, 100, 512}[rng() % 4];
     const int num_seqs = 1 + static_cast<int>(rng() % 4), layers = 2, layer = static_cast<int>(rng() % layers);
     std::vector<int> contexts(num_seqs);
@@ -115,10 +115,9 @@ TEST_CASE("the decode kernel's split-K plan matches the CPU PagedAttention", "[k
     const auto* want = static_cast<const float*>(out.view.data);
 
     // The kernel's decomposition, through the plan's functions alone.
-    const plan::PoolGeometry k{static_cast<std::int64_t>(spec.elems_per_block()),
-                               static_cast<std::int64_t>(spec.offset(0, layer, 0)), bs, hs};
-    plan::PoolGeometry v = k;
-    v.kv_offset = static_cast<std::int64_t>(spec.offset(0, layer, 1));
+    plan::PoolGeometry k = plan::pool_geometry(spec, layer, 0), v = plan::pool_geometry(spec, layer, 1);
+    REQUIRE((k.block_shift >= 0) == (bs == 1 || bs == 8 || bs == 16 || bs == 32));
+    if (trial % 2) k.block_shift = v.block_shift = -1;  // the division path too
     const int parts = plan::num_partitions(meta.max_context_len(), partition);
     for (int s = 0; s < num_seqs; ++s)
       for (int h = 0; h < heads; ++h) {
