@@ -70,6 +70,7 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedMo
   backend_options.activation =
       kernels::resolve_activation_dtype(config.dtype, loaded.weights.token_embedding.dtype, config.device);
   backend_options.simple_attention = config.simple_attention;
+  backend_options.enforce_eager = config.enforce_eager;
   auto backend = kernels::make_backend(config.device, backend_options);
   auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
   EngineParts parts;

@@ -14,6 +14,7 @@ kernels::BackendOptions backend_options(const Args& args, const std::string& dev
   const std::string kernel = args.get_or("attention-kernel", "fast");
   if (kernel != "fast" && kernel != "simple") throw CliError("--attention-kernel must be fast or simple");
   o.simple_attention = kernel == "simple";
+  o.enforce_eager = args.has("enforce-eager");
   return o;
 }
 

@@ -12,7 +12,8 @@ namespace pagedserve::cli {
 
 inline constexpr const char* kBackendFlagsHelp =
     "  --dtype auto|f32|f16|bf16    activations and KV cache (default auto: the checkpoint's; f32 -> f16 on a GPU)\n"
-    "  --attention-kernel fast|simple  CUDA PagedAttention kernel (default fast; simple is the known-good fallback)\n";
+    "  --attention-kernel fast|simple  CUDA PagedAttention kernel (default fast; simple is the known-good fallback)\n"
+    "  --enforce-eager              CUDA: no recorded (graph) decode steps\n";
 
 // Throws CliError naming the flag for a bad value or a type the device
 // cannot run. `checkpoint` is the type the weights were stored in.

@@ -85,10 +85,10 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
 }  // namespace
 
 int run_bench_throughput(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help"});
+  Args args(argc, argv, {"json", "help", "enforce-eager"});
   if (args.answered_help((std::string(kHelp) + kBackendFlagsHelp).c_str())) return 0;
   args.reject_unknown({"model", "batch", "prompt-len", "tokens", "block-size", "device", "repeat", "json", "help", "dtype",
-                       "attention-kernel"});
+                       "attention-kernel", "enforce-eager"});
   const auto batches = parse_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 64, 1, 8192));

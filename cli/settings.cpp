@@ -25,6 +25,7 @@ std::vector<SettingSpec> make_specs() {
        {"auto", "f32", "f16", "bf16"}},
       {"attention_kernel", std::string("fast"), "CUDA PagedAttention kernel (simple: the known-good fallback)", 0, 0,
        {"fast", "simple"}},
+      {"enforce_eager", false, "CUDA: launch every decode step kernel by kernel instead of replaying recorded graphs"},
       {"host", std::string("127.0.0.1"), "address the server listens on"},
       {"port", I{8000}, "TCP port", 1, 65535},
       {"block_size", I{16}, "tokens per KV block", 1, 1024},

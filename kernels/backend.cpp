@@ -81,6 +81,16 @@ OwnedTensor Backend::upload_stacked(std::span<const HostTensorView> parts) {
   return t;
 }
 
+// Recorded steps are an option of a backend; these are never reached on
+// one without (supports_graphs() is false).
+std::unique_ptr<StepBatch> Backend::prepare_fixed(const BatchMetadata&, int) {
+  throw std::logic_error(name() + " does not record steps");
+}
+void Backend::begin_capture() { throw std::logic_error(name() + " does not record steps"); }
+void Backend::end_capture(int) { throw std::logic_error(name() + " does not record steps"); }
+bool Backend::has_graph(int) const { return false; }
+void Backend::replay(int) { throw std::logic_error(name() + " does not record steps"); }
+
 void Backend::add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out) {
   add(x, residual);
   rms_norm(x, weight, eps, out);
@@ -122,6 +132,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
     cuda.device = index;
     cuda.activation_dtype = activation.value_or(DType::f16);
     cuda.attention_kernel = options.simple_attention ? AttentionKernel::simple : AttentionKernel::fast;
+    cuda.graphs = !options.enforce_eager;
     return std::unique_ptr<Backend>(cuda_module()(&cuda));
 #else
     (void)index;

@@ -128,6 +128,22 @@ class Backend {
   virtual void paged_attention(const Tensor& q, const KvCache& cache, int layer,
                                const StepBatch& batch, const AttentionParams& p, Tensor out) = 0;
 
+  // --- recorded steps (CUDA graphs) ---------------------------------------
+  // A decode step's kernels recorded once per batch shape and replayed: one
+  // launch instead of hundreds. Recorded launches read their index arrays
+  // from one fixed place (prepare_fixed), with `fixed_max_context` standing
+  // in for the batch's longest context (it decides the attention's split).
+  // A graph stays valid until drop_graphs() or until the backend drops them
+  // itself (a buffer they read moved); has_graph() says which.
+  virtual bool supports_graphs() const { return false; }
+  virtual std::unique_ptr<StepBatch> prepare_fixed(const BatchMetadata& meta, int fixed_max_context);
+  virtual void begin_capture();
+  virtual void end_capture(int id);
+  virtual void abort_capture() {}
+  virtual bool has_graph(int id) const;
+  virtual void replay(int id);
+  virtual void drop_graphs() {}
+
   // Copy-on-write: whole blocks inside one pool.
   virtual void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) = 0;
   // Swap: whole blocks from one pool to another (GPU <-> CPU swap space).
@@ -143,6 +159,9 @@ struct BackendOptions {
   // CUDA: the first PagedAttention kernel instead of the fast one (a
   // known-good fallback, --attention-kernel simple).
   bool simple_attention = false;
+  // CUDA: every step launched kernel by kernel, none recorded as a graph
+  // (--enforce-eager).
+  bool enforce_eager = false;
 };
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options = {});
 

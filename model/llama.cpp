@@ -93,12 +93,14 @@ void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
     }
     grown.capacity = n;
     s_ = std::move(grown);
+    backend_.drop_graphs();  // recorded steps read the old buffers
   }
   if (num_logit_rows > s_.logits_in.view.rows) {
     auto logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
     auto logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
     s_.logits_in = std::move(logits_in);
     s_.logits = std::move(logits);
+    backend_.drop_graphs();
   }
 }
 
@@ -147,16 +149,33 @@ void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {
 }
 
 void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits) {
-  const std::int64_t n = meta.num_tokens();
   const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
   logits.assign(static_cast<std::size_t>(m) * config_.vocab_size, 0.0f);
-  if (n == 0) return;
+  const Tensor out = forward_logits(meta, cache);
+  if (out.rows > 0) backend_.to_host_f32(out, logits);
+}
+
+Tensor LlamaModel::forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache) {
+  const std::int64_t n = meta.num_tokens();
+  const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
+  if (n == 0 || m == 0) {
+    if (n > 0) {  // K/V still go into the cache
+      ensure_scratch(n, 0);
+      run_step(*backend_.prepare(meta), cache, n, 0);
+    }
+    return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
+  }
+  if (backend_.supports_graphs() && recordable_decode(meta)) return forward_recorded(meta, cache);
   ensure_scratch(n, m);
-  auto batch = backend_.prepare(meta);
-  backend_.embedding(embedding_.view, *batch, rows(s_.x, n));
+  run_step(*backend_.prepare(meta), cache, n, m);
+  return rows(s_.logits, m);
+}
+
+void LlamaModel::run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m) {
+  backend_.embedding(embedding_.view, batch, rows(s_.x, n));
   for (int l = 0; l < config_.num_layers; ++l) {
     norm_input(layers_[l].attn_norm, l > 0, n);
-    attention_block(layers_[l], l, *batch, cache, n);
+    attention_block(layers_[l], l, batch, cache, n);
     norm_input(layers_[l].ffn_norm, true, n);
     ffn_block(layers_[l], n);
   }
@@ -164,10 +183,9 @@ void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& c
   if (m == 0) return;
   // Only the rows that sample go through the final norm and the classifier.
   Tensor last = rows(s_.logits_in, m), out = rows(s_.logits, m);
-  backend_.gather_logit_rows(rows(s_.x, n), *batch, last);
+  backend_.gather_logit_rows(rows(s_.x, n), batch, last);
   backend_.rms_norm(last, final_norm_.view, config_.norm_eps, last);
   backend_.matmul(last, lm_head_.view, out);
-  backend_.to_host_f32(out, logits);
 }
 
 }  // namespace pagedserve::model

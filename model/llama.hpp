@@ -26,6 +26,12 @@ class LlamaModel {
   // Runs every layer for the batch, writing the new K/V into `cache`, and
   // returns the logits of `meta.logits_rows` as [rows, vocab] on the host.
   void forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits);
+  // The same, but the logits [rows, vocab] stay in backend memory; the view
+  // is valid until the next forward. Decode steps of up to kMaxRecordedBatch
+  // sequences run as recorded steps where the backend records them
+  // (llama_recorded.cpp).
+  kernels::Tensor forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
+  static constexpr int kMaxRecordedBatch = 256;
 
  private:
   // With merged projections (Backend::merges_projections) wqkv and w_gate_up
@@ -50,6 +56,10 @@ class LlamaModel {
   void attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                        std::int64_t n);
   void ffn_block(const Layer& w, std::int64_t n);
+  // Every layer, then the logits of the first m rows of batch.logits_rows.
+  void run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m);
+  bool recordable_decode(const kernels::BatchMetadata& meta) const;
+  kernels::Tensor forward_recorded(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
 
   ModelConfig config_;
   kernels::Backend& backend_;
@@ -57,6 +67,7 @@ class LlamaModel {
   std::vector<Layer> layers_;
   std::size_t weight_bytes_ = 0;
   Scratch s_;
+  const void* recorded_cache_ = nullptr;  // the KV pool the recorded steps write
 };
 
 }  // namespace pagedserve::model

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <filesystem>
+#include <unordered_map>
 #include <vector>
 
 #include "kernels/attention_plan.hpp"
@@ -55,7 +56,8 @@ BatchLayout pack_batch(const BatchMetadata& meta, std::vector<std::byte>& host) 
 // arenas, valid until the second prepare() after it.
 class CudaStepBatch final : public StepBatch {
  public:
-  CudaStepBatch(const BatchMetadata& meta, const BatchLayout& l, std::byte* base) : StepBatch(meta) {
+  CudaStepBatch(const BatchMetadata& meta, const BatchLayout& l, std::byte* base, int max_context_len)
+      : StepBatch(meta) {
     device_.slot_mapping = reinterpret_cast<const std::int64_t*>(base + l.slots);
     device_.token_ids = reinterpret_cast<const std::int32_t*>(base + l.ids);
     device_.positions = reinterpret_cast<const std::int32_t*>(base + l.pos);
@@ -70,7 +72,7 @@ class CudaStepBatch final : public StepBatch {
     device_.num_seqs = meta.num_seqs();
     device_.max_blocks_per_seq = meta.max_blocks_per_seq;
     device_.num_logits_rows = static_cast<int>(meta.logits_rows.size());
-    device_.max_context_len = meta.max_context_len();
+    device_.max_context_len = max_context_len;
   }
   const DeviceBatch& device() const { return device_; }
 
@@ -84,6 +86,8 @@ cudaDataType_t cuda_type(DType t) {
   return t == DType::f32 ? CUDA_R_32F : t == DType::f16 ? CUDA_R_16F : CUDA_R_16BF;
 }
 
+constexpr std::size_t kCublasWorkspaceBytes = 32u << 20;
+
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const CudaBackendOptions& o) : options_(o), attention_{o.attention_kernel, o.attention_partition} {
@@ -95,9 +99,12 @@ class CudaBackend final : public Backend {
     PS_CUDA_CHECK(cudaDeviceGetAttribute(&num_sms_, cudaDevAttrMultiProcessorCount, o.device));
     PS_CUBLAS_CHECK(cublasCreate(&cublas_));
     PS_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    cublas_workspace_ = allocate(kCublasWorkspaceBytes);
+    PS_CUBLAS_CHECK(cublasSetWorkspace(cublas_, cublas_workspace_.get(), kCublasWorkspaceBytes));
   }
   ~CudaBackend() override {
     cudaSetDevice(options_.device);
+    drop_graphs();
     cudaStreamSynchronize(stream_);
     cudaStreamSynchronize(swap_stream_);
     cublasDestroy(cublas_);
@@ -209,22 +216,71 @@ class CudaBackend final : public Backend {
   std::unique_ptr<StepBatch> prepare(const BatchMetadata& meta) override {
     bind();
     const BatchLayout layout = pack_batch(meta, packed_);
-    Upload& u = uploads_[next_upload_];
-    next_upload_ ^= 1;
-    if (layout.bytes > u.bytes) {
+    Upload& u = stage(layout);
+    if (layout.bytes > u.arena.bytes) {
       synchronize();  // the old arena may still be read by a queued step
-      void* p = nullptr;
-      PS_CUDA_CHECK(cudaHostAlloc(&p, layout.bytes * 2, cudaHostAllocDefault));
-      u.staging = std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); });
       u.arena = allocate(layout.bytes * 2);
-      u.bytes = layout.bytes * 2;
-    } else {
-      PS_CUDA_CHECK(cudaEventSynchronize(u.done));
     }
-    std::memcpy(u.staging.get(), packed_.data(), layout.bytes);
-    PS_CUDA_CHECK(cudaMemcpyAsync(u.arena.get(), u.staging.get(), layout.bytes, cudaMemcpyHostToDevice, stream_));
-    PS_CUDA_CHECK(cudaEventRecord(u.done, stream_));
-    return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(u.arena.get()));
+    upload(u, u.arena.get(), layout);
+    return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(u.arena.get()), meta.max_context_len());
+  }
+
+  // --- recorded steps ------------------------------------------------------
+
+  bool supports_graphs() const override { return options_.graphs; }
+
+  // Into the one arena recorded steps read; it moves only when a larger
+  // layout needs room, and then every recording is dropped.
+  std::unique_ptr<StepBatch> prepare_fixed(const BatchMetadata& meta, int fixed_max_context) override {
+    bind();
+    const BatchLayout layout = pack_batch(meta, packed_);
+    Upload& u = stage(layout);
+    if (layout.bytes > graph_arena_.bytes) {
+      synchronize();
+      drop_graphs();
+      graph_arena_ = allocate(layout.bytes * 2);
+    }
+    upload(u, graph_arena_.get(), layout);
+    return std::make_unique<CudaStepBatch>(meta, layout, static_cast<std::byte*>(graph_arena_.get()), fixed_max_context);
+  }
+
+  void begin_capture() override {
+    bind();
+    PS_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    capturing_ = true;
+  }
+
+  void end_capture(int id) override {
+    capturing_ = false;
+    cudaGraph_t graph = nullptr;
+    PS_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    PS_CUDA_CHECK(err);
+    if (auto old = graphs_.find(id); old != graphs_.end()) cudaGraphExecDestroy(old->second);
+    graphs_[id] = exec;
+  }
+
+  // After a failure inside a recording: the stream leaves capture mode.
+  void abort_capture() override {
+    if (!capturing_) return;
+    capturing_ = false;
+    cudaGraph_t graph = nullptr;
+    if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+    cudaGetLastError();
+  }
+
+  bool has_graph(int id) const override { return graphs_.count(id) > 0; }
+
+  void replay(int id) override {
+    bind();
+    PS_CUDA_CHECK(cudaGraphLaunch(graphs_.at(id), stream_));
+  }
+
+  void drop_graphs() override {
+    for (auto& [id, exec] : graphs_) cudaGraphExecDestroy(exec);
+    graphs_.clear();
   }
 
   void synchronize() override {
@@ -281,7 +337,9 @@ class CudaBackend final : public Backend {
     const std::size_t need =
         cuda::attention_workspace_floats(d.num_tokens, p.num_heads, p.head_size, d.max_context_len, config.partition);
     if (need > workspace_.capacity_floats) {
+      if (capturing_) throw std::logic_error("the attention workspace cannot grow while a step is recorded");
       synchronize();  // the old workspace may still be in use
+      drop_graphs();  // they read the old one
       workspace_buffer_ = allocate(need * sizeof(float));
       workspace_ = {static_cast<float*>(workspace_buffer_.get()), need};
     }
@@ -318,6 +376,36 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  struct Upload {
+    std::shared_ptr<void> staging;  // pinned copy of packed_
+    Buffer arena;                   // the device copy kernels read
+    std::size_t bytes = 0;
+    cudaEvent_t done = nullptr;     // recorded after the upload from staging
+  };
+
+  // The next pinned staging buffer, free to overwrite: the upload from it
+  // two steps back is over.
+  Upload& stage(const BatchLayout& layout) {
+    Upload& u = uploads_[next_upload_];
+    next_upload_ ^= 1;
+    if (layout.bytes > u.bytes) {
+      synchronize();
+      void* p = nullptr;
+      PS_CUDA_CHECK(cudaHostAlloc(&p, layout.bytes * 2, cudaHostAllocDefault));
+      u.staging = std::shared_ptr<void>(p, [](void* q) { cudaFreeHost(q); });
+      u.bytes = layout.bytes * 2;
+    } else {
+      PS_CUDA_CHECK(cudaEventSynchronize(u.done));
+    }
+    return u;
+  }
+
+  void upload(Upload& u, void* device, const BatchLayout& layout) {
+    std::memcpy(u.staging.get(), packed_.data(), layout.bytes);
+    PS_CUDA_CHECK(cudaMemcpyAsync(device, u.staging.get(), layout.bytes, cudaMemcpyHostToDevice, stream_));
+    PS_CUDA_CHECK(cudaEventRecord(u.done, stream_));
+  }
+
   // The executor's thread is not the one that built the backend: every entry
   // point that may run first on a new thread makes this device current.
   void bind() const {
@@ -341,14 +429,12 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   Buffer workspace_buffer_;
   std::vector<std::byte> packed_;      // this step's index arrays, packed
-  struct Upload {
-    std::shared_ptr<void> staging;  // pinned copy of packed_
-    Buffer arena;                   // the device copy kernels read
-    std::size_t bytes = 0;
-    cudaEvent_t done = nullptr;     // recorded after the upload from staging
-  };
   std::array<Upload, 2> uploads_;
   int next_upload_ = 0;
+  Buffer graph_arena_;                // what recorded steps read their index arrays from
+  std::unordered_map<int, cudaGraphExec_t> graphs_;
+  bool capturing_ = false;
+  Buffer cublas_workspace_;           // cuBLAS allocates nothing while a step is recorded
   Buffer float_scratch_;              // to_host_f32's conversion
   std::shared_ptr<void> readback_;    // pinned landing place of to_host_f32
   std::size_t readback_bytes_ = 0;

@@ -23,6 +23,7 @@ struct CudaBackendOptions {
   DType activation_dtype = DType::f16;
   AttentionKernel attention_kernel = AttentionKernel::fast;
   int attention_partition = 512;  // keys per split-K partition
+  bool graphs = true;             // decode steps recorded and replayed (CUDA graphs)
 };
 
 // Throws std::runtime_error when no CUDA device is usable or the index is

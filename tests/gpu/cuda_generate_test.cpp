@@ -1,7 +1,8 @@
 // stories260K end to end on the GPU through the engine: fp32 reproduces
 // llama2.c exactly, with both attention kernels, under swap and recompute
-// preemption, and with a partition small enough that every long context
-// takes the split-K path; fp16 and bf16 run the same path (their tokens may
+// preemption, with a partition small enough that every long context takes
+// the split-K path, with decode steps recorded (CUDA graphs, the default)
+// and launched eagerly; fp16 and bf16 run the same path (their tokens may
 // part from fp32 late in a story).
 
 #include <catch2/catch.hpp>
@@ -23,6 +24,7 @@ struct Run {
   int num_blocks = 256;
   engine::PreemptionMode preemption = engine::PreemptionMode::recompute;
   int repeats = 3;
+  bool graphs = true;
 };
 
 std::vector<engine::GenerationResult> run_all(const Run& run, std::int64_t* preemptions = nullptr) {
@@ -31,6 +33,7 @@ std::vector<engine::GenerationResult> run_all(const Run& run, std::int64_t* pree
   o.activation_dtype = run.dtype;
   o.attention_kernel = run.kernel;
   o.attention_partition = run.partition;
+  o.graphs = run.graphs;
   auto backend = kernels::make_cuda_backend(o);
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
   engine::GeneratorConfig c;
@@ -84,6 +87,18 @@ TEST_CASE("stories260K in fp32 on the GPU reproduces every reference story", "[g
           run.partition = partition;
           check_references(run);
         }
+}
+
+TEST_CASE("stories260K in fp32 on the GPU, every step launched eagerly, reproduces every reference story", "[gpu][e2e]") {
+  for (auto kernel : {kernels::AttentionKernel::fast, kernels::AttentionKernel::simple}) {
+    INFO((kernel == kernels::AttentionKernel::fast ? "fast" : "simple") << " kernel, eager");
+    Run run;
+    run.kernel = kernel;
+    run.graphs = false;
+    run.num_blocks = 40;
+    run.preemption = engine::PreemptionMode::swap;
+    check_references(run);
+  }
 }
 
 TEST_CASE("stories260K on the GPU under compute-sanitizer: fast kernel, split-K, swap", "[gpu][memcheck]") {
