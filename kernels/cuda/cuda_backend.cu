@@ -314,8 +314,11 @@ class CudaBackend final : public Backend {
 
   // out [n, out_f] = x [n, in] * w [out_f, in]^T. cuBLAS is column-major,
   // so it computes out^T = w * x^T on the same memory.
+  // Decoding a few sequences reads each weight once: the GEMV kernel; larger
+  // batches reuse weights across rows: cuBLAS.
   void matmul(const Tensor& x, const Tensor& w, Tensor out) override {
     if (x.rows == 0) return;
+    if (cuda::gemv_applies(x, w, out)) return cuda::launch_gemv(x, w, out, stream_);
     const float alpha = 1.0f, beta = 0.0f;
     PS_CUBLAS_CHECK(cublasGemmEx(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(w.rows), static_cast<int>(x.rows),
                                  static_cast<int>(x.cols), &alpha, w.data, cuda_type(w.dtype), static_cast<int>(w.cols),

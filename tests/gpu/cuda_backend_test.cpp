@@ -171,6 +171,25 @@ TEST_CASE("CUDA fused ops and stacked weights match the CPU reference", "[gpu][o
   }
 }
 
+TEST_CASE("CUDA matmul of 1 to 9 rows (the GEMV kernel, then cuBLAS) matches the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    for (int k : {64, 4096, 172})  // 172 halves are not whole 16-byte vectors: cuBLAS
+      for (int m = 1; m <= 9; ++m) {
+        auto x = random_vector(static_cast<std::size_t>(m) * k, 20 + m), w = random_vector(300 * static_cast<std::size_t>(k), 30);
+        auto run = [&](Backend& b) {
+          auto xt = p.up(b, x, m, k), wt = p.up(b, w, 300, k);
+          auto out = b.allocate_tensor(b.activation_dtype(), m, 300);
+          b.matmul(xt.view, wt.view, out.view);
+          return p.down(b, out.view);
+        };
+        INFO("dtype " << dtype_name(dtype) << " m " << m << " k " << k);
+        // Sums of k products: the tolerance grows with their length.
+        check_close(run(*p.gpu), run(*p.cpu), tolerance(dtype) * (k > 1000 ? 4 : 1));
+      }
+  }
+}
+
 TEST_CASE("A failed CUDA allocation leaves the backend usable", "[gpu][ops]") {
   Pair p(DType::f16);
   CHECK_THROWS_WITH(p.gpu->allocate(std::size_t{1} << 50), Catch::Contains("cannot allocate"));
