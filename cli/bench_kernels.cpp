@@ -83,7 +83,7 @@ int run_bench_kernels(int argc, char** argv) {
   auto backend = kernels::make_backend(device);
   const auto dtype = backend->activation_dtype();
   const double copy_bw = copy_bandwidth(*backend, dtype, iters);
-  if (!args.has("json"))
+  if (!args.flag("json"))
     std::printf("%s, %s, head size %d, block size %d; block-copy bandwidth %.1f GB/s\n%6s %6s %8s %12s %10s %9s\n",
                 backend->name().c_str(), std::string(kernels::dtype_name(dtype)).c_str(), hs, bs, copy_bw / 1e9, "gqa",
                 "batch", "context", "latency us", "GB/s", "of copy");
@@ -117,7 +117,7 @@ int run_bench_kernels(int argc, char** argv) {
         const double s = seconds_per_call(*backend, iters, [&] { backend->paged_attention(q.view, pool, 0, *step, p, out.view); });
         const double bytes = static_cast<double>(batch) * ctx * (heads / gqa) * hs * 2 * kernels::dtype_size(dtype) +
                              2.0 * static_cast<double>(q.view.bytes());
-        if (args.has("json")) {
+        if (args.flag("json")) {
           net::JsonWriter w;
           w.begin_object().field("device", backend->name()).field("dtype", std::string(kernels::dtype_name(dtype)));
           w.field("gqa", gqa).field("batch", batch).field("context", ctx).field("head_size", hs).field("block_size", bs);
