@@ -41,12 +41,12 @@ TEST_CASE("a boolean flag takes --x, --no-x, --x true|false and --x=false", "[ar
   CHECK_THROWS_WITH(parse({"--json=maybe"}, {"json"}), Catch::Contains("--json must be true or false"));
 }
 
-TEST_CASE("-h is --help", "[args]") {
+TEST_CASE("a lone -h is --help", "[args]") {
   CHECK(parse({"-h"}, {}).flag("help"));
   CHECK(parse({"--port", "1", "--help"}, {}).flag("help"));
 }
 
-TEST_CASE("--enable-prefix-caching false turns prefix caching off (it used to turn it on)", "[args]") {
+TEST_CASE("prefix caching is off with --enable-prefix-caching false (it used to be turned on)", "[args]") {
   CHECK_FALSE(serve_settings({"--enable-prefix-caching", "false"}).get_bool("enable_prefix_caching"));
   CHECK_FALSE(serve_settings({"--no-enable-prefix-caching"}).get_bool("enable_prefix_caching"));
   CHECK_FALSE(serve_settings({"--no-prefix-caching"}).get_bool("enable_prefix_caching"));

@@ -7,7 +7,7 @@
 
 using pagedserve::testing::run_pagedserve;
 
-TEST_CASE("-h and --help after any command print its help and exit 0", "[cli]") {
+TEST_CASE("every command prints its help for -h and --help and exits 0", "[cli]") {
   for (std::string command : {"generate", "serve", "admin", "config", "version", "bench", "bench throughput",
                               "bench serving", "bench memory", "bench overhead", "bench kernels"}) {
     for (std::string help : {"-h", "--help"}) {
