@@ -66,3 +66,18 @@ TEST_CASE("stray positionals, a second model and parallelism are refused with ex
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("cannot read --api-key-file") != std::string::npos);
 }
+
+TEST_CASE("bench serving takes the engine settings of serve and generate", "[cli]") {
+  auto r = run_pagedserve("bench serving " PAGEDSERVE_SOURCE_DIR "/models/stories260K --num-requests 8 --json "
+                          "--block-size 8 --num-gpu-blocks-override 300 --no-enable-prefix-caching --max-num-seqs 4");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("\"block_size\":8") != std::string::npos);
+  CHECK(r.output.find("\"num_gpu_blocks\":300") != std::string::npos);
+  CHECK(r.output.find("\"max_running\":4") != std::string::npos);
+  r = run_pagedserve("bench serving --tensor-parallel-size 2");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--tensor-parallel-size 2") != std::string::npos);
+  r = run_pagedserve("bench serving --preemption-mode sometimes");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("one of recompute, swap") != std::string::npos);
+}
