@@ -85,49 +85,49 @@ std::string response_object(const ResponseState& r) {
   return w.take();
 }
 
-std::string response_event(std::string_view type, int sequence, const ResponseState& r) {
+ResponseEvent response_event(std::string_view type, int sequence, const ResponseState& r) {
   auto w = begin_event(type, sequence);
   w.key("response");
   write_response(w, r);
-  return w.end_object().take();
+  return {std::string(type), w.end_object().take()};
 }
 
-std::string output_item_event(std::string_view type, int sequence, const ResponseState& r) {
+ResponseEvent output_item_event(std::string_view type, int sequence, const ResponseState& r) {
   auto w = begin_event(type, sequence);
   w.field("output_index", 0).key("item");
   write_message(w, r, r.status != "in_progress");
-  return w.end_object().take();
+  return {std::string(type), w.end_object().take()};
 }
 
-std::string content_part_event(std::string_view type, int sequence, const ResponseState& r) {
+ResponseEvent content_part_event(std::string_view type, int sequence, const ResponseState& r) {
   auto w = begin_event(type, sequence);
   write_part_position(w, r);
   w.key("part");
   write_text_part(w, r);
-  return w.end_object().take();
+  return {std::string(type), w.end_object().take()};
 }
 
-std::string text_delta_event(int sequence, const ResponseState& r, std::string_view delta) {
+ResponseEvent text_delta_event(int sequence, const ResponseState& r, std::string_view delta) {
   auto w = begin_event("response.output_text.delta", sequence);
   write_part_position(w, r);
   w.field("delta", delta).key("logprobs").begin_array().end_array();
-  return w.end_object().take();
+  return {"response.output_text.delta", w.end_object().take()};
 }
 
-std::string text_done_event(int sequence, const ResponseState& r) {
+ResponseEvent text_done_event(int sequence, const ResponseState& r) {
   auto w = begin_event("response.output_text.done", sequence);
   write_part_position(w, r);
   w.field("text", r.text).key("logprobs").begin_array().end_array();
-  return w.end_object().take();
+  return {"response.output_text.done", w.end_object().take()};
 }
 
-std::string error_event(int sequence, const ApiError& error) {
+ResponseEvent error_event(int sequence, const ApiError& error) {
   auto w = begin_event("error", sequence);
   w.key("code");
   error.code.empty() ? w.value(error.type) : w.value(error.code);
   w.field("message", std::string_view(error.what())).key("param");
   error.param.empty() ? w.null() : w.value(error.param);
-  return w.end_object().take();
+  return {"error", w.end_object().take()};
 }
 
 }  // namespace pagedserve::net

@@ -36,18 +36,25 @@ struct ResponseState {
 // The Response object.
 std::string response_object(const ResponseState& r);
 
+// One streamed event: its "type" (an SSE stream names the event by it) and
+// its JSON.
+struct ResponseEvent {
+  std::string type;
+  std::string json;
+};
+
 // Events with the whole Response: response.created, .in_progress,
 // .completed, .incomplete, .failed.
-std::string response_event(std::string_view type, int sequence, const ResponseState& r);
+ResponseEvent response_event(std::string_view type, int sequence, const ResponseState& r);
 // response.output_item.added / .done (the message item as it stands).
-std::string output_item_event(std::string_view type, int sequence, const ResponseState& r);
+ResponseEvent output_item_event(std::string_view type, int sequence, const ResponseState& r);
 // response.content_part.added / .done (the output_text part as it stands).
-std::string content_part_event(std::string_view type, int sequence, const ResponseState& r);
+ResponseEvent content_part_event(std::string_view type, int sequence, const ResponseState& r);
 // response.output_text.delta with `delta`, or .done with the whole text.
-std::string text_delta_event(int sequence, const ResponseState& r, std::string_view delta);
-std::string text_done_event(int sequence, const ResponseState& r);
+ResponseEvent text_delta_event(int sequence, const ResponseState& r, std::string_view delta);
+ResponseEvent text_done_event(int sequence, const ResponseState& r);
 // {"type":"error","code","message","param","sequence_number"}: a request
 // refused on a stream (a WebSocket's response.create).
-std::string error_event(int sequence, const ApiError& error);
+ResponseEvent error_event(int sequence, const ApiError& error);
 
 }  // namespace pagedserve::net

@@ -7,13 +7,8 @@ namespace pagedserve::net {
 
 namespace {
 
-// "event: <type>\ndata: <json>\n\n"; the type is read back from the JSON.
-std::string named_sse_event(const std::string& json) {
-  constexpr std::string_view key = "{\"type\":\"";
-  const auto end = json.find('"', key.size());
-  const std::string type = json.rfind(key, 0) == 0 && end != std::string::npos ? json.substr(key.size(), end - key.size()) : "";
-  return (type.empty() ? "" : "event: " + type + "\n") + sse_event(json);
-}
+// "event: <type>\ndata: <json>\n\n", as OpenAI names its events.
+std::string named_sse_event(const ResponseEvent& e) { return "event: " + e.type + "\n" + sse_event(e.json); }
 
 class HttpResponseOutput final : public ResponseOutput {
  public:
@@ -23,12 +18,12 @@ class HttpResponseOutput final : public ResponseOutput {
     if (!started_) return session_->send_error(error);
     session_->end_event_stream(named_sse_event(error_event(0, error)));
   }
-  bool event(std::string json) override {
+  bool event(ResponseEvent event) override {
     if (!started_) session_->begin_event_stream();
     started_ = true;
-    return session_->stream_event(named_sse_event(json));
+    return session_->stream_event(named_sse_event(event));
   }
-  void finish(const ResponseState& response, std::string last_event) override {
+  void finish(const ResponseState& response, ResponseEvent last_event) override {
     if (stream_) {
       if (!started_) session_->begin_event_stream();
       started_ = true;

@@ -61,9 +61,9 @@ void ResponseRun::run(std::vector<PreparedPrompt> prompts) {
   send(content_part_event("response.content_part.added", sequence_++, state_));
 }
 
-void ResponseRun::send(std::string json) {
+void ResponseRun::send(ResponseEvent event) {
   if (cancelled_) return;
-  if (!output_->event(std::move(json))) {
+  if (!output_->event(std::move(event))) {
     ++ctx_.stats().cancelled_slow_reader;
     state_.error = "the client read the stream too slowly; the response was cancelled";
     cancel();

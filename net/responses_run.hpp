@@ -24,11 +24,11 @@ class ResponseOutput {
   // Nothing was generated: the request is refused with `error`.
   virtual void refuse(const ApiError& error) = 0;
   // A streamed event; false when the client reads too slowly.
-  virtual bool event(std::string json) = 0;
+  virtual bool event(ResponseEvent event) = 0;
   // The response is over: `last_event` (streamed: response.completed,
   // .incomplete or .failed) goes out whatever the bound; a plain request
   // answers with the Response object.
-  virtual void finish(const ResponseState& response, std::string last_event) = 0;
+  virtual void finish(const ResponseState& response, ResponseEvent last_event) = 0;
 };
 
 class ResponseRun final : public GenerationListener, public std::enable_shared_from_this<ResponseRun> {
@@ -49,7 +49,7 @@ class ResponseRun final : public GenerationListener, public std::enable_shared_f
 
  private:
   void run(std::vector<PreparedPrompt> prompts);
-  void send(std::string json);
+  void send(ResponseEvent event);
   void fail(const ApiError& error);
 
   ServerContext& ctx_;
