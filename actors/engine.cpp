@@ -63,15 +63,18 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
   return start_engine(config, model::load_model(config.model, options));
 }
 
+kernels::BackendOptions backend_options(const EngineConfig& config, kernels::DType checkpoint) {
+  kernels::BackendOptions o;
+  o.activation = kernels::resolve_activation_dtype(config.dtype, checkpoint, config.device);
+  o.simple_attention = config.simple_attention;
+  o.enforce_eager = config.enforce_eager;
+  return o;
+}
+
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
   if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   if (!loaded.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
-  kernels::BackendOptions backend_options;
-  backend_options.activation =
-      kernels::resolve_activation_dtype(config.dtype, loaded.weights.token_embedding.dtype, config.device);
-  backend_options.simple_attention = config.simple_attention;
-  backend_options.enforce_eager = config.enforce_eager;
-  auto backend = kernels::make_backend(config.device, backend_options);
+  auto backend = kernels::make_backend(config.device, backend_options(config, loaded.weights.token_embedding.dtype));
   auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
   EngineParts parts;
   parts.model_config = loaded.config;

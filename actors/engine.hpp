@@ -46,6 +46,10 @@ struct EngineConfig {
   int max_n = 16;                            // cap on n / best_of / beam width
 };
 
+// How the engine's backend runs: the activation type resolved against the
+// checkpoint's (`checkpoint`), the attention kernel, recorded steps.
+kernels::BackendOptions backend_options(const EngineConfig& config, kernels::DType checkpoint);
+
 // The request and its events are plain engine/ types, re-exported here.
 using engine::GenerateRequest;
 using engine::RequestDone;

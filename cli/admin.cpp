@@ -221,10 +221,8 @@ bool run_command(const Endpoint& ep, const std::string& token, const std::string
 
 int run_admin(int argc, char** argv) {
   Args args(argc, argv, {"help"});
-  if (args.has("help")) {
-    std::printf("usage: pagedserve admin [--url http://127.0.0.1:8000] [--token TOKEN]\n\n%s", kHelp);
+  if (args.answered_help(std::string("usage: pagedserve admin [--url http://127.0.0.1:8000] [--token TOKEN]\n\n") + kHelp))
     return 0;
-  }
   args.reject_unknown({"url", "token", "help"});
   const Endpoint ep = parse_url(args.get_or("url", "http://127.0.0.1:8000"));
   const std::string token = args.get_or("token", "");

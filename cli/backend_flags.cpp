@@ -14,7 +14,7 @@ kernels::BackendOptions backend_options(const Args& args, const std::string& dev
   const std::string kernel = args.get_or("attention-kernel", "fast");
   if (kernel != "fast" && kernel != "simple") throw CliError("--attention-kernel must be fast or simple");
   o.simple_attention = kernel == "simple";
-  o.enforce_eager = args.has("enforce-eager");
+  o.enforce_eager = args.flag("enforce-eager");
   return o;
 }
 

@@ -29,7 +29,8 @@ int run_bench(int argc, char** argv) {
   if (argc >= 1)
     for (const auto& b : kBenchmarks)
       if (!std::strcmp(argv[0], b.name)) return b.run(argc - 1, argv + 1);
-  if (argc >= 1 && std::strcmp(argv[0], "--help") != 0) throw CliError(std::string("unknown benchmark '") + argv[0] + "'");
+  const bool help = argc >= 1 && (!std::strcmp(argv[0], "--help") || !std::strcmp(argv[0], "-h"));
+  if (argc >= 1 && !help) throw CliError(std::string("unknown benchmark '") + argv[0] + "'");
   std::printf("usage: pagedserve bench <benchmark> [options]\n\nbenchmarks:\n");
   for (const auto& b : kBenchmarks) std::printf("  %-12s %s\n", b.name, b.summary);
   return argc == 0 ? 2 : 0;

@@ -106,7 +106,7 @@ int run_bench_kernels(int argc, char** argv) {
   kernels::Backend& backend = *backends.front();
   const auto dtype = backend.activation_dtype();
   const double copy_bw = copy_bandwidth(backend, dtype, iters);
-  if (!args.has("json"))
+  if (!args.flag("json"))
     std::printf("%s, %s, head size %d, block size %d; copy bandwidth %.1f GB/s\n%6s %6s %8s %7s %12s %10s %9s\n",
                 backend.name().c_str(), std::string(kernels::dtype_name(dtype)).c_str(), hs, bs, copy_bw / 1e9, "gqa",
                 "batch", "context", "kernel", "latency us", "GB/s", "of copy");
@@ -146,7 +146,7 @@ int run_bench_kernels(int argc, char** argv) {
           kernels::Backend& b = *backends[k];
           auto step = b.prepare(meta);
           const double s = seconds_per_call(b, iters, [&] { b.paged_attention(q.view, pool, 0, *step, p, out.view); });
-          if (args.has("json")) {
+          if (args.flag("json")) {
             net::JsonWriter w;
             w.begin_object().field("device", b.name()).field("dtype", std::string(kernels::dtype_name(dtype)));
             w.field("kernel", kernel_names[k]).field("gqa", gqa).field("batch", batch).field("context", ctx);

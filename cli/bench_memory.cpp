@@ -86,7 +86,7 @@ int run_bench_memory(int argc, char** argv) {
   for (auto sys : kSystems) {
     SystemReport r;
     r.sim = engine::simulate_kv(trace, sys, config);
-    if (!args.has("no-rate-search")) r.max_rate = engine::max_sustained_rate(trace, sys, config, seed);
+    if (!args.flag("no-rate-search")) r.max_rate = engine::max_sustained_rate(trace, sys, config, seed);
     reports[engine::kv_system_name(sys)] = r;
   }
   std::map<int, engine::SharingResult> parallel, beam;
@@ -95,12 +95,12 @@ int run_bench_memory(int argc, char** argv) {
     beam[k] = engine::beam_search_saving(trace, k, config.block_size, seed);
   }
   std::vector<BlockSizePoint> sweep;
-  if (args.has("sweep-block-sizes"))
+  if (args.flag("sweep-block-sizes"))
     for (int bs : {8, 16, 32, 64, 128, 256}) {
       auto c = config;
       c.block_size = bs;
       BlockSizePoint p{bs, engine::simulate_kv(trace, engine::KvSystem::paged, c).utilization, -1};
-      if (!args.has("no-rate-search")) p.max_rate = engine::max_sustained_rate(trace, engine::KvSystem::paged, c, seed);
+      if (!args.flag("no-rate-search")) p.max_rate = engine::max_sustained_rate(trace, engine::KvSystem::paged, c, seed);
       sweep.push_back(p);
     }
 
@@ -142,10 +142,10 @@ int run_bench_memory(int argc, char** argv) {
     for (const auto& [k, s] : parallel) data.parallel_saving[k] = 100.0 * s.saving();
     for (const auto& [k, s] : beam) data.beam_saving[k] = 100.0 * s.saving();
     data.series_step_seconds = config.step_time * config.series_every;
-    if (!args.has("no-rate-search")) data.latency_curves = latency_curves(trace, config, seed, reports["paged"].max_rate);
+    if (!args.flag("no-rate-search")) data.latency_curves = latency_curves(trace, config, seed, reports["paged"].max_rate);
     write_memory_plots(*dir, data);
   }
-  if (args.has("json")) {
+  if (args.flag("json")) {
     std::printf("%s\n", w.str().c_str());
     return 0;
   }

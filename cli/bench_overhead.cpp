@@ -169,7 +169,7 @@ int run_bench_overhead(int argc, char** argv) {
   const Round median = runs[runs.size() / 2];
   const double us_per_step = 1e6 / median.steps_per_s;
   const double core_us = core_us_per_step(engine->tokenizer(), config, num_gpu_blocks, seqs, prompt_len, tokens);
-  if (args.has("json")) {
+  if (args.flag("json")) {
     net::JsonWriter w;
     w.begin_object().field("benchmark", "overhead").field("seqs", seqs).field("rounds", rounds);
     w.field("steps_per_s", median.steps_per_s).field("us_per_step", us_per_step);

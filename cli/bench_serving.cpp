@@ -6,10 +6,11 @@
 #include <cstdio>
 #include <random>
 
+#include "actors/engine_start.hpp"
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
-#include "engine/kv_planner.hpp"
 #include "engine/trace.hpp"
 #include "kernels/backend.hpp"
 #include "model/loader.hpp"
@@ -19,63 +20,74 @@ namespace pagedserve::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: pagedserve bench serving [options]
+constexpr const char* kUsage = R"(usage: pagedserve bench serving [MODEL] [options]
 
-  --model PATH|dummy:<preset>  (default dummy:stories15M)
-  --dtype f32|f16|bf16         dummy weights' type (default f16)
-  --device DEV                 cpu | cuda:N (default cpu)
   --trace sharegpt|alpaca|FILE (default sharegpt; lengths clipped to the model)
   --num-requests N             (default 1000)
-  --num-blocks N               KV blocks (default: sized from memory on a GPU, 4096 on cpu)
-  --block-size B               (default 16)
-  --gpu-memory-utilization F   (default 0.9)
-  --max-num-seqs S             (default 256)   --max-num-batched-tokens T  (default 8192)
   --seed S  --json
+
+engine settings (as for serve; here --model defaults to dummy:stories15M,
+--max-num-batched-tokens to 8192, and --num-gpu-blocks 0 is 4096 blocks on
+the CPU, sized from memory on a GPU):
 )";
 
-kernels::DType parse_dtype(const std::string& s) {
-  if (s == "f32") return kernels::DType::f32;
-  if (s == "f16") return kernels::DType::f16;
-  if (s == "bf16") return kernels::DType::bf16;
-  throw CliError("--dtype must be f32, f16 or bf16");
+std::string help_text() { return kUsage + alias_help() + settings_help(SettingScope::engine); }
+
+// The benchmark's own defaults, under the flags.
+Settings bench_defaults() {
+  Settings s;
+  s.set_from_text("model", "dummy:stories15M");
+  s.set_from_text("max_num_batched_tokens", "8192");
+  return s;
 }
+
+// The generator of the engine's settings, its pools sized as the engine
+// sizes them.
+engine::GeneratorConfig generator_config(actors::EngineConfig c, model::LlamaModel& llama, int max_len) {
+  if (c.num_gpu_blocks == 0 && c.device == "cpu") c.num_gpu_blocks = 4096;
+  const auto sizes = actors::size_kv_pools(c, llama, max_len);
+  engine::GeneratorConfig gc;
+  gc.blocks.block_size = c.block_size;
+  gc.blocks.num_gpu_blocks = sizes.num_gpu_blocks;
+  gc.blocks.num_cpu_blocks = sizes.num_cpu_blocks;
+  gc.blocks.enable_prefix_caching = c.enable_prefix_caching;
+  gc.blocks.watermark = c.watermark;
+  gc.blocks.max_model_len = c.max_model_len;
+  gc.max_num_seqs = c.max_num_seqs;
+  gc.max_num_batched_tokens = c.max_num_batched_tokens;
+  gc.preemption_mode = c.preemption_mode;
+  gc.track_utilization = true;
+  return gc;
+}
+
 
 }  // namespace
 
 int run_bench_serving(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"model", "dtype", "device", "trace", "num-requests", "num-blocks", "block-size",
-                       "gpu-memory-utilization", "max-num-seqs", "max-num-batched-tokens", "seed", "json", "help"});
-  const std::string device = args.get_or("device", "cpu");
+  auto flags = boolean_setting_flags();
+  flags.insert("json");
+  Args args(argc, argv, flags);
+  if (args.answered_help(help_text())) return 0;
+  auto known = setting_flags(SettingScope::engine);
+  known.insert({"trace", "num-requests", "seed", "json"});
+  args.reject_unknown(known, 1);
+  const auto config = engine_config(read_settings(args, SettingScope::engine, bench_defaults()));
   model::LoadOptions load;
-  load.dummy_dtype = parse_dtype(args.get_or("dtype", "f16"));
-  auto loaded = model::load_model(args.get_or("model", "dummy:stories15M"), load);
-  const int max_len = loaded.config.max_seq_len;
+  load.tokenizer_path = config.tokenizer;
+  // Dummy weights are stored as --dtype says (f16 for auto); a checkpoint's own.
+  load.dummy_dtype = kernels::parse_dtype(config.dtype).value_or(kernels::DType::f16);
+  auto loaded = model::load_model(config.model, load);
+  const int max_len = config.max_model_len > 0 ? std::min(config.max_model_len, loaded.config.max_seq_len)
+                                               : loaded.config.max_seq_len;
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   const int n = static_cast<int>(args.get_int("num-requests", 1000, 1, 1000000));
   const std::string trace_name = args.get_or("trace", "sharegpt");
   auto trace = trace_name == "sharegpt" ? engine::sharegpt_like(n, max_len, seed)
                : trace_name == "alpaca" ? engine::alpaca_like(n, max_len, seed)
                                         : engine::load_trace_file(trace_name, max_len);
-  auto backend = kernels::make_backend(device);
+  auto backend = kernels::make_backend(config.device, actors::backend_options(config, loaded.weights.token_embedding.dtype));
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
-
-  engine::GeneratorConfig gc;
-  gc.blocks.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
-  gc.max_num_seqs = static_cast<int>(args.get_int("max-num-seqs", 256, 1, 65536));
-  gc.max_num_batched_tokens = static_cast<int>(args.get_int("max-num-batched-tokens", 8192, 1, 1 << 20));
-  gc.track_utilization = true;
-  if (args.has("num-blocks") || device == "cpu") {
-    gc.blocks.num_gpu_blocks = static_cast<int>(args.get_int("num-blocks", 4096, 1, 1 << 26));
-  } else {
-    engine::KvPlanRequest req;
-    req.gpu_memory_utilization = args.get_double("gpu-memory-utilization", 0.9, 0.05, 1.0);
-    req.block_size = gc.blocks.block_size;
-    req.max_num_batched_tokens = gc.max_num_batched_tokens;
-    req.max_num_seqs = gc.max_num_seqs;
-    gc.blocks.num_gpu_blocks = engine::plan_kv_pools(llama, req).sizes.num_gpu_blocks;
-  }
+  const auto gc = generator_config(config, llama, max_len);
   std::mt19937 rng(static_cast<std::uint32_t>(seed));
   std::vector<engine::GenerationRequest> requests;
   std::int64_t prompt_tokens = 0;
@@ -95,7 +107,7 @@ int run_bench_serving(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto& st = gen.stats();
   net::JsonWriter w;
-  w.begin_object().field("model", args.get_or("model", "dummy:stories15M")).field("device", backend->name());
+  w.begin_object().field("model", config.model).field("device", backend->name());
   w.field("trace", trace_name).field("requests", n).field("num_gpu_blocks", gc.blocks.num_gpu_blocks);
   w.field("block_size", gc.blocks.block_size).field("seconds", seconds).field("requests_per_s", n / seconds);
   w.field("generated_tokens_per_s", static_cast<double>(st.num_generated_tokens) / seconds);

@@ -111,7 +111,7 @@ int run_bench_throughput(int argc, char** argv) {
     runs.push_back(tries[tries.size() / 2]);
   }
   const double single = runs.front().batch == 1 ? runs.front().tokens_per_s : 0;
-  if (args.has("json")) {
+  if (args.flag("json")) {
     net::JsonWriter w;
     w.begin_object().field("model", model_path).field("device", backend->name()).field("prompt_len", prompt_len);
     w.field("dtype", std::string(kernels::dtype_name(backend->activation_dtype())));

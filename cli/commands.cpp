@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/args.hpp"
 #include "cli/bench.hpp"
 #include "kernels/backend.hpp"
 
@@ -19,7 +20,10 @@ const std::vector<Command>& commands() {
   return table;
 }
 
-int run_version(int, char**) {
+int run_version(int argc, char** argv) {
+  Args args(argc, argv, {});
+  if (args.answered_help("usage: pagedserve version\n  prints the version and the backends this build has\n")) return 0;
+  args.reject_unknown({});
   std::printf("pagedserve %s\nbackends: %s\n", PAGEDSERVE_VERSION, kernels::available_backends().c_str());
   return 0;
 }

@@ -10,14 +10,12 @@ namespace pagedserve::cli {
 
 int run_config(int argc, char** argv) {
   Args args(argc, argv, {"markdown", "help"});
-  args.reject_unknown({"markdown", "check", "help"});
-  if (args.has("help")) {
-    std::printf("usage: pagedserve config [--markdown | --check FILE]\n"
-                "  prints every setting with its default as JSON (a valid config file);\n"
-                "  --markdown prints the table of settings; --check FILE validates a config file.\n");
+  if (args.answered_help("usage: pagedserve config [--markdown | --check FILE]\n"
+                          "  prints every setting with its default as JSON (a valid config file);\n"
+                          "  --markdown prints the table of settings; --check FILE validates a config file.\n"))
     return 0;
-  }
-  if (args.has("markdown")) {
+  args.reject_unknown({"markdown", "check"});
+  if (args.flag("markdown")) {
     std::fputs(settings_markdown_table().c_str(), stdout);
     return 0;
   }

@@ -2,6 +2,7 @@
 // actor runtime, as the server does) and prints the stories (or one JSON
 // line per prompt).
 
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "actors/engine_start.hpp"
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/commands.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
@@ -19,11 +21,8 @@ namespace pagedserve::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: pagedserve generate [options]
+constexpr const char* kUsage = R"(usage: pagedserve generate [MODEL] [options]
 
-  --model PATH           model directory, llama2.c checkpoint, or dummy:<preset>
-                         (default models/stories260K)
-  --tokenizer PATH       tokenizer file (default: the one beside the model)
   --prompt TEXT          a prompt; repeat for several (run concurrently)
   --prompts-file FILE    one prompt per line
   --max-tokens N         new tokens per prompt (default 256)
@@ -34,22 +33,15 @@ constexpr const char* kHelp = R"(usage: pagedserve generate [options]
   --n N                  samples per prompt (default 1)
   --best-of N            samples generated per prompt; the n most likely are kept
   --use-beam-search      beam search of width best-of (or n); greedy
-  --block-size B         KV block size in tokens (default 16)
-  --num-blocks N         KV blocks in the pool (default: room for every prompt)
-  --swap-space GIB       CPU swap pool in GiB (default 4)
-  --preemption-mode M    recompute | swap: what happens to a sequence the pool
-                         cannot hold (default recompute)
-  --max-num-seqs S       sequences per step (default 256)
-  --max-num-batched-tokens T  tokens per step (default 2048)
-  --device DEV           cpu | cuda:N (default cpu)
-  --dtype T              auto | f32 | f16 | bf16: activations and KV cache
-                         (default auto: the checkpoint's; f32 runs in f16 on a GPU)
-  --attention-kernel K   fast | simple: CUDA PagedAttention kernel (default fast)
-  --enforce-eager        CUDA: no recorded (graph) decode steps
   --json                 one line per prompt: {"prompt_ids", "output_ids", "text"}
                          where text is the prompt and its continuation as printed
                          (with n > 1, "outputs" lists every sample)
+Every boolean flag also takes --no-FLAG and --FLAG true|false.
+
+engine settings (as for serve; --num-gpu-blocks 0 sizes the pool for the prompts):
 )";
+
+std::string help_text() { return kUsage + alias_help() + settings_help(SettingScope::engine); }
 
 std::vector<std::string> read_prompts(const Args& args) {
   auto prompts = args.get_all("prompt");
@@ -74,7 +66,7 @@ model::SamplingParams read_sampling(const Args& args) {
   p.frequency_penalty = static_cast<float>(args.get_double("frequency-penalty", 0, -2, 2));
   if (args.has("seed")) p.seed = static_cast<std::uint64_t>(args.get_int("seed", 0, 0, INT64_MAX));
   p.stop = args.get_all("stop");
-  p.ignore_eos = args.has("ignore-eos");
+  p.ignore_eos = args.flag("ignore-eos");
   try {
     p.validate();
   } catch (const model::InvalidParam& e) {
@@ -83,12 +75,9 @@ model::SamplingParams read_sampling(const Args& args) {
   return p;
 }
 
-const std::set<std::string> kKnown = {"model", "tokenizer", "prompt", "prompts-file", "max-tokens", "temperature",
-                                      "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
-                                      "frequency-penalty", "stop", "ignore-eos", "block-size", "num-blocks",
-                                      "max-num-seqs", "device", "json", "help", "n", "best-of", "use-beam-search",
-                                      "swap-space", "preemption-mode", "max-num-batched-tokens", "dtype",
-                                      "attention-kernel", "enforce-eager"};
+const std::set<std::string> kOwnFlags = {"prompt", "prompts-file", "max-tokens", "temperature", "top-p", "top-k",
+                                         "min-p", "seed", "repetition-penalty", "presence-penalty", "frequency-penalty",
+                                         "stop", "ignore-eos", "json", "n", "best-of", "use-beam-search"};
 
 struct Sample {
   std::vector<std::int32_t> output_ids;
@@ -130,28 +119,6 @@ class Collector final : public actors::RequestSink {
   std::shared_ptr<Completion> completion_;
 };
 
-actors::EngineConfig read_engine_config(const Args& args) {
-  actors::EngineConfig c;
-  c.model = args.get_or("model", "models/stories260K");
-  c.tokenizer = args.get_or("tokenizer", "");
-  c.device = args.get_or("device", "cpu");
-  c.dtype = args.get_or("dtype", "auto");
-  const auto kernel = args.get_or("attention-kernel", "fast");
-  if (kernel != "fast" && kernel != "simple") throw CliError("--attention-kernel must be fast or simple, not '" + kernel + "'");
-  c.simple_attention = kernel == "simple";
-  c.enforce_eager = args.has("enforce-eager");
-  c.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
-  c.max_num_seqs = static_cast<int>(args.get_int("max-num-seqs", 256, 1, 1 << 16));
-  c.max_num_batched_tokens =
-      static_cast<int>(args.get_int("max-num-batched-tokens", std::max(2048, c.max_num_seqs), 1, 1 << 24));
-  c.swap_space_gib = args.get_double("swap-space", 4.0, 0, 1 << 20);
-  const auto mode = args.get_or("preemption-mode", "recompute");
-  if (mode != "recompute" && mode != "swap") throw CliError("--preemption-mode must be recompute or swap, not '" + mode + "'");
-  c.preemption_mode = mode == "swap" ? actors::PreemptionMode::swap : actors::PreemptionMode::recompute;
-  c.watermark = 0;
-  return c;
-}
-
 actors::GenerateRequest make_request(const Args& args, std::size_t i, std::vector<std::int32_t> prompt_ids,
                                      const model::SamplingParams& sampling) {
   actors::GenerateRequest r;
@@ -160,7 +127,7 @@ actors::GenerateRequest make_request(const Args& args, std::size_t i, std::vecto
   r.sampling = sampling;
   r.n = static_cast<int>(args.get_int("n", 1, 1, 1 << 10));
   r.best_of = static_cast<int>(args.get_int("best-of", 0, 0, 1 << 10));
-  r.use_beam_search = args.has("use-beam-search");
+  r.use_beam_search = args.flag("use-beam-search");
   return r;
 }
 
@@ -186,7 +153,7 @@ void print_result(const Args& args, const model::Tokenizer& tok, const std::vect
                   const std::map<int, Sample>& samples, bool last) {
   const std::string prompt_text = tok.decode(ids.front(), {ids.begin() + 1, ids.end()});
   const Sample& first = samples.begin()->second;
-  if (args.has("json")) {
+  if (args.flag("json")) {
     net::JsonWriter w;
     w.begin_object().key("prompt_ids").int_array(ids).key("output_ids").int_array(first.output_ids);
     w.field("text", prompt_text + first.text).field("finish_reason", first.finish_reason);
@@ -210,12 +177,16 @@ void print_result(const Args& args, const model::Tokenizer& tok, const std::vect
 }  // namespace
 
 int run_generate(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help", "ignore-eos", "use-beam-search", "enforce-eager"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown(kKnown);
+  auto flags = boolean_setting_flags();
+  flags.insert({"json", "ignore-eos", "use-beam-search"});
+  Args args(argc, argv, flags);
+  if (args.answered_help(help_text())) return 0;
+  auto known = setting_flags(SettingScope::engine);
+  known.insert(kOwnFlags.begin(), kOwnFlags.end());
+  args.reject_unknown(known, 1);
   const auto prompts = read_prompts(args);
   const auto sampling = read_sampling(args);
-  auto config = read_engine_config(args);
+  auto config = engine_config(read_settings(args, SettingScope::engine));
   model::LoadOptions load;
   load.tokenizer_path = config.tokenizer;
   auto loaded = model::load_model(config.model, load);
@@ -232,8 +203,9 @@ int run_generate(int argc, char** argv) {
     default_blocks += (static_cast<std::int64_t>(r.prompt_ids.size()) + bs - 1) / bs +
                       width * ((sampling.max_tokens + bs - 1) / bs + 1);
   }
-  default_blocks = std::min<std::int64_t>(default_blocks, 1 << 20);
-  config.num_gpu_blocks = static_cast<int>(args.get_int("num-blocks", default_blocks, 1, 1 << 24));
+  // Room for the watermark too, so that every prompt is admitted at once.
+  default_blocks = static_cast<std::int64_t>(std::ceil(static_cast<double>(default_blocks) / (1 - config.watermark))) + 1;
+  if (config.num_gpu_blocks == 0) config.num_gpu_blocks = static_cast<int>(std::min<std::int64_t>(default_blocks, 1 << 20));
   config.max_waiting_requests = static_cast<int>(requests.size()) + 1;
   config.max_n = 1 << 10;
   auto engine = actors::start_engine(config, std::move(loaded));

@@ -11,6 +11,7 @@
 
 #include "actors/engine.hpp"
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/commands.hpp"
 #include "cli/log.hpp"
 #include "cli/settings.hpp"
@@ -23,55 +24,13 @@ namespace pagedserve::cli {
 
 namespace {
 
-void print_help() {
-  std::printf(
-      "usage: pagedserve serve [--config FILE] [--SETTING VALUE ...]\n\n"
-      "Serves the OpenAI-compatible API (/v1/completions, /v1/chat/completions, /v1/models),\n"
-      "WebSocket streaming (/v1/stream), /health, /metrics and the admin console (/admin/).\n"
-      "--config FILE is a JSON object of settings; flags override it. Aliases:\n"
-      "  --num-blocks N          = --num-gpu-blocks N\n"
-      "  --no-prefix-caching     = --enable-prefix-caching false\n\nsettings:\n");
-  for (const auto& s : setting_specs()) std::printf("  --%-26s %s\n", flag_of(s.key).c_str(), s.help.c_str());
-}
-
-// Settings from the config file, then the flags.
-Settings read_settings(const Args& args) {
-  Settings settings;
-  try {
-    if (auto file = args.get("config")) settings.load_file(*file);
-    for (const auto& spec : setting_specs()) {
-      const auto flag = flag_of(spec.key);
-      if (auto value = args.get(flag)) settings.set_from_text(spec.key, *value);
-    }
-    if (auto blocks = args.get("num-blocks")) settings.set_from_text("num_gpu_blocks", *blocks);
-    if (args.has("no-prefix-caching")) settings.set_from_text("enable_prefix_caching", "false");
-  } catch (const std::invalid_argument& e) {
-    throw CliError(e.what());
-  }
-  return settings;
-}
-
-actors::EngineConfig engine_config(const Settings& s) {
-  actors::EngineConfig c;
-  c.model = s.get_string("model");
-  c.tokenizer = s.get_string("tokenizer");
-  c.device = s.get_string("device");
-  c.dtype = s.get_string("dtype");
-  c.simple_attention = s.get_string("attention_kernel") == "simple";
-  c.enforce_eager = s.get_bool("enforce_eager");
-  c.block_size = static_cast<int>(s.get_int("block_size"));
-  c.num_gpu_blocks = static_cast<int>(s.get_int("num_gpu_blocks"));
-  c.gpu_memory_utilization = s.get_double("gpu_memory_utilization");
-  c.swap_space_gib = s.get_double("swap_space");
-  c.preemption_mode = s.get_string("preemption_mode") == "swap" ? actors::PreemptionMode::swap
-                                                                  : actors::PreemptionMode::recompute;
-  c.max_num_seqs = static_cast<int>(s.get_int("max_num_seqs"));
-  c.max_num_batched_tokens = static_cast<int>(s.get_int("max_num_batched_tokens"));
-  c.max_model_len = static_cast<int>(s.get_int("max_model_len"));
-  c.enable_prefix_caching = s.get_bool("enable_prefix_caching");
-  c.watermark = s.get_double("watermark");
-  c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
-  return c;
+std::string help_text() {
+  return "usage: pagedserve serve [MODEL] [--config FILE] [--SETTING VALUE ...]\n\n"
+         "Serves the OpenAI-compatible API (/v1/completions, /v1/chat/completions, /v1/responses,\n"
+         "/v1/models), WebSocket streaming (/v1/stream, /v1/responses), /tokenize, /detokenize,\n"
+         "/health, /version, /metrics and the admin console (/admin/).\n"
+         "Every boolean flag also takes --no-FLAG and --FLAG true|false.\n\n" +
+         alias_help() + "\nsettings:\n" + settings_help(SettingScope::server);
 }
 
 net::ServerOptions server_options(const Settings& s) {
@@ -79,6 +38,9 @@ net::ServerOptions server_options(const Settings& s) {
   o.host = s.get_string("host");
   o.port = static_cast<int>(s.get_int("port"));
   o.model_path = s.get_string("model");
+  o.served_model_name = s.get_string("served_model_name");
+  o.api_key = resolve_api_key(s);
+  o.allowed_origins = net::split_origins(s.get_string("allowed_origins"));
   o.admin_token = s.get_string("admin_token");
   o.max_body_bytes = static_cast<std::size_t>(s.get_int("max_body_bytes"));
   return o;
@@ -126,15 +88,12 @@ class StopLatch {
 }  // namespace
 
 int run_serve(int argc, char** argv) {
-  Args args(argc, argv, {"help", "no-prefix-caching", "enable-prefix-caching"});
-  if (args.has("help")) {
-    print_help();
-    return 0;
-  }
-  std::set<std::string> known = {"help", "config", "num-blocks", "no-prefix-caching"};
-  for (const auto& s : setting_specs()) known.insert(flag_of(s.key));
-  args.reject_unknown(known);
-  const Settings settings = read_settings(args);
+  Args args(argc, argv, boolean_setting_flags());
+  if (args.answered_help(help_text())) return 0;
+  args.reject_unknown(setting_flags(SettingScope::server), 1);
+  const Settings settings = read_settings(args, SettingScope::server);
+  const auto options = server_options(settings);
+  const auto config = engine_config(settings);
 
   // Before any thread exists: the signal mask is inherited.
   SignalWatcher::block_in_this_thread();
@@ -151,7 +110,7 @@ int run_serve(int argc, char** argv) {
                           }
                           if (args.has("config")) {
                             try {
-                              Settings reloaded = read_settings(args);
+                              Settings reloaded = read_settings(args, SettingScope::server);
                               logger.set_level(parse_log_level(reloaded.get_string("log_level")));
                             } catch (const std::exception& e) {
                               logger.log(LogLevel::warning, "reload failed; keeping the log level", {{"error", e.what()}});
@@ -160,13 +119,17 @@ int run_serve(int argc, char** argv) {
                           logger.log(LogLevel::info, "reloaded");
                         });
 
-  net::Server server(server_options(settings));
+  net::Server server(options);
   server.start();
   logger.log(LogLevel::info, "listening", {{"host", settings.get_string("host")}, {"port", std::to_string(server.port())},
                                            {"model", settings.get_string("model")}});
+  if (options.api_key.empty() && !net::is_loopback_host(options.host))
+    logger.log(LogLevel::warning, "no API key: anyone who can reach this address can use /v1/*; set --api-key",
+               {{"host", options.host}});
+
   int exit_code = 0;
   try {
-    server.publish(actors::Engine::start(engine_config(settings)));
+    server.publish(actors::Engine::start(config));
     logger.log(LogLevel::info, "model loaded; serving", {{"model", server.context().served_model_name()}});
     systemd_notify("READY=1");
   } catch (const std::exception& e) {

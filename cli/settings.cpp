@@ -3,11 +3,13 @@
 #include <simdjson.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 
+#include "cli/args.hpp"
 #include "net/json_writer.hpp"
 
 namespace pagedserve::cli {
@@ -16,8 +18,10 @@ namespace {
 
 using I = std::int64_t;
 
+// Engine settings first (every command that runs the engine takes them:
+// generate, serve, bench), then those of the server alone.
 std::vector<SettingSpec> make_specs() {
-  return {
+  std::vector<SettingSpec> engine = {
       {"model", std::string("models/stories260K"), "model directory, llama2.c checkpoint, or dummy:<preset>"},
       {"tokenizer", std::string(""), "tokenizer file (default: the one beside the model)"},
       {"device", std::string("cpu"), "cpu or cuda:N"},
@@ -26,8 +30,6 @@ std::vector<SettingSpec> make_specs() {
       {"attention_kernel", std::string("fast"), "CUDA PagedAttention kernel (simple: the known-good fallback)", 0, 0,
        {"fast", "simple"}},
       {"enforce_eager", false, "CUDA: launch every decode step kernel by kernel instead of replaying recorded graphs"},
-      {"host", std::string("127.0.0.1"), "address the server listens on"},
-      {"port", I{8000}, "TCP port", 1, 65535},
       {"block_size", I{16}, "tokens per KV block", 1, 1024},
       {"num_gpu_blocks", I{0}, "KV blocks in the device pool (0: sized from memory)", 0, 1 << 30},
       {"gpu_memory_utilization", 0.9, "fraction of GPU memory for weights, activations and KV blocks", 0.05, 1.0},
@@ -39,6 +41,16 @@ std::vector<SettingSpec> make_specs() {
       {"max_model_len", I{0}, "longest prompt + output (0: the model's maximum)", 0, 1 << 24},
       {"enable_prefix_caching", true, "reuse cached KV blocks of identical prompt prefixes"},
       {"watermark", 0.01, "fraction of blocks kept free at admission", 0, 0.5},
+      {"tensor_parallel_size", I{1}, "GPUs a layer is split across (only 1 for now)", 1, 1024},
+      {"pipeline_parallel_size", I{1}, "GPUs the layers are split across (only 1 for now)", 1, 1024},
+  };
+  std::vector<SettingSpec> server = {
+      {"host", std::string("127.0.0.1"), "address the server listens on"},
+      {"port", I{8000}, "TCP port", 1, 65535},
+      {"served_model_name", std::string(""), "model name the API shows and accepts (empty: the model's file name)"},
+      {"api_key", std::string(""), "key every /v1/* request must send as Authorization: Bearer KEY (empty: none)"},
+      {"api_key_file", std::string(""), "file holding the API key, so it stays out of the process list"},
+      {"allowed_origins", std::string(""), "comma-separated origins browsers may call the API from, * for any (empty: no CORS)"},
       {"max_waiting_requests", I{1024}, "queued requests before new ones get 503", 1, 1 << 24},
       {"max_body_bytes", I{1 << 20}, "largest accepted request body", 1024, 1 << 30},
       {"admin_token", std::string(""), "bearer token for /admin (required when host is not loopback)"},
@@ -46,6 +58,9 @@ std::vector<SettingSpec> make_specs() {
       {"log_level", std::string("info"), "least severe log level written", 0, 0, {"debug", "info", "warning", "error"}},
       {"log_file", std::string(""), "append log lines to this file, reopened on SIGHUP (empty: stderr)"},
   };
+  for (auto& s : server) s.scope = SettingScope::server;
+  engine.insert(engine.end(), server.begin(), server.end());
+  return engine;
 }
 
 // "an integer", "a string", ...: for messages.
@@ -142,8 +157,7 @@ void Settings::set_from_text(const std::string& key, const std::string& text) {
   const auto& d = spec->default_value;
   if (std::holds_alternative<std::string>(d)) return set(*spec, text, where);
   if (std::holds_alternative<bool>(d)) {
-    if (text == "true" || text == "1" || text.empty()) return set(*spec, true, where);
-    if (text == "false" || text == "0") return set(*spec, false, where);
+    if (auto b = parse_bool(text)) return set(*spec, *b, where);
     throw std::invalid_argument(where + " must be true or false, got '" + text + "'");
   }
   // Parse first, then set: a range error must not read as a parse error.
@@ -176,17 +190,47 @@ std::string Settings::to_json() const {
   return out + "}\n";
 }
 
+namespace {
+
+// "(recompute, swap)" after a setting's help; "" without choices.
+std::string choices_text(const SettingSpec& s) {
+  if (s.choices.empty()) return "";
+  std::string out = " (";
+  for (std::size_t i = 0; i < s.choices.size(); ++i) out += (i ? ", " : "") + s.choices[i];
+  return out + ")";
+}
+
+// "--block-size N", "--enable-prefix-caching, --no-enable-prefix-caching".
+std::string flag_usage(const SettingSpec& s) {
+  const std::string flag = "--" + flag_of(s.key);
+  const auto& d = s.default_value;
+  if (std::holds_alternative<bool>(d)) return flag + ", --no-" + flag_of(s.key);
+  if (!s.choices.empty()) return flag + " MODE";
+  return flag + (std::holds_alternative<I>(d) ? " N" : std::holds_alternative<double>(d) ? " X" : " TEXT");
+}
+
+}  // namespace
+
 std::string settings_markdown_table() {
-  std::string out = "| key | flag | default | meaning |\n|---|---|---|---|\n";
+  std::string out = "| key | flag | default | used by | meaning |\n|---|---|---|---|---|\n";
   for (const auto& s : setting_specs()) {
-    const std::string flag = flag_of(s.key);
-    std::string help = s.help;
-    if (!s.choices.empty()) {
-      help += " (";
-      for (std::size_t i = 0; i < s.choices.size(); ++i) help += (i ? ", " : "") + s.choices[i];
-      help += ")";
-    }
-    out += "| `" + s.key + "` | `--" + flag + "` | `" + show(s.default_value) + "` | " + help + " |\n";
+    const char* used_by = s.scope == SettingScope::engine ? "all" : "serve";
+    out += "| `" + s.key + "` | `--" + flag_of(s.key) + "` | `" + show(s.default_value) + "` | " + used_by + " | " +
+           s.help + choices_text(s) + " |\n";
+  }
+  return out;
+}
+
+std::string settings_help(SettingScope scope) {
+  std::string out;
+  for (const auto& s : setting_specs()) {
+    if (scope == SettingScope::engine && s.scope != SettingScope::engine) continue;
+    const auto* text = std::get_if<std::string>(&s.default_value);
+    const std::string def = text && text->empty() ? "" : " (default " + show(s.default_value) + ")";
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-36s %s%s%s\n", flag_usage(s).c_str(), s.help.c_str(), choices_text(s).c_str(),
+                  def.c_str());
+    out += line;
   }
   return out;
 }

@@ -15,6 +15,10 @@ namespace pagedserve::cli {
 
 using SettingValue = std::variant<bool, std::int64_t, double, std::string>;
 
+// Who reads a setting: the engine (generate, serve and every bench that
+// runs it) or the server alone.
+enum class SettingScope { engine, server };
+
 struct SettingSpec {
   SettingSpec(std::string k, SettingValue def, std::string h, double lo = 0, double hi = 0,
               std::vector<std::string> allowed = {})
@@ -24,6 +28,7 @@ struct SettingSpec {
   std::string help;
   double min = 0, max = 0;              // numbers: inclusive range
   std::vector<std::string> choices;     // strings: allowed values (empty: any)
+  SettingScope scope = SettingScope::engine;
 };
 
 const std::vector<SettingSpec>& setting_specs();
@@ -52,6 +57,9 @@ class Settings {
 
 // The settings as a Markdown table (README).
 std::string settings_markdown_table();
+// One line per flag of `scope` (and, for server, the engine's too) with its
+// meaning, choices and default, for a command's --help.
+std::string settings_help(SettingScope scope);
 const SettingSpec* find_setting(const std::string& key);
 
 // The command-line flag of a setting, without the dashes: "block-size".

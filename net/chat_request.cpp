@@ -16,18 +16,7 @@ constexpr std::array<std::string_view, 5> kRoles = {"system", "developer", "user
 // of {"type": "text", "text": ...} parts.
 std::string read_content(element v, const RequestLimits& limits) {
   if (v.is_null()) return "";
-  if (v.is_string()) return read_string(v, "messages.content", limits.max_string_bytes);
-  std::string text;
-  for (element part : read_array(v, "messages.content")) {
-    auto obj = read_object(part, "messages.content");
-    std::string_view type;
-    if (obj["type"].get(type) || type != "text")
-      throw invalid_request("messages.content", "only content parts of type \"text\" are supported");
-    element t;
-    if (obj["text"].get(t)) throw invalid_request("messages.content", "a text content part needs \"text\"");
-    text += read_string(t, "messages.content.text", limits.max_string_bytes);
-  }
-  return text;
+  return read_text_content(v, "messages.content", {"text"}, limits);
 }
 
 ChatMessage read_message(element v, const RequestLimits& limits) {
@@ -47,17 +36,6 @@ ChatMessage read_message(element v, const RequestLimits& limits) {
   return m;
 }
 
-std::vector<ChatMessage> read_messages(element v, const RequestLimits& limits) {
-  std::vector<ChatMessage> messages;
-  for (element m : read_array(v, "messages")) {
-    if (messages.size() >= limits.max_messages)
-      throw invalid_request("messages", "more than " + std::to_string(limits.max_messages) + " messages");
-    messages.push_back(read_message(m, limits));
-  }
-  if (messages.empty()) throw invalid_request("messages", "messages must not be empty");
-  return messages;
-}
-
 // Tool calling and structured output are not implemented: a request that
 // asks for them is refused rather than silently answered with plain text.
 void refuse_unsupported_chat_field(std::string_view key, element v) {
@@ -71,6 +49,35 @@ void refuse_unsupported_chat_field(std::string_view key, element v) {
 }
 
 }  // namespace
+
+std::string read_text_content(simdjson::dom::element v, const std::string& field,
+                              std::initializer_list<std::string_view> part_types, const RequestLimits& limits) {
+  if (v.is_string()) return read_string(v, field, limits.max_string_bytes);
+  std::string text;
+  for (element part : read_array(v, field)) {
+    auto obj = read_object(part, field);
+    std::string_view type;
+    bool known = false;
+    if (!obj["type"].get(type))
+      for (auto t : part_types) known |= t == type;
+    if (!known) throw invalid_request(field, "only text content parts are supported (type " + std::string(*part_types.begin()) + ")");
+    element t;
+    if (obj["text"].get(t)) throw invalid_request(field, "a text content part needs \"text\"");
+    text += read_string(t, field + ".text", limits.max_string_bytes);
+  }
+  return text;
+}
+
+std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLimits& limits) {
+  std::vector<ChatMessage> messages;
+  for (element m : read_array(v, "messages")) {
+    if (messages.size() >= limits.max_messages)
+      throw invalid_request("messages", "more than " + std::to_string(limits.max_messages) + " messages");
+    messages.push_back(read_message(m, limits));
+  }
+  if (messages.empty()) throw invalid_request("messages", "messages must not be empty");
+  return messages;
+}
 
 ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
   ChatRequest out;

@@ -8,6 +8,9 @@
 //   content\n
 // and ends with "<|assistant|>\n" so the model continues as the assistant.
 
+#include <simdjson.h>
+
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +28,14 @@ struct ChatRequest {
   std::vector<ChatMessage> messages;
   GenerationParams params;  // want_logprobs = "logprobs": true; sampling.logprobs = top_logprobs
 };
+
+// A message's content: a string or a list of text parts whose "type" is one
+// of `part_types`, joined. Throws ApiError naming `field`.
+std::string read_text_content(simdjson::dom::element v, const std::string& field,
+                              std::initializer_list<std::string_view> part_types, const RequestLimits& limits);
+
+// A "messages" list, each message checked. Throws ApiError.
+std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLimits& limits);
 
 // Parses and validates a /v1/chat/completions body. Throws ApiError.
 ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits);

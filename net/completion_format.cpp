@@ -13,7 +13,8 @@ void write_head(JsonWriter& w, const ResponseMeta& meta, std::string_view object
 void write_usage(JsonWriter& w, const Usage& u) {
   w.key("usage").begin_object();
   w.field("prompt_tokens", u.prompt_tokens).field("completion_tokens", u.completion_tokens);
-  w.field("total_tokens", u.prompt_tokens + u.completion_tokens).end_object();
+  w.field("total_tokens", u.prompt_tokens + u.completion_tokens);
+  w.key("prompt_tokens_details").begin_object().field("cached_tokens", u.cached_tokens).end_object().end_object();
 }
 
 void write_finish(JsonWriter& w, std::string_view finish_reason) {

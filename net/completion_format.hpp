@@ -36,6 +36,7 @@ struct ResponseMeta {
 struct Usage {
   int prompt_tokens = 0;
   int completion_tokens = 0;
+  int cached_tokens = 0;  // prompt tokens whose KV blocks came from the prefix cache
 };
 
 // {"id","object":"text_completion","created","model","choices":[...],"usage"}

@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <ctime>
-#include <random>
 #include <variant>
 
 #include "net/log.hpp"
@@ -14,29 +13,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string random_hex(std::size_t num_chars) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  while (s.size() < num_chars) {
-    auto bits = rng();
-    for (int i = 0; i < 16 && s.size() < num_chars; ++i, bits >>= 4) s += kDigits[bits & 15];
-  }
-  return s;
-}
-
-using Prepared = std::variant<std::vector<PreparedPrompt>, ApiError>;
-
-Prepared prepare_or_error(const ReadyEngine& ready, const std::vector<PromptInput>& prompts) {
-  try {
-    return prepare_prompts(ready, prompts);
-  } catch (const ApiError& e) {
-    return e;
-  } catch (const std::exception& e) {
-    return ApiError(500, "server_error", std::string("could not tokenize the prompt: ") + e.what());
-  }
-}
-
 }  // namespace
 
 CompletionResponder::CompletionResponder(std::shared_ptr<HttpSession> session, bool chat)
@@ -47,13 +23,10 @@ void CompletionResponder::start(std::shared_ptr<HttpSession> session, bool chat,
   auto r = std::make_shared<CompletionResponder>(session, chat);
   r->ready_ = &ready;
   r->parse(body, ready);
-  asio::post(session->context().blocking_pool(), [r, strand = session->strand()] {
-    auto prepared = prepare_or_error(*r->ready_, r->prompts_);
-    asio::post(strand, [r, prepared = std::move(prepared)]() mutable {
-      if (auto* e = std::get_if<ApiError>(&prepared)) return r->session_->send_error(*e);
-      r->run(std::move(std::get<0>(prepared)));
-    });
-  });
+  prepare_prompts_async(
+      session->context(), ready, session->strand(), r->prompts_,
+      [r](std::vector<PreparedPrompt> prompts) { r->run(std::move(prompts)); },
+      [r](const ApiError& e) { r->session_->send_error(e); });
 }
 
 void CompletionResponder::parse(const std::string& body, const ReadyEngine& ready) {
@@ -68,10 +41,7 @@ void CompletionResponder::parse(const std::string& body, const ReadyEngine& read
     prompts_ = std::move(request.prompts);
     echo_ = request.echo;
   }
-  if (!ctx.accepts_model(params_.model))
-    throw ApiError(404, "invalid_request_error",
-                   "the model '" + params_.model + "' does not exist; this server serves '" + ctx.served_model_name() + "'",
-                   "model", "model_not_found");
+  if (auto refused = ctx.check_model(params_.model)) throw *refused;
   meta_.id = (chat_ ? "chatcmpl-" : "cmpl-") + random_hex(24);
   meta_.created = static_cast<std::int64_t>(std::time(nullptr));
   meta_.model = ctx.served_model_name();

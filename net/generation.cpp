@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <random>
+#include <variant>
 
 #include "net/log.hpp"
 
@@ -29,11 +31,21 @@ class GenerationSink final : public actors::RequestSink {
     boost::asio::post(strand_, [g = generation_, p = prompt_, e] { g->deliver_token(p, e); });
   }
   void on_sample_finished(const actors::SampleFinished& e) override {
+    {
+      std::lock_guard lock(mu_);
+      finish_reason_ = e.finish_reason;
+    }
     boost::asio::post(strand_, [g = generation_, p = prompt_, e] { g->deliver_sample_finished(p, e); });
   }
   void on_done(const actors::RequestDone& e) override {
     if (e.completion_tokens > 0)
       stats_.time_to_first_token.observe(std::chrono::duration<double>(e.time_to_first_token).count());
+    stats_.e2e_request_latency.observe(std::chrono::duration<double>(Clock::now() - submitted_).count());
+    stats_.prompt_tokens += e.prompt_tokens;
+    {
+      std::lock_guard lock(mu_);
+      stats_.count_finished(finish_reason_);
+    }
     boost::asio::post(strand_, [g = generation_, p = prompt_, e] { g->deliver_done(p, e); });
   }
 
@@ -53,11 +65,24 @@ class GenerationSink final : public actors::RequestSink {
   boost::asio::any_io_executor strand_;
   ServerStats& stats_;
   bool measure_itl_;
+  const Clock::time_point submitted_ = Clock::now();
   std::mutex mu_;
   std::map<int, Clock::time_point> last_token_;
+  std::string finish_reason_;  // the last sample's
 };
 
 }  // namespace
+
+std::string random_hex(std::size_t num_chars) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s;
+  while (s.size() < num_chars) {
+    auto bits = rng();
+    for (int i = 0; i < 16 && s.size() < num_chars; ++i, bits >>= 4) s += kDigits[bits & 15];
+  }
+  return s;
+}
 
 std::vector<PreparedPrompt> prepare_prompts(const ReadyEngine& ready, const std::vector<PromptInput>& prompts) {
   const auto& tokenizer = ready.engine->tokenizer();
@@ -88,6 +113,27 @@ std::vector<PreparedPrompt> prepare_prompts(const ReadyEngine& ready, const std:
     out.push_back(std::move(prepared));
   }
   return out;
+}
+
+void prepare_prompts_async(ServerContext& ctx, const ReadyEngine& ready, boost::asio::any_io_executor strand,
+                           std::vector<PromptInput> prompts, std::function<void(std::vector<PreparedPrompt>)> on_ready,
+                           std::function<void(const ApiError&)> on_error) {
+  boost::asio::post(ctx.blocking_pool(), [&ready, strand, prompts = std::move(prompts), on_ready = std::move(on_ready),
+                                          on_error = std::move(on_error)]() mutable {
+    std::variant<std::vector<PreparedPrompt>, ApiError> prepared;
+    try {
+      prepared = prepare_prompts(ready, prompts);
+    } catch (const ApiError& e) {
+      prepared = e;
+    } catch (const std::exception& e) {
+      prepared = ApiError(500, "server_error", std::string("could not tokenize the prompt: ") + e.what());
+    }
+    boost::asio::post(strand, [prepared = std::move(prepared), on_ready = std::move(on_ready),
+                               on_error = std::move(on_error)]() mutable {
+      if (auto* e = std::get_if<ApiError>(&prepared)) return on_error(*e);
+      on_ready(std::move(std::get<0>(prepared)));
+    });
+  });
 }
 
 std::shared_ptr<Generation> Generation::start(ReadyEngine& ready, ServerStats& stats, boost::asio::any_io_executor strand,
@@ -151,7 +197,7 @@ void Generation::deliver_done(int prompt, const actors::RequestDone& e) {
   ++num_done_;
   usage_.prompt_tokens += e.prompt_tokens;
   usage_.completion_tokens += e.completion_tokens;
-  cached_prompt_tokens_ += e.num_cached_prompt_tokens;
+  usage_.cached_tokens += e.num_cached_prompt_tokens;
   if (abandoned_ || !done()) return;
   log_done();
   if (!listener_) return;
@@ -178,7 +224,7 @@ void Generation::log_done() const {
        {"prompts", std::to_string(engine_ids_.size())},
        {"n", std::to_string(n_)},
        {"prompt_tokens", std::to_string(usage_.prompt_tokens)},
-       {"cached_prompt_tokens", std::to_string(cached_prompt_tokens_)},
+       {"cached_prompt_tokens", std::to_string(usage_.cached_tokens)},
        {"completion_tokens", std::to_string(usage_.completion_tokens)},
        {"ttft_ms", first_token_ ? milliseconds(*first_token_ - started_) : "-"},
        {"duration_ms", milliseconds(now - started_)},

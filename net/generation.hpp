@@ -14,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <memory>
 #include <string>
@@ -31,10 +32,20 @@ struct PreparedPrompt {
   std::string echo_text;  // the prompt as text (for echo)
 };
 
+// `num_chars` random hex digits: the unique part of response ids.
+std::string random_hex(std::size_t num_chars);
+
 // Tokenizes text prompts and checks every prompt against the context
 // length. Slow for long texts (BPE), so it runs on the blocking pool; a text
 // too long to possibly fit is refused before tokenizing. Throws ApiError.
 std::vector<PreparedPrompt> prepare_prompts(const ReadyEngine& ready, const std::vector<PromptInput>& prompts);
+
+// prepare_prompts on the context's blocking pool; then, on `strand`,
+// `on_ready` with the prompts or `on_error` with the refusal (an unexpected
+// tokenizer failure is a 500).
+void prepare_prompts_async(ServerContext& ctx, const ReadyEngine& ready, boost::asio::any_io_executor strand,
+                           std::vector<PromptInput> prompts, std::function<void(std::vector<PreparedPrompt>)> on_ready,
+                           std::function<void(const ApiError&)> on_error);
 
 class GenerationListener {
  public:
@@ -76,7 +87,6 @@ class Generation : public std::enable_shared_from_this<Generation> {
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::optional<std::chrono::steady_clock::time_point> first_token_;
   std::vector<std::string> finish_reasons_;  // each reason once, in the order first seen
-  int cached_prompt_tokens_ = 0;
   std::vector<std::string> engine_ids_;
   std::vector<bool> request_done_;
   int num_done_ = 0;

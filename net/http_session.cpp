@@ -9,6 +9,8 @@
 #include "net/json_writer.hpp"
 #include "net/log.hpp"
 #include "net/metrics_page.hpp"
+#include "net/responses_http.hpp"
+#include "net/tokenize.hpp"
 #include "net/ws_session.hpp"
 
 namespace pagedserve::net {
@@ -31,6 +33,15 @@ void run_blocking(ServerContext& ctx, asio::any_io_executor strand, Work work, D
 }
 
 std::string_view sv(boost::beast::string_view s) { return {s.data(), s.size()}; }
+
+// A client's X-Request-Id, if it is one we can echo and log as is: up to
+// 128 visible ASCII characters.
+std::string client_request_id(std::string_view id) {
+  if (id.size() > 128) return "";
+  for (char c : id)
+    if (c <= ' ' || c > '~') return "";
+  return std::string(id);
+}
 
 }  // namespace
 
@@ -84,6 +95,8 @@ void HttpSession::on_read(beast::error_code ec) {
   started_ = std::chrono::steady_clock::now();
   method_.clear();
   path_.clear();
+  cors_origin_.clear();
+  request_id_.clear();
   if (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::eof) return close_now();
   if (ec) return refuse_unreadable(ec);
   auto& request = parser_->get();
@@ -120,7 +133,12 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
   const auto match = match_route(sv(request.method_string()), sv(request.target()));
   method_ = std::string(sv(request.method_string()));
   path_ = std::string(target_path(sv(request.target())));
+  cors_origin_ = context_->cors_origin(sv(request[http::field::origin]));
+  request_id_ = client_request_id(sv(request["X-Request-Id"]));
+  if (request.method() == http::verb::options && !cors_origin_.empty()) return answer_preflight(request);
   try {
+    if (needs_api_key(match.route))
+      if (auto refused = context_->check_api_key(sv(request[http::field::authorization]))) throw *refused;
     switch (match.route) {
       case Route::not_found:
         throw ApiError(404, "not_found_error", "no route for " + std::string(target_path(sv(request.target()))));
@@ -133,14 +151,22 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
         return send_response(std::move(res));
       }
       case Route::health: return serve_health();
+      case Route::version: return serve_version();
+      case Route::tokenize:
+      case Route::detokenize: return serve_tokenize(match.route == Route::detokenize, std::move(request.body()));
       case Route::models: return serve_models();
       case Route::metrics: return serve_metrics();
       case Route::admin_page: return serve_admin_page(request);
       case Route::admin_view: return serve_admin(match, request);
       case Route::stream:
+      case Route::responses_socket:
         if (!beast::websocket::is_upgrade(request))
-          throw ApiError(426, "invalid_request_error", "/v1/stream is a WebSocket endpoint: send an Upgrade request");
-        return upgrade_to_websocket();
+          throw ApiError(426, "invalid_request_error", path_ + " takes a WebSocket Upgrade here" +
+                                                           (match.route == Route::responses_socket ? " (or POST)" : ""));
+        return upgrade_to_websocket(match.route == Route::stream ? WsProtocol::stream : WsProtocol::responses);
+      case Route::responses:
+        exchange_ = true;
+        return serve_responses(shared_from_this(), std::move(request.body()));
       case Route::completions:
       case Route::chat_completions:
         exchange_ = true;
@@ -152,10 +178,37 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
   }
 }
 
-void HttpSession::upgrade_to_websocket() {
+void HttpSession::upgrade_to_websocket(WsProtocol protocol) {
   upgraded_ = true;
-  auto ws = std::make_shared<WsSession>(std::move(stream_), context_);
+  auto ws = std::make_shared<WsSession>(std::move(stream_), context_, protocol);
   ws->start(parser_->release(), std::move(buffer_));
+}
+
+// A browser asks before a cross-origin POST or a request with an
+// Authorization header; only allowed origins get here.
+void HttpSession::answer_preflight(const http::request<http::string_body>& request) {
+  StringResponse res{http::status::no_content, version_};
+  res.set(http::field::server, "pagedserve");
+  res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+  const auto asked = sv(request[http::field::access_control_request_headers]);
+  res.set(http::field::access_control_allow_headers, asked.empty() ? std::string("Authorization, Content-Type") : std::string(asked));
+  res.set(http::field::access_control_max_age, "600");
+  res.keep_alive(keep_alive_);
+  send_response(std::move(res));
+}
+
+void HttpSession::set_common_headers(http::fields& fields) const {
+  if (!request_id_.empty()) fields.set("X-Request-Id", request_id_);
+  if (cors_origin_.empty()) return;
+  fields.set(http::field::access_control_allow_origin, cors_origin_);
+  fields.set(http::field::access_control_expose_headers, "X-Request-Id");
+  if (cors_origin_ != "*") fields.set(http::field::vary, "Origin");
+}
+
+void HttpSession::serve_version() {
+  JsonWriter w;
+  w.begin_object().field("version", PAGEDSERVE_VERSION).end_object();
+  send_response(json_response(http::status::ok, w.take(), version_, keep_alive_));
 }
 
 void HttpSession::serve_health() {
@@ -182,19 +235,44 @@ void HttpSession::serve_models() {
   send_response(json_response(http::status::ok, w.take(), version_, keep_alive_));
 }
 
+// Parsed here, tokenized on the blocking pool (BPE is superlinear).
+void HttpSession::serve_tokenize(bool detokenize, std::string body) {
+  auto& ready = context_->require_ready();
+  std::function<std::string()> work;
+  if (detokenize) {
+    auto request = parse_detokenize_request(body, ready.limits);
+    if (auto refused = context_->check_model(request.model)) throw *refused;
+    work = [&ready, request = std::move(request)] { return detokenize_body(ready.engine->tokenizer(), request); };
+  } else {
+    auto request = parse_tokenize_request(body, ready.limits);
+    if (auto refused = context_->check_model(request.model)) throw *refused;
+    // As for generation: a text too long to possibly fit is not tokenized.
+    if (request.text.size() / ready.max_piece_bytes > static_cast<std::size_t>(ready.max_model_len))
+      throw invalid_request("prompt", "the text is longer than this model's maximum context length of " +
+                                          std::to_string(ready.max_model_len) + " tokens", "context_length_exceeded");
+    work = [&ready, request = std::move(request)] {
+      return tokenize_body(ready.engine->tokenizer(), request, ready.max_model_len);
+    };
+  }
+  run_blocking(*context_, strand(), std::move(work), [self = shared_from_this()](std::string json) {
+    self->send_response(json_response(http::status::ok, std::move(json), self->version_, self->keep_alive_));
+  });
+}
+
 void HttpSession::serve_metrics() {
   auto* ready = context_->ready();
   auto ctx = context_;
   run_blocking(
       *context_, strand(),
       [ready, ctx]() -> std::string {
-        if (!ready) return render_metrics(nullptr, ctx->stats());
+        MetricsAbout about{ctx->served_model_name(), ready ? &ready->engine->config() : nullptr};
+        if (!ready) return render_metrics(nullptr, ctx->stats(), about);
         try {
           const auto m = ready->engine->metrics();
-          return render_metrics(&m, ctx->stats());
+          return render_metrics(&m, ctx->stats(), about);
         } catch (const std::exception& e) {
           log(LogLevel::warning, std::string("metrics: ") + e.what());
-          return render_metrics(nullptr, ctx->stats());
+          return render_metrics(nullptr, ctx->stats(), about);
         }
       },
       [self = shared_from_this()](std::string text) {
@@ -253,6 +331,7 @@ void HttpSession::send_response(StringResponse response) {
   if (client_gone_) return after_exchange();
   if (close_after_) response.keep_alive(false);
   close_after_ = close_after_ || !response.keep_alive();
+  set_common_headers(response);
   status_ = static_cast<int>(response.result_int());
   context_->stats().count_response(status_);
   if (method_ == "HEAD") {  // the headers of the GET answer, Content-Length included
@@ -319,7 +398,8 @@ void HttpSession::log_exchange() {
   const LogLevel level = status_ >= 500 ? LogLevel::warning : routine ? LogLevel::debug : LogLevel::info;
   log(level, "http",
       {{"method", method_.empty() ? "-" : method_}, {"path", path_.empty() ? "-" : path_},
-       {"status", std::to_string(status_)}, {"duration_ms", duration}, {"client_gone", client_gone_ ? "true" : "false"}});
+       {"status", std::to_string(status_)}, {"duration_ms", duration}, {"client_gone", client_gone_ ? "true" : "false"},
+       {"request_id", request_id_.empty() ? "-" : request_id_}});
   status_ = 0;
 }
 

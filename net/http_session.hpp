@@ -23,6 +23,7 @@
 #include "net/outgoing_queue.hpp"
 #include "net/routes.hpp"
 #include "net/server_context.hpp"
+#include "net/ws_session.hpp"
 
 namespace pagedserve::net {
 
@@ -63,8 +64,13 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void on_read(boost::beast::error_code ec);
   void refuse_unreadable(boost::beast::error_code ec);
   void dispatch(http::request<http::string_body>& request);
-  void upgrade_to_websocket();
+  void upgrade_to_websocket(WsProtocol protocol);
+  void answer_preflight(const http::request<http::string_body>& request);
+  // CORS and X-Request-Id: what every answer to this request carries.
+  void set_common_headers(http::fields& fields) const;
   void serve_health();
+  void serve_version();
+  void serve_tokenize(bool detokenize, std::string body);
   void serve_models();
   void serve_metrics();
   void serve_admin(const RouteMatch& match, const http::request<http::string_body>& request);
@@ -90,6 +96,8 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   std::optional<http::request_parser<http::string_body>> parser_;
   // The request being answered, for the access log.
   std::string method_, path_;
+  std::string cors_origin_;  // Access-Control-Allow-Origin for this request ("" : none)
+  std::string request_id_;   // the client's X-Request-Id, echoed and logged ("" : none)
   int status_ = 0;
   std::chrono::steady_clock::time_point started_;
   unsigned version_ = 11;

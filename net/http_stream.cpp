@@ -49,6 +49,7 @@ void HttpSession::begin_event_stream() {
   head.set(http::field::content_type, "text/event-stream");
   head.set(http::field::cache_control, "no-cache");
   head.set("X-Accel-Buffering", "no");
+  set_common_headers(head);
   // HTTP/1.0 has no chunked encoding: the end of the stream is the close.
   chunked_ = version_ >= 11;
   if (!chunked_) close_after_ = true;

@@ -1,5 +1,6 @@
 #include "net/metrics_page.hpp"
 
+#include "net/process_metrics.hpp"
 #include "net/prometheus.hpp"
 
 namespace pagedserve::net {
@@ -15,14 +16,19 @@ void engine_gauges(MetricsText& t, const actors::EngineMetrics& m) {
   t.metric("pagedserve_num_requests_swapped", "gauge", "Requests preempted with their KV blocks swapped to CPU memory.",
            m.num_swapped);
 
-  t.family("pagedserve_kv_blocks", "gauge", "KV cache blocks by pool and state (cached: free but holding a prefix).");
-  t.sample("pagedserve_kv_blocks", m.gpu_blocks_total, {{"pool", "gpu"}, {"state", "total"}});
-  t.sample("pagedserve_kv_blocks", m.gpu_blocks_used, {{"pool", "gpu"}, {"state", "used"}});
-  t.sample("pagedserve_kv_blocks", m.gpu_blocks_cached, {{"pool", "gpu"}, {"state", "cached"}});
-  t.sample("pagedserve_kv_blocks", m.gpu_blocks_total - m.gpu_blocks_used, {{"pool", "gpu"}, {"state", "free"}});
-  t.sample("pagedserve_kv_blocks", m.cpu_blocks_total, {{"pool", "cpu"}, {"state", "total"}});
-  t.sample("pagedserve_kv_blocks", m.cpu_blocks_used, {{"pool", "cpu"}, {"state", "used"}});
-  t.sample("pagedserve_kv_blocks", m.cpu_blocks_total - m.cpu_blocks_used, {{"pool", "cpu"}, {"state", "free"}});
+  // One family per quantity, so each one's series (one per pool) sum to
+  // something: blocks in use in all pools, and so on.
+  t.family("pagedserve_kv_blocks_capacity", "gauge", "KV cache blocks in each pool.");
+  t.sample("pagedserve_kv_blocks_capacity", m.gpu_blocks_total, {{"pool", "gpu"}});
+  t.sample("pagedserve_kv_blocks_capacity", m.cpu_blocks_total, {{"pool", "cpu"}});
+  t.family("pagedserve_kv_blocks_used", "gauge", "KV cache blocks held by sequences, per pool.");
+  t.sample("pagedserve_kv_blocks_used", m.gpu_blocks_used, {{"pool", "gpu"}});
+  t.sample("pagedserve_kv_blocks_used", m.cpu_blocks_used, {{"pool", "cpu"}});
+  t.family("pagedserve_kv_blocks_free", "gauge", "KV cache blocks free to allocate, per pool (cached ones included).");
+  t.sample("pagedserve_kv_blocks_free", m.gpu_blocks_total - m.gpu_blocks_used, {{"pool", "gpu"}});
+  t.sample("pagedserve_kv_blocks_free", m.cpu_blocks_total - m.cpu_blocks_used, {{"pool", "cpu"}});
+  t.family("pagedserve_kv_blocks_cached", "gauge", "Free KV cache blocks still holding a reusable prompt prefix.");
+  t.sample("pagedserve_kv_blocks_cached", m.gpu_blocks_cached, {{"pool", "gpu"}});
   t.family("pagedserve_kv_blocks_peak_used", "gauge", "The most GPU-pool KV blocks in use at once since start.");
   t.sample("pagedserve_kv_blocks_peak_used", m.gpu_blocks_peak_used, {{"pool", "gpu"}});
   t.family("pagedserve_kv_cache_usage_ratio", "gauge", "Fraction of each KV pool's blocks in use (0..1).");
@@ -75,7 +81,7 @@ void server_series(MetricsText& t, ServerStats& s) {
 
 }  // namespace
 
-std::string render_metrics(const actors::EngineMetrics* engine, ServerStats& stats) {
+std::string render_metrics(const actors::EngineMetrics* engine, ServerStats& stats, const MetricsAbout& about) {
   MetricsText t;
   t.metric("pagedserve_model_ready", "gauge", "1 once the model has loaded and requests are served.", engine ? 1 : 0);
   if (engine) {
@@ -83,6 +89,10 @@ std::string render_metrics(const actors::EngineMetrics* engine, ServerStats& sta
     engine_counters(t, *engine);
   }
   server_series(t, stats);
+  vllm_series(t, engine, stats, about);
+  t.family("pagedserve_build_info", "gauge", "The running build: its version.");
+  t.sample("pagedserve_build_info", 1, {{"version", PAGEDSERVE_VERSION}});
+  process_series(t);
   return t.str();
 }
 

@@ -87,15 +87,17 @@ void MetricsText::sample(std::string_view name, double value, const Labels& labe
   out_ += ' ' + format_metric_value(value) + '\n';
 }
 
-void MetricsText::histogram(std::string_view name, std::string_view help, const Histogram::Snapshot& h) {
+void MetricsText::histogram(std::string_view name, std::string_view help, const Histogram::Snapshot& h,
+                            const Labels& labels) {
   family(name, "histogram", help);
   const std::string base(name);
   for (std::size_t i = 0; i < h.cumulative.size(); ++i) {
-    const std::string le = i < h.bounds.size() ? format_metric_value(h.bounds[i]) : "+Inf";
-    sample(base + "_bucket", static_cast<double>(h.cumulative[i]), {{"le", le}});
+    Labels with_le = labels;
+    with_le.emplace_back("le", i < h.bounds.size() ? format_metric_value(h.bounds[i]) : "+Inf");
+    sample(base + "_bucket", static_cast<double>(h.cumulative[i]), with_le);
   }
-  sample(base + "_sum", h.sum);
-  sample(base + "_count", static_cast<double>(h.count));
+  sample(base + "_sum", h.sum, labels);
+  sample(base + "_count", static_cast<double>(h.count), labels);
 }
 
 }  // namespace pagedserve::net

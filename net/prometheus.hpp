@@ -45,7 +45,8 @@ class MetricsText {
   void sample(std::string_view name, double value, const Labels& labels = {});
   // A family of one unlabelled sample.
   void metric(std::string_view name, std::string_view type, std::string_view help, double value);
-  void histogram(std::string_view name, std::string_view help, const Histogram::Snapshot& h);
+  // A histogram family of one series; `labels` go on each of its samples.
+  void histogram(std::string_view name, std::string_view help, const Histogram::Snapshot& h, const Labels& labels = {});
   const std::string& str() const { return out_; }
 
  private:

@@ -12,13 +12,17 @@ struct Entry {
   Route route;
 };
 
-constexpr std::array<Entry, 7> kFixed = {{
+constexpr std::array<Entry, 11> kFixed = {{
     {"/health", "GET", Route::health},
+    {"/version", "GET", Route::version},
     {"/metrics", "GET", Route::metrics},
     {"/v1/models", "GET", Route::models},
     {"/v1/completions", "POST", Route::completions},
     {"/v1/chat/completions", "POST", Route::chat_completions},
     {"/v1/stream", "GET", Route::stream},
+    {"/v1/responses", "POST", Route::responses},
+    {"/tokenize", "POST", Route::tokenize},
+    {"/detokenize", "POST", Route::detokenize},
     {"/admin/", "GET", Route::admin_page},
 }};
 
@@ -54,11 +58,19 @@ RouteMatch with_method(std::string_view method, std::string_view wanted, RouteMa
 
 }  // namespace
 
+bool needs_api_key(Route route) {
+  return route == Route::models || route == Route::completions || route == Route::chat_completions || route == Route::responses ||
+         route == Route::responses_socket ||
+         route == Route::stream || route == Route::tokenize || route == Route::detokenize;
+}
+
 std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
 
 RouteMatch match_route(std::string_view method, std::string_view target) {
   std::string_view path = target_path(target);
   if (path == "/admin") path = "/admin/";
+  // The Responses API's WebSocket mode upgrades a GET of the POST route.
+  if (path == "/v1/responses" && method == "GET") return {Route::responses_socket, "", ""};
   for (const auto& e : kFixed)
     if (e.path == path) return with_method(method, e.method, {e.route, "", ""});
   if (auto view = admin_view_name(path); !view.empty()) return with_method(method, "GET", {Route::admin_view, view, ""});

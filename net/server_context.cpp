@@ -12,12 +12,40 @@ void ServerStats::count_response(int status) {
   else ++http_responses_5xx;
 }
 
+void ServerStats::count_finished(const std::string& finish_reason) {
+  if (finish_reason == "stop") ++finished_stop;
+  else if (finish_reason == "length") ++finished_length;
+  else ++finished_abort;
+}
+
 std::string model_name_from_path(const std::string& path) {
   std::filesystem::path p(path);
   while (!p.empty() && p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
   std::string name = p.filename().string();
   if (name.size() > 4 && name.substr(name.size() - 4) == ".bin") name.resize(name.size() - 4);
   return name.empty() ? path : name;
+}
+
+std::vector<std::string> split_origins(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(std::move(item));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool bearer_matches(std::string_view authorization, const std::string& token) {
+  const std::string expected = "Bearer " + token;
+  unsigned char diff = authorization.size() != expected.size();
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(i < authorization.size() ? authorization[i] ^ expected[i] : 1);
+  return diff == 0;
 }
 
 bool is_loopback_host(const std::string& host) {
@@ -28,7 +56,9 @@ bool is_loopback_host(const std::string& host) {
 }
 
 ServerContext::ServerContext(ServerOptions options, boost::asio::thread_pool& blocking_pool)
-    : options_(std::move(options)), blocking_pool_(blocking_pool) {
+    : options_(std::move(options)),
+      responses_(options_.max_stored_responses, options_.max_stored_response_bytes),
+      blocking_pool_(blocking_pool) {
   served_name_ = options_.served_model_name.empty() ? model_name_from_path(options_.model_path) : options_.served_model_name;
   // Admin views expose every request's bookkeeping: open on loopback, and
   // elsewhere only behind a token.
@@ -76,17 +106,36 @@ std::optional<ApiError> ServerContext::check_admin(std::string_view authorizatio
                     "admin views are disabled: the server listens on a non-loopback address and no admin_token is set",
                     "", "admin_disabled");
   if (options_.admin_token.empty()) return std::nullopt;
-  const std::string expected = "Bearer " + options_.admin_token;
-  // Compare in time independent of where the first difference lies.
-  unsigned char diff = authorization.size() != expected.size();
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    diff |= static_cast<unsigned char>(i < authorization.size() ? authorization[i] ^ expected[i] : 1);
-  if (diff) return ApiError(401, "authentication_error", "admin views need Authorization: Bearer <admin_token>", "", "invalid_token");
+  if (!bearer_matches(authorization, options_.admin_token)) return ApiError(401, "authentication_error", "admin views need Authorization: Bearer <admin_token>", "", "invalid_token");
   return std::nullopt;
+}
+
+std::optional<ApiError> ServerContext::check_api_key(std::string_view authorization) const {
+  if (options_.api_key.empty() || bearer_matches(authorization, options_.api_key)) return std::nullopt;
+  return ApiError(401, "authentication_error",
+                  authorization.empty() ? "this server needs an API key: send Authorization: Bearer <key>"
+                                        : "incorrect API key",
+                  "", "invalid_api_key");
+}
+
+std::string ServerContext::cors_origin(std::string_view origin) const {
+  if (origin.empty()) return "";
+  for (const auto& allowed : options_.allowed_origins) {
+    if (allowed == "*") return "*";
+    if (allowed == origin) return allowed;
+  }
+  return "";
 }
 
 bool ServerContext::accepts_model(const std::string& requested) const {
   return requested.empty() || requested == served_name_ || requested == options_.model_path;
+}
+
+std::optional<ApiError> ServerContext::check_model(const std::string& requested) const {
+  if (accepts_model(requested)) return std::nullopt;
+  return ApiError(404, "invalid_request_error",
+                  "the model '" + requested + "' does not exist; this server serves '" + served_name_ + "'", "model",
+                  "model_not_found");
 }
 
 void ServerContext::track(std::weak_ptr<Closable> connection) {

@@ -20,6 +20,7 @@
 #include "net/api_error.hpp"
 #include "net/completion_request.hpp"
 #include "net/prometheus.hpp"
+#include "net/response_store.hpp"
 
 namespace pagedserve::net {
 
@@ -29,6 +30,8 @@ struct ServerOptions {
   std::string model_path;              // as given on the command line
   std::string served_model_name;       // "" -> derived from model_path
   std::string admin_token;             // required for /admin when set
+  std::string api_key;                 // required for /v1/* when set
+  std::vector<std::string> allowed_origins;  // CORS: origins (or "*") browsers may call from; empty: off
   std::size_t max_body_bytes = std::size_t{1} << 20;
   std::size_t max_header_bytes = 16 * 1024;  // request line + headers
   std::size_t max_target_bytes = 8 * 1024;   // the URL
@@ -39,6 +42,8 @@ struct ServerOptions {
   int send_buffer_bytes = 0;           // SO_SNDBUF of accepted sockets (0: the system's)
   int max_connections = 4096;
   int max_ws_requests = 256;           // requests in flight on one WebSocket
+  std::size_t max_stored_responses = 1024;               // kept for previous_response_id
+  std::size_t max_stored_response_bytes = std::size_t{64} << 20;
   int num_threads = 4;                 // I/O threads
 };
 
@@ -56,11 +61,20 @@ struct ServerStats {
                                  5.0, 7.5, 10.0, 30.0}};
   Histogram inter_token_latency{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15,
                                  0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5}};
+  // vLLM's buckets, from submission to the request's last event.
+  Histogram e2e_request_latency{{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0,
+                                 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}};
+  // Engine requests finished, by vLLM's finished_reason; their prompt tokens
+  // (prefix-cached ones included).
+  std::atomic<std::int64_t> finished_stop{0}, finished_length{0}, finished_abort{0};
+  std::atomic<std::int64_t> prompt_tokens{0};
   std::atomic<std::int64_t> http_responses_2xx{0}, http_responses_4xx{0}, http_responses_5xx{0};
   std::atomic<std::int64_t> cancelled_by_client{0}, cancelled_slow_reader{0};
   std::atomic<int> open_connections{0}, open_websockets{0};
 
   void count_response(int status);
+  // "stop" and "length" as they are; "cancelled" and "error" are vLLM's "abort".
+  void count_finished(const std::string& finish_reason);
 };
 
 // A connection the server closes politely when it stops (after the drain):
@@ -82,6 +96,7 @@ class ServerContext {
   const std::string& served_model_name() const { return served_name_; }
   ServerStats& stats() { return stats_; }
   boost::asio::thread_pool& blocking_pool() { return blocking_pool_; }
+  ResponseStore& responses() { return responses_; }
   // The engine goes first when the server stops (after the I/O threads).
   void release_engine();
 
@@ -98,9 +113,17 @@ class ServerContext {
   // views; else the refusal (401 without the token, 403 when disabled).
   std::optional<ApiError> check_admin(std::string_view authorization) const;
   bool admin_enabled() const { return admin_enabled_; }
+  // nullopt when a request with this Authorization header may use the API
+  // (/v1/*); else the 401.
+  std::optional<ApiError> check_api_key(std::string_view authorization) const;
+  // The Access-Control-Allow-Origin a browser request from `origin` gets:
+  // "" when CORS is off or the origin is not allowed.
+  std::string cors_origin(std::string_view origin) const;
 
   // The model names a request's "model" may carry (empty: any).
   bool accepts_model(const std::string& requested) const;
+  // nullopt when accepts_model; else the 404 model_not_found.
+  std::optional<ApiError> check_model(const std::string& requested) const;
 
   // Connections to close when the server stops; dead ones are pruned.
   void track(std::weak_ptr<Closable> connection);
@@ -111,6 +134,7 @@ class ServerContext {
   std::string served_name_;
   bool admin_enabled_ = false;
   ServerStats stats_;
+  ResponseStore responses_;
   boost::asio::thread_pool& blocking_pool_;
   std::unique_ptr<ReadyEngine> owned_ready_;
   std::atomic<ReadyEngine*> ready_{nullptr};
@@ -123,6 +147,13 @@ class ServerContext {
 
 // "stories260K" for "models/stories260K/", "model" for "x/model.bin".
 std::string model_name_from_path(const std::string& path);
+
+// "a,b , c" -> {"a", "b", "c"}: the allowed_origins setting.
+std::vector<std::string> split_origins(const std::string& text);
+
+// Whether `authorization` is exactly "Bearer <token>", compared in time
+// independent of where the first difference lies.
+bool bearer_matches(std::string_view authorization, const std::string& token);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool is_loopback_host(const std::string& host);

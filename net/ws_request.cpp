@@ -19,20 +19,10 @@ void WsRequest::start(const std::string& engine_id) {
     return fail(e);
   }
   auto self = shared_from_this();
-  asio::post(session_->context().blocking_pool(), [self, engine_id] {
-    std::variant<std::vector<PreparedPrompt>, ApiError> prepared;
-    try {
-      prepared = prepare_prompts(*self->ready_, self->request_.prompts);
-    } catch (const ApiError& e) {
-      prepared = e;
-    } catch (const std::exception& e) {
-      prepared = ApiError(500, "server_error", std::string("could not tokenize the prompt: ") + e.what());
-    }
-    asio::post(self->session_->strand(), [self, engine_id, prepared = std::move(prepared)]() mutable {
-      if (auto* e = std::get_if<ApiError>(&prepared)) return self->fail(*e);
-      self->run(std::move(std::get<0>(prepared)), engine_id);
-    });
-  });
+  prepare_prompts_async(
+      session_->context(), *ready_, session_->strand(), request_.prompts,
+      [self, engine_id](std::vector<PreparedPrompt> prompts) { self->run(std::move(prompts), engine_id); },
+      [self](const ApiError& e) { self->fail(e); });
 }
 
 void WsRequest::run(std::vector<PreparedPrompt> prompts, const std::string& engine_id) {

@@ -5,6 +5,8 @@
 
 #include "net/json_writer.hpp"
 #include "net/log.hpp"
+#include "net/responses_run.hpp"
+#include "net/responses_ws.hpp"
 #include "net/ws_request.hpp"
 
 namespace pagedserve::net {
@@ -30,8 +32,11 @@ std::string ws_error_frame(const std::string& id, const ApiError& error) {
   return w.end_object().end_object().take();
 }
 
-WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerContext> context)
-    : ws_(std::move(stream)), context_(std::move(context)), queue_(context_->options().max_stream_buffer_bytes) {
+WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerContext> context, WsProtocol protocol)
+    : ws_(std::move(stream)),
+      context_(std::move(context)),
+      queue_(context_->options().max_stream_buffer_bytes),
+      protocol_(protocol) {
   id_prefix_ = "ws" + std::to_string(g_next_socket++) + "-";
   // The upgraded connection still counts against max_connections.
   ++context_->stats().open_connections;
@@ -81,6 +86,7 @@ void WsSession::on_message(beast::error_code ec) {
 }
 
 void WsSession::handle_text(std::string_view text) {
+  if (protocol_ == WsProtocol::responses) return handle_response_create(shared_from_this(), text);
   const auto* ready = context_->ready();
   RequestLimits limits = ready ? ready->limits : RequestLimits{};
   try {
@@ -99,11 +105,7 @@ void WsSession::handle_generate(WsGenerate g) {
     return send_always(ws_error_frame(g.id, ApiError(429, "rate_limit_error", "more than " +
                                                                                   std::to_string(context_->options().max_ws_requests) +
                                                                                   " requests in flight on this socket", "", "too_many_requests")));
-  if (!context_->accepts_model(g.request.params.model))
-    return send_always(ws_error_frame(g.id, ApiError(404, "invalid_request_error", "the model '" + g.request.params.model +
-                                                                                      "' does not exist; this server serves '" +
-                                                                                      context_->served_model_name() + "'",
-                                                     "model", "model_not_found")));
+  if (auto refused = context_->check_model(g.request.params.model)) return send_always(ws_error_frame(g.id, *refused));
   auto request = std::make_shared<WsRequest>(shared_from_this(), g.id, std::move(g.request));
   requests_[g.id] = request;
   request->start(id_prefix_ + g.id);
@@ -116,6 +118,11 @@ void WsSession::handle_cancel(const std::string& id) {
 
 void WsSession::finished(const std::string& id) {
   requests_.erase(id);
+  close_if_idle();
+}
+
+void WsSession::set_response(std::shared_ptr<ResponseRun> run) {
+  response_ = std::move(run);
   close_if_idle();
 }
 
@@ -152,7 +159,7 @@ void WsSession::go_away() {
 
 // A close frame counts as a write: only when no frame is being written.
 void WsSession::close_if_idle() {
-  if (!going_away_ || closed_ || !requests_.empty() || queue_.writing() || !queue_.empty()) return;
+  if (!going_away_ || closed_ || !requests_.empty() || response_ || queue_.writing() || !queue_.empty()) return;
   closed_ = true;
   ws_.async_close(websocket::close_code::going_away, [self = shared_from_this()](beast::error_code) {
     beast::error_code ec;
@@ -165,6 +172,7 @@ void WsSession::cut_off_slow_reader() {
   std::vector<std::shared_ptr<WsRequest>> in_flight;
   for (auto& [id, r] : requests_) in_flight.push_back(r);
   for (auto& r : in_flight) r->cut_off();
+  if (response_) response_->cancel();
 }
 
 // The socket is gone: every request on it is cancelled.
@@ -175,6 +183,10 @@ void WsSession::on_closed() {
   for (auto& [id, r] : requests_) in_flight.push_back(r);
   if (!in_flight.empty()) context_->stats().cancelled_by_client += static_cast<std::int64_t>(in_flight.size());
   for (auto& r : in_flight) r->cancel();
+  if (response_ && !response_->over()) {
+    ++context_->stats().cancelled_by_client;
+    response_->cancel();
+  }
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().close(ec);
 }

@@ -1,5 +1,11 @@
 #pragma once
-// One WebSocket on /v1/stream: many requests in flight at once, each named
+// One WebSocket, speaking one of two protocols:
+//
+// On /v1/responses, OpenAI's Responses WebSocket mode: the client sends
+// {"type":"response.create", ...the POST /v1/responses body...}, one at a
+// time, and gets the streamed Response events (responses_ws.hpp).
+//
+// On /v1/stream, ours: many requests in flight at once, each named
 // by the client's id (see ws_message.hpp for the client side). The server
 // sends, per request,
 //   {"type":"token","id":"r1","index":0,"token_id":123,"text":"..."}  per token
@@ -26,10 +32,13 @@
 namespace pagedserve::net {
 
 class WsRequest;
+class ResponseRun;
+
+enum class WsProtocol { stream, responses };
 
 class WsSession final : public Closable, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(boost::beast::tcp_stream stream, std::shared_ptr<ServerContext> context);
+  WsSession(boost::beast::tcp_stream stream, std::shared_ptr<ServerContext> context, WsProtocol protocol);
   ~WsSession();
   void start(boost::beast::http::request<boost::beast::http::string_body> upgrade, boost::beast::flat_buffer leftover);
 
@@ -40,6 +49,9 @@ class WsSession final : public Closable, public std::enable_shared_from_this<WsS
   bool send(std::string frame);
   void send_always(std::string frame);
   void finished(const std::string& id);
+  // The Responses protocol's one response in flight (null: none).
+  const std::shared_ptr<ResponseRun>& response() const { return response_; }
+  void set_response(std::shared_ptr<ResponseRun> run);
   // The client fell too far behind: cancel everything in flight with an error.
   void cut_off_slow_reader();
   // The server stops: once the last request's done frame is out, a close
@@ -61,7 +73,9 @@ class WsSession final : public Closable, public std::enable_shared_from_this<WsS
   std::shared_ptr<ServerContext> context_;
   OutgoingQueue queue_;
   std::string writing_;
+  WsProtocol protocol_;
   std::map<std::string, std::shared_ptr<WsRequest>> requests_;
+  std::shared_ptr<ResponseRun> response_;
   std::string id_prefix_;  // makes client ids unique engine-wide
   bool closed_ = false;
   bool going_away_ = false;

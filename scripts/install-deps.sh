@@ -13,6 +13,8 @@ packages=(
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
   gnuplot-nox           # charts of pagedserve bench memory --plot
   chromium              # renders the admin page in the server's black-box tests
+  curl                  # the utility routes' black-box test
+  prometheus            # promtool checks a live /metrics scrape
 )
 
 # The server's black-box tests run real clients (the OpenAI Node SDK, ws)

@@ -53,8 +53,8 @@ TEST_CASE("dtype and attention kernel flags: what the device cannot run is refus
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("the CPU backend computes in f32") != std::string::npos);
   r = run_pagedserve("generate --dtype fp8" + model);
-  CHECK(r.exit_code == 1);
-  CHECK(r.output.find("not one of auto, f32, f16, bf16") != std::string::npos);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("dtype must be one of auto, f32, f16, bf16") != std::string::npos);
   r = run_pagedserve("generate --attention-kernel fancy" + model);
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--attention-kernel") != std::string::npos);

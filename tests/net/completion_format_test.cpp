@@ -31,7 +31,7 @@ TEST_CASE("a text_completion body lists choices, logprobs and usage", "[completi
   b.text = "x";
   b.finish_reason = "stop";
   simdjson::dom::parser p;
-  auto doc = parse(p, completion_body(kMeta, {a, b}, true, Usage{5, 3}));
+  auto doc = parse(p, completion_body(kMeta, {a, b}, true, Usage{5, 3, 2}));
   CHECK(text_of(doc["object"]) == "text_completion");
   CHECK(text_of(doc["id"]) == "cmpl-1");
   CHECK(doc["created"].get_int64().value() == 1700000000);
@@ -46,6 +46,7 @@ TEST_CASE("a text_completion body lists choices, logprobs and usage", "[completi
   CHECK(lp["top_logprobs"].at(0)["Hi"].get_double().value() == Approx(-1.5));
   CHECK(lp["text_offset"].at(1).get_int64().value() == 5);
   CHECK(doc["usage"]["total_tokens"].get_int64().value() == 8);
+  CHECK(doc["usage"]["prompt_tokens_details"]["cached_tokens"].get_int64().value() == 2);
   auto plain = parse(p, completion_body(kMeta, {b}, false, Usage{1, 1}));
   CHECK(plain["choices"].at(0)["logprobs"].is_null());
 }

@@ -141,8 +141,11 @@ TEST_CASE("/metrics holds the engine's series and the latency histograms", "[pro
   CHECK(e.samples.at("pagedserve_num_requests_running") == 3);
   CHECK(e.samples.at("pagedserve_num_requests_waiting") == 2);
   CHECK(e.samples.at("pagedserve_num_requests_swapped") == 1);
-  CHECK(e.samples.at("pagedserve_kv_blocks{pool=\"gpu\",state=\"used\"}") == 40);
-  CHECK(e.samples.at("pagedserve_kv_blocks{pool=\"cpu\",state=\"used\"}") == 5);
+  CHECK(e.samples.at("pagedserve_kv_blocks_used{pool=\"gpu\"}") == 40);
+  CHECK(e.samples.at("pagedserve_kv_blocks_used{pool=\"cpu\"}") == 5);
+  CHECK(e.samples.at("pagedserve_kv_blocks_free{pool=\"gpu\"}") == 60);
+  CHECK(e.samples.at("pagedserve_kv_blocks_capacity{pool=\"cpu\"}") == 50);
+  CHECK(e.samples.at("pagedserve_kv_blocks_cached{pool=\"gpu\"}") == 7);
   CHECK(e.samples.at("pagedserve_kv_cache_usage_ratio{pool=\"gpu\"}") == Approx(0.4));
   CHECK(e.samples.at("pagedserve_kv_cache_usage_ratio{pool=\"cpu\"}") == Approx(0.1));
   CHECK(e.samples.at("pagedserve_kv_utilization_ratio") == Approx(0.97));

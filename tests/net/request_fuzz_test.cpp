@@ -1,5 +1,6 @@
 // 100,000+ randomized inputs through the very functions the server uses to
-// parse and validate requests (completions, chat, WebSocket messages):
+// parse and validate requests (completions, chat, WebSocket messages,
+// responses, tokenize and detokenize):
 // mutated valid requests, random JSON with the right keys and wrong values,
 // random bytes, deep nesting, huge numbers, invalid UTF-8. Each must be
 // accepted (and then satisfy every documented bound) or refused with an
@@ -11,6 +12,8 @@
 
 #include "net/chat_request.hpp"
 #include "net/completion_request.hpp"
+#include "net/responses_request.hpp"
+#include "net/tokenize.hpp"
 #include "net/ws_message.hpp"
 
 using namespace pagedserve::net;
@@ -26,13 +29,19 @@ const std::vector<std::string> kCorpus = {
     R"({"messages":[{"role":"system","content":[{"type":"text","text":"Be nice"}]}],"max_completion_tokens":5})",
     R"({"type":"generate","id":"r1","prompt":"Hello","max_tokens":64,"temperature":0})",
     R"({"type":"cancel","id":"r1"})",
+    R"({"input":"Hi","instructions":"Be brief","max_output_tokens":8,"store":false,"previous_response_id":"resp_1"})",
+    R"({"input":[{"role":"user","content":[{"type":"input_text","text":"x"}]},{"type":"message","role":"assistant","content":"y"}]})",
+    R"({"prompt":"Once upon a time","add_special_tokens":false,"return_token_strs":true})",
+    R"({"tokens":[1,2,3,511]})",
 };
 
 const std::vector<std::string> kKeys = {
     "prompt", "max_tokens", "temperature", "top_p", "top_k", "min_p", "n", "best_of", "use_beam_search",
     "length_penalty", "early_stopping", "stop", "seed", "presence_penalty", "frequency_penalty", "repetition_penalty",
     "logprobs", "echo", "stream", "ignore_eos", "user", "model", "stop_token_ids", "stream_options", "suffix",
-    "logit_bias", "messages", "top_logprobs", "max_completion_tokens", "type", "id", "tools", "response_format"};
+    "logit_bias", "messages", "top_logprobs", "max_completion_tokens", "type", "id", "tools", "response_format",
+    "input", "instructions", "max_output_tokens", "previous_response_id", "store", "text", "add_special_tokens",
+    "return_token_strs", "tokens"};
 
 class Fuzzer {
  public:
@@ -155,7 +164,7 @@ TEST_CASE("100,000 random and mutated requests: accepted within bounds or refuse
     const std::string input = fuzzer.next();
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      switch (i % 3) {
+      switch (i % 6) {
         case 0: {
           auto r = parse_completion_request(input, limits);
           check_accepted(r.params, limits);
@@ -166,6 +175,23 @@ TEST_CASE("100,000 random and mutated requests: accepted within bounds or refuse
           auto r = parse_chat_request(input, limits);
           check_accepted(r.params, limits);
           CHECK(!r.messages.empty());
+          break;
+        }
+        case 3: {
+          auto r = parse_responses_request(input, limits);
+          check_accepted(r.params, limits);
+          CHECK(r.params.n == 1);
+          CHECK(!r.input.empty());
+          break;
+        }
+        case 4: {
+          auto r = parse_tokenize_request(input, limits);
+          CHECK(r.text.size() <= limits.max_string_bytes);
+          break;
+        }
+        case 5: {
+          auto r = parse_detokenize_request(input, limits);
+          for (auto id : r.tokens) CHECK((id >= 0 && id < limits.vocab_size));
           break;
         }
         default: {

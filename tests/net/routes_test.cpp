@@ -8,6 +8,11 @@ using namespace pagedserve::net;
 
 TEST_CASE("every documented route is reached by its method", "[routes]") {
   CHECK(match_route("GET", "/health").route == Route::health);
+  CHECK(match_route("GET", "/version").route == Route::version);
+  CHECK(match_route("POST", "/v1/responses").route == Route::responses);
+  CHECK(match_route("GET", "/v1/responses").route == Route::responses_socket);
+  CHECK(match_route("POST", "/tokenize").route == Route::tokenize);
+  CHECK(match_route("POST", "/detokenize").route == Route::detokenize);
   CHECK(match_route("GET", "/metrics").route == Route::metrics);
   CHECK(match_route("GET", "/v1/models").route == Route::models);
   CHECK(match_route("POST", "/v1/completions").route == Route::completions);

@@ -1,6 +1,7 @@
 // Who may read the admin views, and the names a request's "model" may use.
 
 #include "net/server_context.hpp"
+#include "net/routes.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -63,4 +64,42 @@ TEST_CASE("the served model name comes from the model path", "[admin]") {
   CHECK(is_loopback_host("127.0.0.2"));
   CHECK_FALSE(is_loopback_host("10.0.0.1"));
   CHECK_FALSE(is_loopback_host("example.invalid"));
+}
+
+TEST_CASE("with an API key every /v1 route needs it; without one the API is open", "[auth]") {
+  boost::asio::thread_pool pool{1};
+  ServerOptions o;
+  o.api_key = "sk-local";
+  ServerContext keyed(o, pool);
+  CHECK_FALSE(keyed.check_api_key("Bearer sk-local"));
+  for (const char* wrong : {"", "sk-local", "Bearer sk-loca", "Bearer sk-local ", "Basic sk-local", "Bearer SK-LOCAL"}) {
+    auto e = keyed.check_api_key(wrong);
+    REQUIRE(e);
+    CHECK(e->status == 401);
+    CHECK(e->type == "authentication_error");
+    CHECK(e->code == "invalid_api_key");
+  }
+  ServerContext open(ServerOptions{}, pool);
+  CHECK_FALSE(open.check_api_key(""));
+  for (auto route : {Route::models, Route::completions, Route::chat_completions, Route::stream, Route::responses,
+                     Route::responses_socket, Route::tokenize, Route::detokenize})
+    CHECK(needs_api_key(route));
+  for (auto route : {Route::health, Route::version, Route::metrics, Route::admin_page, Route::admin_view})
+    CHECK_FALSE(needs_api_key(route));
+}
+
+TEST_CASE("CORS is off by default and answers only the allowed origins", "[cors]") {
+  boost::asio::thread_pool pool{1};
+  ServerContext off(ServerOptions{}, pool);
+  CHECK(off.cors_origin("https://app.example").empty());
+  ServerOptions o;
+  o.allowed_origins = split_origins(" https://a.example ,https://b.example,");
+  CHECK(o.allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
+  ServerContext some(o, pool);
+  CHECK(some.cors_origin("https://b.example") == "https://b.example");
+  CHECK(some.cors_origin("https://c.example").empty());
+  CHECK(some.cors_origin("").empty());
+  o.allowed_origins = split_origins("*");
+  ServerContext any(o, pool);
+  CHECK(any.cors_origin("https://c.example") == "*");
 }

@@ -44,7 +44,7 @@ test('aborting an SSE stream frees its blocks', async () => {
   const m = await metrics(server.url);
   assert.equal(sample(m, 'pagedserve_requests_cancelled_total', { cause: 'client' }), 1);
   assert.equal(sample(m, 'pagedserve_num_requests_running'), 0);
-  assert.equal(sample(m, 'pagedserve_kv_blocks', { pool: 'gpu', state: 'used' }), 0);
+  assert.equal(sample(m, 'pagedserve_kv_blocks_used', { pool: 'gpu' }), 0);
 });
 
 test('closing a non-streamed request mid-generation frees its blocks too', async () => {

@@ -122,3 +122,15 @@ test('the SDK surfaces server errors as APIError with the OpenAI error body', as
     (e) => e instanceof OpenAI.NotFoundError && e.error.code === 'model_not_found',
   );
 });
+
+test('a repeated prompt reports its prefix-cached tokens in usage.prompt_tokens_details', async () => {
+  // 40 prompt tokens: two full 16-token blocks can come from the cache.
+  const prompt = 'Once upon a time there was a little girl named Lily who loved to play outside in the sun with her dog and her friends every day';
+  const first = await client.completions.create({ model, prompt, max_tokens: 1, temperature: 0 });
+  assert.equal(first.usage.prompt_tokens_details.cached_tokens, 0);
+  const second = await client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt }], max_tokens: 1 });
+  assert.equal(typeof second.usage.prompt_tokens_details.cached_tokens, 'number');
+  const again = await client.completions.create({ model, prompt, max_tokens: 1, temperature: 0 });
+  assert.ok(again.usage.prompt_tokens >= 33, `prompt of ${again.usage.prompt_tokens} tokens`);
+  assert.equal(again.usage.prompt_tokens_details.cached_tokens, 16 * Math.floor((again.usage.prompt_tokens - 1) / 16));
+});

@@ -45,7 +45,7 @@ async function run(mode) {
     const m = await metrics(server.url);
     const preemptions = sample(m, 'pagedserve_preemptions_total', { mode });
     assert.ok(preemptions > 0, `no ${mode} preemption happened`);
-    assert.equal(sample(m, 'pagedserve_kv_blocks', { pool: 'gpu', state: 'used' }), 0);
+    assert.equal(sample(m, 'pagedserve_kv_blocks_used', { pool: 'gpu' }), 0);
     await Promise.all(sockets.map((s) => s.close()));
     return preemptions;
   } finally {

@@ -30,13 +30,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const kDefaultFlags = ['--num-blocks', '512', '--swap-space', '0.05', '--log-level', 'warning'];
 
 // Resolves once /health answers 200. `args` are extra serve flags; with
-// `defaults: false` the test's flags (and its --config) are the only ones.
-export async function startServer(args = [], { defaults = true } = {}) {
+// `defaults: false` the test's flags (and its --config) are the only ones;
+// `positional: true` names the model as `serve MODEL` does. `env` is added
+// to the server's environment.
+export async function startServer(args = [], { defaults = true, positional = false, env = {} } = {}) {
   for (let attempt = 0; attempt < 3; ++attempt) {
     const port = await freePort();
-    const child = spawn(binary, ['serve', '--model', modelDir, '--host', '127.0.0.1', '--port', String(port),
-      ...(defaults ? kDefaultFlags : []), ...args],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, ['serve', ...(positional ? [modelDir] : ['--model', modelDir]), '--host', '127.0.0.1',
+      '--port', String(port), ...(defaults ? kDefaultFlags : []), ...args],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
     const exited = new Promise((r) => child.once('exit', (code) => r(code)));

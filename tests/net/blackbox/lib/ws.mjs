@@ -3,8 +3,9 @@
 
 import WebSocket from 'ws';
 
-export async function connect(url) {
-  const ws = new WebSocket(url.replace('http://', 'ws://') + '/v1/stream');
+// `headers` go with the upgrade request (Authorization for an API key).
+export async function connect(url, { headers = {} } = {}) {
+  const ws = new WebSocket(url.replace('http://', 'ws://') + '/v1/stream', { headers });
   const requests = new Map();  // id -> {tokens: [{index, token_id, text}], done, error, resolve}
   const stray = [];            // error frames without an id
   ws.on('message', (data, isBinary) => {

@@ -1,0 +1,128 @@
+#include "cli/command_settings.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace pagedserve::cli {
+
+namespace {
+
+struct Alias {
+  const char* flag;     // without dashes
+  const char* key;      // the setting it sets
+  const char* value;    // a fixed value ("" : the flag's own value)
+};
+
+// Other spellings of settings, vLLM's among them.
+constexpr Alias kAliases[] = {
+    {"num-blocks", "num_gpu_blocks", ""},
+    {"num-gpu-blocks-override", "num_gpu_blocks", ""},
+    {"no-prefix-caching", "enable_prefix_caching", "false"},
+};
+
+}  // namespace
+
+std::set<std::string> setting_flags(SettingScope scope) {
+  std::set<std::string> flags = {"config"};
+  for (const auto& s : setting_specs())
+    if (scope == SettingScope::server || s.scope == SettingScope::engine) flags.insert(flag_of(s.key));
+  for (const auto& a : kAliases) flags.insert(a.flag);
+  return flags;
+}
+
+std::set<std::string> boolean_setting_flags() {
+  std::set<std::string> flags = {"no-prefix-caching"};
+  for (const auto& s : setting_specs())
+    if (std::holds_alternative<bool>(s.default_value)) flags.insert(flag_of(s.key));
+  return flags;
+}
+
+Settings read_settings(const Args& args, SettingScope scope, Settings settings) {
+  const auto flags = setting_flags(scope);
+  try {
+    if (auto file = args.get("config")) settings.load_file(*file);
+    for (const auto& spec : setting_specs()) {
+      const auto flag = flag_of(spec.key);
+      if (!flags.count(flag)) continue;
+      if (auto value = args.get(flag)) settings.set_from_text(spec.key, *value);
+    }
+    for (const auto& a : kAliases) {
+      auto value = args.get(a.flag);
+      if (!value) continue;
+      if (*a.value == '\0') settings.set_from_text(a.key, *value);
+      else if (*value == "true") settings.set_from_text(a.key, a.value);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw CliError(e.what());
+  }
+  if (auto model = args.single_positional("model")) {
+    if (args.has("model") && *args.get("model") != *model)
+      throw CliError("the model is given twice: '" + *model + "' and --model " + *args.get("model"));
+    settings.set_from_text("model", *model);
+  }
+  return settings;
+}
+
+namespace {
+
+std::string read_key_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw CliError("cannot read --api-key-file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string key = ss.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ' || key.back() == '\t'))
+    key.pop_back();
+  if (key.empty()) throw CliError("--api-key-file " + path + " is empty");
+  return key;
+}
+
+}  // namespace
+
+std::string resolve_api_key(const Settings& s) {
+  const auto& key = s.get_string("api_key");
+  const auto& file = s.get_string("api_key_file");
+  if (!key.empty() && !file.empty()) throw CliError("give --api-key or --api-key-file, not both");
+  if (!key.empty()) return key;
+  if (!file.empty()) return read_key_file(file);
+  for (const char* name : {"PAGEDSERVE_API_KEY", "VLLM_API_KEY"})
+    if (const char* env = std::getenv(name); env && *env) return env;
+  return "";
+}
+
+actors::EngineConfig engine_config(const Settings& s) {
+  for (const char* key : {"tensor_parallel_size", "pipeline_parallel_size"})
+    if (s.get_int(key) > 1)
+      throw CliError("--" + flag_of(key) + " " + std::to_string(s.get_int(key)) +
+                     ": this build runs a model on one device; only 1 is supported");
+  actors::EngineConfig c;
+  c.model = s.get_string("model");
+  c.tokenizer = s.get_string("tokenizer");
+  c.device = s.get_string("device");
+  c.dtype = s.get_string("dtype");
+  c.simple_attention = s.get_string("attention_kernel") == "simple";
+  c.enforce_eager = s.get_bool("enforce_eager");
+  c.block_size = static_cast<int>(s.get_int("block_size"));
+  c.num_gpu_blocks = static_cast<int>(s.get_int("num_gpu_blocks"));
+  c.gpu_memory_utilization = s.get_double("gpu_memory_utilization");
+  c.swap_space_gib = s.get_double("swap_space");
+  c.preemption_mode = s.get_string("preemption_mode") == "swap" ? actors::PreemptionMode::swap
+                                                                  : actors::PreemptionMode::recompute;
+  c.max_num_seqs = static_cast<int>(s.get_int("max_num_seqs"));
+  c.max_num_batched_tokens = static_cast<int>(s.get_int("max_num_batched_tokens"));
+  c.max_model_len = static_cast<int>(s.get_int("max_model_len"));
+  c.enable_prefix_caching = s.get_bool("enable_prefix_caching");
+  c.watermark = s.get_double("watermark");
+  c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
+  return c;
+}
+
+std::string alias_help() {
+  return "  MODEL (positional)                   the same as --model MODEL\n"
+         "  --num-blocks N, --num-gpu-blocks-override N   the same as --num-gpu-blocks N\n"
+         "  --no-prefix-caching                  the same as --no-enable-prefix-caching\n"
+         "  --config FILE                        a JSON object of settings; flags override it\n";
+}
+
+}  // namespace pagedserve::cli
