@@ -1,8 +1,10 @@
 #include "kernels/backend.hpp"
 
 #include <stdexcept>
+#include <vector>
 
 #include "kernels/cpu/cpu_backend.hpp"
+#include "kernels/sampling_twin.hpp"
 #ifdef PAGEDSERVE_HAVE_CUDA
 #include "kernels/cuda/cuda_backend.hpp"
 #endif
@@ -14,6 +16,12 @@ OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_
   t.buffer = allocate(static_cast<std::size_t>(rows * cols) * dtype_size(dtype));
   t.view = Tensor{t.buffer.get(), dtype, rows, cols};
   return t;
+}
+
+void Backend::sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out) {
+  std::vector<float> host(static_cast<std::size_t>(logits.numel()));
+  to_host_f32(logits, host);
+  sample_on_host(host, logits.cols, batch, out);
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& device) {

@@ -1,0 +1,140 @@
+#pragma once
+// The arithmetic the GPU sampler and its host twin share, compiled from this
+// one header by nvcc (device) and the host compiler alike, so both draw the
+// same token from the same logits:
+//   - Philox4x32-10 (Salmon et al., SC'11), a counter-based generator: the
+//     uniform of token i in draw `counter` of stream `seed` is a pure
+//     function of the three, so no generator state crosses a batch and the
+//     order of rows and threads does not matter;
+//   - the Gumbel-max trick: argmax_i (s_i + G_i), G_i = -log(-log(u_i)),
+//     draws i with probability softmax(s)_i using one independent uniform
+//     per token, with no prefix sum whose rounding would depend on order;
+//   - a total order on (value, index) as one 64-bit key, so "the k best",
+//     ties and "the first maximum" are the same set on both sides.
+// Products and sums that nvcc would fuse into an FMA are rounded explicitly:
+// the host (x86-64 baseline) never fuses.
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#ifdef __CUDACC__
+#define PS_HOST_DEVICE __host__ __device__ __forceinline__
+#else
+#define PS_HOST_DEVICE inline
+#endif
+
+namespace pagedserve::kernels::sampling {
+
+struct Philox4 {
+  std::uint32_t v[4];
+};
+
+PS_HOST_DEVICE Philox4 philox4x32_10(Philox4 ctr, std::uint32_t k0, std::uint32_t k1) {
+  constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
+  constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = static_cast<std::uint64_t>(kM0) * ctr.v[0];
+    const std::uint64_t p1 = static_cast<std::uint64_t>(kM1) * ctr.v[2];
+    const auto hi0 = static_cast<std::uint32_t>(p0 >> 32), lo0 = static_cast<std::uint32_t>(p0);
+    const auto hi1 = static_cast<std::uint32_t>(p1 >> 32), lo1 = static_cast<std::uint32_t>(p1);
+    ctr = Philox4{{hi1 ^ ctr.v[1] ^ k0, lo1, hi0 ^ ctr.v[3] ^ k1, lo0}};
+    k0 += kW0;
+    k1 += kW1;
+  }
+  return ctr;
+}
+
+// A uniform in (0, 1), never 0 or 1: (k + 0.5) / 2^52 for a 52-bit k, exact
+// in a double. Key = seed; counter = (token, counter low, counter high, 0).
+PS_HOST_DEVICE double uniform_open(std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
+  const Philox4 r = philox4x32_10(
+      Philox4{{static_cast<std::uint32_t>(token), static_cast<std::uint32_t>(counter),
+               static_cast<std::uint32_t>(counter >> 32), 0u}},
+      static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32));
+  const std::uint64_t bits52 = ((static_cast<std::uint64_t>(r.v[0]) << 32) | r.v[1]) >> 12;
+  return (static_cast<double>(bits52) + 0.5) * 0x1p-52;
+}
+
+// s + Gumbel noise for token `token`: the score whose argmax is the draw.
+// In double, so host and device (whose log may differ in the last bit)
+// disagree only when two scores tie to ~1e-16.
+PS_HOST_DEVICE double gumbel_score(float s, std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
+  return static_cast<double>(s) - log(-log(uniform_open(seed, counter, token)));
+}
+
+PS_HOST_DEVICE std::uint32_t float_bits(float f) {
+#ifdef __CUDA_ARCH__
+  return __float_as_uint(f);
+#else
+  std::uint32_t b;
+  std::memcpy(&b, &f, sizeof b);
+  return b;
+#endif
+}
+
+PS_HOST_DEVICE float bits_float(std::uint32_t b) {
+#ifdef __CUDA_ARCH__
+  return __uint_as_float(b);
+#else
+  float f;
+  std::memcpy(&f, &b, sizeof f);
+  return f;
+#endif
+}
+
+// Orders (value, index) by value descending, then index ascending, as one
+// unsigned key: a larger key is better. -0 counts as +0.
+PS_HOST_DEVICE std::uint64_t sort_key(float value, std::int32_t index) {
+  if (value == 0.0f) value = 0.0f;
+  std::uint32_t bits = float_bits(value);
+  bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+  return (static_cast<std::uint64_t>(bits) << 32) | static_cast<std::uint32_t>(~static_cast<std::uint32_t>(index));
+}
+
+PS_HOST_DEVICE std::int32_t key_index(std::uint64_t key) {
+  return static_cast<std::int32_t>(~static_cast<std::uint32_t>(key));
+}
+
+PS_HOST_DEVICE float key_value(std::uint64_t key) {
+  std::uint32_t bits = static_cast<std::uint32_t>(key >> 32);
+  bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
+  return bits_float(bits);
+}
+
+PS_HOST_DEVICE float mul_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+
+PS_HOST_DEVICE float add_rn(float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+
+// One penalty token's logit: the repetition penalty (it is in the context),
+// then presence + frequency * count when it is in the output.
+PS_HOST_DEVICE float penalize(float logit, float repetition, float presence, float frequency, std::int32_t output_count) {
+  if (repetition != 1.0f) logit = logit > 0.0f ? logit / repetition : mul_rn(logit, repetition);
+  if (output_count > 0 && (presence != 0.0f || frequency != 0.0f))
+    logit = logit - add_rn(presence, mul_rn(frequency, static_cast<float>(output_count)));
+  return logit;
+}
+
+// The temperature-scaled logit relative to the maximum: s = (l - max) / T.
+PS_HOST_DEVICE float scaled_logit(float logit, float max_logit, float temperature) {
+  return (logit - max_logit) / temperature;
+}
+
+// min-p keeps p >= min_p * p_max, i.e. s >= log(min_p); -inf keeps all.
+PS_HOST_DEVICE double min_p_floor(float min_p) {
+  return min_p > 0.0f ? log(static_cast<double>(min_p)) : -INFINITY;
+}
+
+}  // namespace pagedserve::kernels::sampling
