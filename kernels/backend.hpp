@@ -14,8 +14,8 @@
 
 #include "kernels/batch.hpp"
 #include "kernels/kv_cache.hpp"
-#include "kernels/sampling.hpp"
 #include "kernels/tensor.hpp"
+#include "kernels/sampling.hpp"
 
 namespace pagedserve::kernels {
 

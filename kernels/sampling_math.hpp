@@ -11,8 +11,8 @@
 //     per token, with no prefix sum whose rounding would depend on order;
 //   - a total order on (value, index) as one 64-bit key, so "the k best",
 //     ties and "the first maximum" are the same set on both sides.
-// Products and sums that nvcc would fuse into an FMA are rounded explicitly:
-// the host (x86-64 baseline) never fuses.
+// The one product that feeds a sum (the frequency penalty) is rounded on
+// its own on both sides, so neither compiler fuses it into an FMA.
 
 #include <cmath>
 #include <cstdint>
@@ -106,7 +106,8 @@ PS_HOST_DEVICE float mul_rn(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fmul_rn(a, b);
 #else
-  return a * b;
+  volatile float product = a * b;  // a host built with FMA must not fuse it either
+  return product;
 #endif
 }
 
@@ -135,6 +136,64 @@ PS_HOST_DEVICE float scaled_logit(float logit, float max_logit, float temperatur
 // min-p keeps p >= min_p * p_max, i.e. s >= log(min_p); -inf keeps all.
 PS_HOST_DEVICE double min_p_floor(float min_p) {
   return min_p > 0.0f ? log(static_cast<double>(min_p)) : -INFINITY;
+}
+
+// Which tokens a drawing row may draw: those with key >= floor_key (the top-k
+// and top-p cuts) and s >= log(min_p); mass is the unnormalized probability.
+struct Candidates {
+  float max_logit = 0.0f;
+  float temperature = 1.0f;
+  double min_p_floor = -INFINITY;
+  std::uint64_t floor_key = 0;
+
+  PS_HOST_DEVICE bool keeps(std::uint64_t key, float logit) const {
+    return key >= floor_key && static_cast<double>(scaled_logit(logit, max_logit, temperature)) >= min_p_floor;
+  }
+  PS_HOST_DEVICE double mass(float logit) const {
+    return exp(static_cast<double>(scaled_logit(logit, max_logit, temperature)));
+  }
+};
+
+// --- radix select over sort keys -------------------------------------------------
+// The top-k and top-p cuts descend the 64-bit keys eight bits a level, from
+// the top: each level histograms the candidates that share the prefix
+// chosen so far and picks the bucket holding the cut. It stops early once
+// that bucket holds a single key: every key >= the prefix (lower bits zero)
+// is then exactly the selected set.
+constexpr int kRadixBits = 8;
+constexpr int kRadixBuckets = 1 << kRadixBits;
+constexpr int kRadixTopShift = 64 - kRadixBits;
+
+// The bits above this level's digit, which must equal the prefix so far.
+PS_HOST_DEVICE std::uint64_t radix_high_mask(int shift) {
+  return shift == kRadixTopShift ? 0 : ~0ull << (shift + kRadixBits);
+}
+
+PS_HOST_DEVICE int radix_digit(std::uint64_t key, int shift) {
+  return static_cast<int>((key >> shift) & (kRadixBuckets - 1));
+}
+
+struct RadixChoice {
+  int bucket;          // the digit of the cut at this level
+  std::uint32_t rank;  // by count: the cut's rank inside that bucket
+  double above;        // by mass: the mass of all candidates above that bucket
+};
+
+// One level's choice, best bucket first. By count, the cut is the rank-th
+// key; by mass, the first key at which the mass above it plus its own
+// reaches `target`. Where nothing reaches it (rounding), the lowest
+// non-empty bucket: every candidate stays.
+PS_HOST_DEVICE RadixChoice radix_choose(const unsigned* count, const double* mass, bool by_mass, std::uint32_t rank,
+                                        double above, double target) {
+  RadixChoice choice{0, rank, above};
+  for (int d = kRadixBuckets - 1; d >= 0; --d) {
+    if (count[d] == 0) continue;
+    choice = {d, rank, above};
+    if (by_mass ? above + mass[d] >= target : count[d] >= rank) break;
+    above += mass[d];
+    rank -= count[d];
+  }
+  return choice;
 }
 
 }  // namespace pagedserve::kernels::sampling

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <stdexcept>
 #include <vector>
 
@@ -36,15 +37,49 @@ void apply_penalties(std::vector<float>& work, const SampleRow& row, const Sampl
   }
 }
 
-// The Gumbel-max draw among the candidates (keys >= threshold); the first
-// of equal scores wins, as the GPU's reduction breaks ties by index.
-std::int32_t draw(std::span<const float> work, const SampleRow& row, float max_logit, std::uint64_t threshold) {
+// The GPU's radix select (kernels/cuda/sampling.cu), one level at a time
+// on one thread: the same histograms (summed in another order), the same
+// choice of bucket, the same early stop.
+std::uint64_t radix_select(std::span<const float> work, const sampling::Candidates& c, bool by_mass, std::uint32_t rank,
+                           double top_p) {
+  unsigned count[sampling::kRadixBuckets];
+  double mass[sampling::kRadixBuckets];
+  std::uint64_t prefix = 0;
+  double above = 0, target = 0;
+  for (int shift = sampling::kRadixTopShift; shift >= 0; shift -= sampling::kRadixBits) {
+    std::fill(std::begin(count), std::end(count), 0u);
+    std::fill(std::begin(mass), std::end(mass), 0.0);
+    const std::uint64_t high = sampling::radix_high_mask(shift);
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      const std::uint64_t key = sort_key(work[i], static_cast<std::int32_t>(i));
+      if ((key & high) != prefix || !c.keeps(key, work[i])) continue;
+      const int d = sampling::radix_digit(key, shift);
+      ++count[d];
+      if (by_mass) mass[d] += c.mass(work[i]);
+    }
+    if (by_mass && shift == sampling::kRadixTopShift) {
+      double total = 0;
+      for (int d = sampling::kRadixBuckets - 1; d >= 0; --d) total += mass[d];
+      target = top_p * total;
+    }
+    const sampling::RadixChoice choice = sampling::radix_choose(count, mass, by_mass, rank, above, target);
+    rank = choice.rank;
+    above = choice.above;
+    prefix |= static_cast<std::uint64_t>(choice.bucket) << shift;
+    if (count[choice.bucket] <= 1) break;
+  }
+  return prefix;
+}
+
+// The Gumbel-max draw among the candidates; the first of equal scores wins,
+// as the GPU's reduction breaks ties by index.
+std::int32_t draw(std::span<const float> work, const SampleRow& row, const sampling::Candidates& c) {
   std::int32_t chosen = -1;
   double best = -INFINITY;
   for (std::size_t i = 0; i < work.size(); ++i) {
     const auto id = static_cast<std::int32_t>(i);
-    if (sort_key(work[i], id) < threshold) continue;
-    const float s = sampling::scaled_logit(work[i], max_logit, row.temperature);
+    if (!c.keeps(sort_key(work[i], id), work[i])) continue;
+    const float s = sampling::scaled_logit(work[i], c.max_logit, row.temperature);
     const double score = sampling::gumbel_score(s, row.seed, row.counter, id);
     if (chosen < 0 || score > best) chosen = id, best = score;
   }
@@ -64,39 +99,15 @@ void top_logprobs(std::span<const float> work, int n, double lse, TokenLogprob* 
 
 }  // namespace
 
-std::uint64_t candidate_threshold(std::span<const float> work, const SampleRow& row) {
+sampling::Candidates candidates_of(std::span<const float> work, const SampleRow& row) {
   const auto vocab = static_cast<std::int64_t>(work.size());
-  std::vector<std::uint64_t> keys(work.size());
-  for (std::size_t i = 0; i < work.size(); ++i) keys[i] = sort_key(work[i], static_cast<std::int32_t>(i));
-  std::sort(keys.begin(), keys.end(), std::greater<>());
-  const float max_logit = sampling::key_value(keys[0]);
-  const double floor = sampling::min_p_floor(row.min_p);
-  std::size_t num = keys.size();
-  if (row.top_k > 0 && row.top_k < vocab) num = static_cast<std::size_t>(row.top_k);
-  // top_p counts the mass of the top-k set; min_p then cuts what is left.
-  std::size_t kept = num;
-  if (row.top_p < 1.0f) {
-    std::vector<double> mass(num);
-    double total = 0;
-    for (std::size_t i = 0; i < num; ++i)
-      total += mass[i] = std::exp(static_cast<double>(
-                   sampling::scaled_logit(sampling::key_value(keys[i]), max_logit, row.temperature)));
-    const double target = static_cast<double>(row.top_p) * total;
-    double cumulative = 0;
-    for (std::size_t i = 0; i < num; ++i) {
-      cumulative += mass[i];
-      if (cumulative >= target) {
-        kept = i + 1;
-        break;
-      }
-    }
-  }
-  std::size_t above_floor = 0;
-  while (above_floor < kept &&
-         sampling::scaled_logit(sampling::key_value(keys[above_floor]), max_logit, row.temperature) >= floor)
-    ++above_floor;
-  kept = std::max<std::size_t>(above_floor, 1);
-  return keys[kept - 1];
+  sampling::Candidates c{sampling::key_value(max_key(work)), row.temperature, -INFINITY, 0};
+  if (row.top_k > 0 && row.top_k < vocab) c.floor_key = radix_select(work, c, false, static_cast<std::uint32_t>(row.top_k), 1.0);
+  // The select stops at a prefix that may lie below the top-k floor: keep both.
+  if (row.top_p < 1.0f)
+    c.floor_key = std::max(c.floor_key, radix_select(work, c, true, 0, static_cast<double>(row.top_p)));
+  c.min_p_floor = sampling::min_p_floor(row.min_p);
+  return c;
 }
 
 void sample_on_host(std::span<const float> logits, std::int64_t vocab, const SampleBatch& batch, SampleOutput& out) {
@@ -116,7 +127,7 @@ void sample_on_host(std::span<const float> logits, std::int64_t vocab, const Sam
     const double lse = log_sum_exp(work, max_logit);
     if (row.draws) {
       const std::int32_t token =
-          row.greedy() ? sampling::key_index(best) : draw(work, row, max_logit, candidate_threshold(work, row));
+          row.greedy() ? sampling::key_index(best) : draw(work, row, candidates_of(work, row));
       out.token_ids[r] = token;
       out.logprobs[r] = static_cast<float>(static_cast<double>(work[token]) - lse);
     }

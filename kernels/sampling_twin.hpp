@@ -8,15 +8,15 @@
 #include <span>
 
 #include "kernels/sampling.hpp"
+#include "kernels/sampling_math.hpp"
 
 namespace pagedserve::kernels {
 
 // `logits` is [rows, vocab] row-major fp32; fills `out` (resized here).
 void sample_on_host(std::span<const float> logits, std::int64_t vocab, const SampleBatch& batch, SampleOutput& out);
 
-// The candidates a drawing row keeps, as the smallest sort_key kept (every
-// key >= it is a candidate): top_k, top_p, min_p. `work` holds the
-// penalized logits. Exposed for the tests of each filter.
-std::uint64_t candidate_threshold(std::span<const float> work, const SampleRow& row);
+// The tokens a drawing row may draw from its penalized logits `work`: the
+// top-k and top-p cuts found by the GPU's radix selects, and min-p.
+sampling::Candidates candidates_of(std::span<const float> work, const SampleRow& row);
 
 }  // namespace pagedserve::kernels

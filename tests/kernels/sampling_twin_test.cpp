@@ -48,7 +48,7 @@ std::vector<double> expected_distribution(const std::vector<float>& logits, cons
   for (std::size_t i = 0; i < keep; ++i) {
     if (p[i] < r.min_p * p[0]) { cut = i; break; }
     cumulative += p[i] / total;
-    if (cumulative >= r.top_p) { cut = i + 1; break; }
+    if (r.top_p < 1 && cumulative >= r.top_p) { cut = i + 1; break; }  // 1: off, not a cut at rounding
   }
   std::vector<double> out(logits.size(), 0.0);
   const double kept = std::accumulate(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(cut), 0.0);
@@ -135,22 +135,25 @@ TEST_CASE("sort keys order by value descending, then index ascending; -0 is +0",
   }
 }
 
-TEST_CASE("the candidate cut equals a sort-and-scan reference for random logits and filters", "[sampling]") {
+TEST_CASE("the radix-select cut equals a sort-and-scan reference for random logits and filters", "[sampling]") {
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> k_of(0, 40);
   std::uniform_real_distribution<float> unit(0, 1);
-  for (int trial = 0; trial < 300; ++trial) {
-    auto logits = pagedserve::testing::random_vector(300, static_cast<unsigned>(trial));
+  for (int trial = 0; trial < 320; ++trial) {
+    // Mostly small rows; some large, where the selects go deeper before one key is left.
+    auto logits = pagedserve::testing::random_vector(trial < 300 ? 300 : 40000, static_cast<unsigned>(trial));
     for (auto& l : logits) l *= 6;
+    if (trial % 2) for (auto& l : logits) l = std::round(l * 2) / 2;  // many ties: the index decides
     SampleRow r = drawing(0.3f + 2 * unit(rng), 1, 0);
     r.top_k = trial % 3 == 0 ? 0 : k_of(rng);
     r.top_p = trial % 4 == 0 ? 1.0f : 0.05f + 0.95f * unit(rng);
     r.min_p = trial % 5 == 0 ? 0.0f : 0.3f * unit(rng);
     const auto p = expected_distribution(logits, r);
-    const std::uint64_t cut = candidate_threshold(logits, r);
+    const sm::Candidates c = candidates_of(logits, r);
     for (std::size_t i = 0; i < logits.size(); ++i) {
-      INFO("trial " << trial << " token " << i);
-      CHECK((sm::sort_key(logits[i], static_cast<std::int32_t>(i)) >= cut) == (p[i] > 0));
+      INFO("trial " << trial << " token " << i << " T " << r.temperature << " top_k " << r.top_k << " top_p " << r.top_p
+                     << " min_p " << r.min_p << " p " << p[i]);
+      CHECK(c.keeps(sm::sort_key(logits[i], static_cast<std::int32_t>(i)), logits[i]) == (p[i] > 0));
     }
   }
 }
