@@ -5,6 +5,7 @@
 
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
+#include "kernels/cuda/device_sampler.hpp"
 
 namespace pagedserve::kernels {
 
@@ -243,6 +244,11 @@ class CudaBackend final : public Backend {
     if (!src.on_host) PS_CUDA_CHECK(cudaEventSynchronize(swap_done_));  // host memory is read after return
   }
 
+  bool samples_on_device() const override { return true; }
+  void sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out) override {
+    sampler_.sample(logits, batch, out, stream_);
+  }
+
  private:
   void check_kv_dtype(const KvCacheSpec& spec) const {
     if (spec.dtype != options_.activation_dtype)
@@ -263,6 +269,7 @@ class CudaBackend final : public Backend {
   Buffer arena_;                       // the device copy kernels read
   std::size_t staging_bytes_ = 0;
   cuda::AttentionWorkspace workspace_;
+  cuda::DeviceSampler sampler_;
 };
 
 }  // namespace
