@@ -93,10 +93,16 @@ void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {
 }
 
 void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits) {
-  const std::int64_t n = meta.num_tokens();
   const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
   logits.assign(static_cast<std::size_t>(m) * config_.vocab_size, 0.0f);
-  if (n == 0) return;
+  const Tensor out = forward_logits(meta, cache);
+  if (out.rows > 0) backend_.to_host_f32(out, logits);
+}
+
+Tensor LlamaModel::forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache) {
+  const std::int64_t n = meta.num_tokens();
+  const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
+  if (n == 0) return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
   ensure_scratch(n, m);
   auto batch = backend_.prepare(meta);
   backend_.embedding(embedding_.view, *batch, rows(s_.x, n));
@@ -104,13 +110,13 @@ void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& c
     attention_block(layers_[l], l, *batch, cache, n);
     ffn_block(layers_[l], n);
   }
-  if (m == 0) return;
+  if (m == 0) return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
   // Only the rows that sample go through the final norm and the classifier.
   Tensor last = rows(s_.logits_in, m), out = rows(s_.logits, m);
   backend_.gather_logit_rows(rows(s_.x, n), *batch, last);
   backend_.rms_norm(last, final_norm_.view, config_.norm_eps, last);
   backend_.matmul(last, lm_head_.view, out);
-  backend_.to_host_f32(out, logits);
+  return out;
 }
 
 }  // namespace pagedserve::model

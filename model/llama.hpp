@@ -25,6 +25,9 @@ class LlamaModel {
   // Runs every layer for the batch, writing the new K/V into `cache`, and
   // returns the logits of `meta.logits_rows` as [rows, vocab] on the host.
   void forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits);
+  // The same, but the logits [rows, vocab] stay in backend memory (for
+  // Backend::sample); the view is valid until the next forward.
+  kernels::Tensor forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
 
  private:
   struct Layer {
