@@ -37,7 +37,7 @@ KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, 
   if (backend.name() != "cpu") {
     // A device: what a profiling pass leaves of gpu_memory_utilization.
     auto plan = engine::plan_kv_pools(model, {config.gpu_memory_utilization, config.swap_space_gib, config.block_size,
-                                              config.max_num_batched_tokens});
+                                              config.max_num_batched_tokens, config.max_num_seqs});
     sizes.num_gpu_blocks = config.num_gpu_blocks > 0 ? config.num_gpu_blocks : plan.sizes.num_gpu_blocks;
     sizes.num_cpu_blocks = plan.sizes.num_cpu_blocks;
     return sizes;
@@ -66,7 +66,12 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
   if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   if (!loaded.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
-  auto backend = kernels::make_backend(config.device);
+  kernels::BackendOptions backend_options;
+  backend_options.activation =
+      kernels::resolve_activation_dtype(config.dtype, loaded.weights.token_embedding.dtype, config.device);
+  backend_options.simple_attention = config.simple_attention;
+  backend_options.enforce_eager = config.enforce_eager;
+  auto backend = kernels::make_backend(config.device, backend_options);
   auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
   EngineParts parts;
   parts.model_config = loaded.config;

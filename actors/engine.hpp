@@ -29,6 +29,9 @@ struct EngineConfig {
   std::string model = "models/stories260K";  // path or dummy:<preset>
   std::string tokenizer;                     // optional override
   std::string device = "cpu";                // cpu | cuda:N
+  std::string dtype = "auto";                // auto | f32 | f16 | bf16 (kernels::resolve_activation_dtype)
+  bool simple_attention = false;             // CUDA: the first PagedAttention kernel
+  bool enforce_eager = false;                // CUDA: no recorded (graph) decode steps
   int block_size = 16;
   int num_gpu_blocks = 0;                    // 0: size from memory (CUDA) or a default (CPU)
   double gpu_memory_utilization = 0.9;

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <memory>
 
 #include "cli/args.hpp"
 #include "cli/bench.hpp"
@@ -27,7 +28,9 @@ constexpr const char* kHelp = R"(usage: pagedserve bench kernels [options]
   --heads H        query heads (default 32)   --gqa LIST  query heads per KV head (default 1,4)
   --head-size D    (default 128)              --block-size B  (default 16)
   --iters N        timed repetitions (default 20)
-  --json           one JSON line per configuration
+  --kernels LIST   cuda: PagedAttention kernels to time side by side (default fast,simple)
+  --dtype f32|f16|bf16  (default f16 on cuda)
+  --json           one JSON line per configuration and kernel
 )";
 
 std::vector<int> ints(const std::string& text, const char* flag) {
@@ -53,16 +56,17 @@ double seconds_per_call(kernels::Backend& b, int iters, F&& f) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
 }
 
-// Bytes/s of whole-block copies inside a pool (each byte read and written).
+// The device's copy bandwidth, the ceiling attention is held against: one
+// large copy (block 0 to block 1 of a two-block pool, each block 64 MiB on a
+// CPU and 1 GiB on a GPU), counting each byte read and written.
 double copy_bandwidth(kernels::Backend& b, kernels::DType dtype, int iters) {
-  kernels::KvCacheSpec spec{256, 1, 8, 16, 128, dtype};  // 256 blocks of 64 KiB (fp16)
+  kernels::KvCacheSpec spec{2, 1, 8, 16, 128, dtype};
   const std::size_t want = b.name() == "cpu" ? (64u << 20) : (1u << 30);
-  spec.num_blocks = static_cast<int>(std::max<std::size_t>(2, want / spec.bytes_per_block()));
+  spec.num_layers = static_cast<int>(std::max<std::size_t>(1, want / spec.bytes_per_block()));
   auto pool = b.allocate_kv_cache(spec);
-  std::vector<kernels::BlockCopy> copies;
-  for (int i = 0; i < spec.num_blocks / 2; ++i) copies.push_back({i, spec.num_blocks / 2 + i});
-  const double s = seconds_per_call(b, iters, [&] { b.copy_blocks(pool, copies); });
-  return 2.0 * static_cast<double>(copies.size() * spec.bytes_per_block()) / s;
+  const std::vector<kernels::BlockCopy> copy{{0, 1}};
+  const double s = seconds_per_call(b, iters, [&] { b.copy_blocks(pool, copy); });
+  return 2.0 * static_cast<double>(spec.bytes_per_block()) / s;
 }
 
 }  // namespace
@@ -70,7 +74,8 @@ double copy_bandwidth(kernels::Backend& b, kernels::DType dtype, int iters) {
 int run_bench_kernels(int argc, char** argv) {
   Args args(argc, argv, {"json", "help"});
   if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"device", "batch", "context", "heads", "gqa", "head-size", "block-size", "iters", "json", "help"});
+  args.reject_unknown({"device", "batch", "context", "heads", "gqa", "head-size", "block-size", "iters", "kernels", "dtype",
+                       "json", "help"});
   const std::string device = args.get_or("device", "cpu");
   const bool cpu = device == "cpu";
   const auto batches = ints(args.get_or("batch", cpu ? "1,8,32" : "1,8,32,64,128,256"), "batch");
@@ -80,13 +85,31 @@ int run_bench_kernels(int argc, char** argv) {
   const int hs = static_cast<int>(args.get_int("head-size", 128, 2, 1024));
   const int bs = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
   const int iters = static_cast<int>(args.get_int("iters", 20, 1, 100000));
-  auto backend = kernels::make_backend(device);
-  const auto dtype = backend->activation_dtype();
-  const double copy_bw = copy_bandwidth(*backend, dtype, iters);
+  // One backend per kernel timed; the first also allocates the pools.
+  std::vector<std::string> kernel_names{"cpu"};
+  std::vector<std::unique_ptr<kernels::Backend>> backends;
+  kernels::BackendOptions options;
+  if (!cpu) {
+    options.activation = kernels::parse_dtype(args.get_or("dtype", "f16"));
+    if (!options.activation) throw CliError("--dtype must be f32, f16 or bf16");
+    kernel_names.clear();
+    std::stringstream ss(args.get_or("kernels", "fast,simple"));
+    for (std::string k; std::getline(ss, k, ',');) {
+      if (k != "fast" && k != "simple") throw CliError("--kernels lists fast and/or simple");
+      kernel_names.push_back(k);
+    }
+  }
+  for (const auto& k : kernel_names) {
+    options.simple_attention = k == "simple";
+    backends.push_back(kernels::make_backend(device, options));
+  }
+  kernels::Backend& backend = *backends.front();
+  const auto dtype = backend.activation_dtype();
+  const double copy_bw = copy_bandwidth(backend, dtype, iters);
   if (!args.has("json"))
-    std::printf("%s, %s, head size %d, block size %d; block-copy bandwidth %.1f GB/s\n%6s %6s %8s %12s %10s %9s\n",
-                backend->name().c_str(), std::string(kernels::dtype_name(dtype)).c_str(), hs, bs, copy_bw / 1e9, "gqa",
-                "batch", "context", "latency us", "GB/s", "of copy");
+    std::printf("%s, %s, head size %d, block size %d; copy bandwidth %.1f GB/s\n%6s %6s %8s %7s %12s %10s %9s\n",
+                backend.name().c_str(), std::string(kernels::dtype_name(dtype)).c_str(), hs, bs, copy_bw / 1e9, "gqa",
+                "batch", "context", "kernel", "latency us", "GB/s", "of copy");
   std::mt19937 rng(1);
   for (int gqa : gqas) {
     if (heads % gqa) throw CliError("--gqa values must divide --heads");
@@ -94,8 +117,8 @@ int run_bench_kernels(int argc, char** argv) {
       for (int ctx : contexts) {
         const int blocks_per_seq = (ctx + bs - 1) / bs;
         kernels::KvCacheSpec spec{batch * blocks_per_seq + 1, 1, heads / gqa, bs, hs, dtype};
-        if (spec.total_bytes() > backend->memory_info().free_bytes * 0.8) continue;  // does not fit this device
-        auto pool = backend->allocate_kv_cache(spec);
+        if (spec.total_bytes() > backend.memory_info().free_bytes * 0.8) continue;  // does not fit this device
+        auto pool = backend.allocate_kv_cache(spec);
         std::vector<std::int32_t> ids(spec.num_blocks - 1);
         std::iota(ids.begin(), ids.end(), 1);
         std::shuffle(ids.begin(), ids.end(), rng);  // scattered blocks, as a busy pool has them
@@ -110,22 +133,32 @@ int run_bench_kernels(int argc, char** argv) {
           meta.context_lens.push_back(ctx);
           meta.block_tables.insert(meta.block_tables.end(), ids.begin() + s * blocks_per_seq, ids.begin() + (s + 1) * blocks_per_seq);
         }
-        auto q = backend->allocate_tensor(dtype, batch, static_cast<std::int64_t>(heads) * hs);
-        auto out = backend->allocate_tensor(dtype, batch, static_cast<std::int64_t>(heads) * hs);
-        auto step = backend->prepare(meta);
+        auto q = backend.allocate_tensor(dtype, batch, static_cast<std::int64_t>(heads) * hs);
+        auto out = backend.allocate_tensor(dtype, batch, static_cast<std::int64_t>(heads) * hs);
+        const auto pool_elems = static_cast<std::int64_t>(spec.total_bytes() / kernels::dtype_size(dtype));
+        backend.fill_synthetic({pool.data(), dtype, 1, pool_elems}, {7, 1.0f});  // random K/V and queries
+        backend.fill_synthetic(q.view, {8, 1.0f});
+        backend.synchronize();
         const kernels::AttentionParams p{heads, heads / gqa, hs, 1.0f / std::sqrt(static_cast<float>(hs))};
-        const double s = seconds_per_call(*backend, iters, [&] { backend->paged_attention(q.view, pool, 0, *step, p, out.view); });
         const double bytes = static_cast<double>(batch) * ctx * (heads / gqa) * hs * 2 * kernels::dtype_size(dtype) +
                              2.0 * static_cast<double>(q.view.bytes());
-        if (args.has("json")) {
-          net::JsonWriter w;
-          w.begin_object().field("device", backend->name()).field("dtype", std::string(kernels::dtype_name(dtype)));
-          w.field("gqa", gqa).field("batch", batch).field("context", ctx).field("head_size", hs).field("block_size", bs);
-          w.field("latency_us", s * 1e6).field("bandwidth_gbs", bytes / s / 1e9).field("copy_bandwidth_gbs", copy_bw / 1e9);
-          w.field("fraction_of_copy", bytes / s / copy_bw).end_object();
-          std::printf("%s\n", w.str().c_str());
-        } else {
-          std::printf("%6d %6d %8d %12.1f %10.1f %8.0f%%\n", gqa, batch, ctx, s * 1e6, bytes / s / 1e9, 100 * bytes / s / copy_bw);
+        for (std::size_t k = 0; k < backends.size(); ++k) {
+          kernels::Backend& b = *backends[k];
+          auto step = b.prepare(meta);
+          const double s = seconds_per_call(b, iters, [&] { b.paged_attention(q.view, pool, 0, *step, p, out.view); });
+          if (args.has("json")) {
+            net::JsonWriter w;
+            w.begin_object().field("device", b.name()).field("dtype", std::string(kernels::dtype_name(dtype)));
+            w.field("kernel", kernel_names[k]).field("gqa", gqa).field("batch", batch).field("context", ctx);
+            w.field("head_size", hs).field("block_size", bs).field("latency_us", s * 1e6);
+            w.field("bandwidth_gbs", bytes / s / 1e9).field("copy_bandwidth_gbs", copy_bw / 1e9);
+            w.field("fraction_of_copy", bytes / s / copy_bw).end_object();
+            std::printf("%s\n", w.str().c_str());
+          } else {
+            std::printf("%6d %6d %8d %7s %12.1f %10.1f %8.0f%%\n", gqa, batch, ctx, kernel_names[k].c_str(), s * 1e6,
+                        bytes / s / 1e9, 100 * bytes / s / copy_bw);
+          }
+          std::fflush(stdout);
         }
       }
   }

@@ -73,6 +73,7 @@ int run_bench_serving(int argc, char** argv) {
     req.gpu_memory_utilization = args.get_double("gpu-memory-utilization", 0.9, 0.05, 1.0);
     req.block_size = gc.blocks.block_size;
     req.max_num_batched_tokens = gc.max_num_batched_tokens;
+    req.max_num_seqs = gc.max_num_seqs;
     gc.blocks.num_gpu_blocks = engine::plan_kv_pools(llama, req).sizes.num_gpu_blocks;
   }
   std::mt19937 rng(static_cast<std::uint32_t>(seed));

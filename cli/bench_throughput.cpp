@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "cli/backend_flags.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
 #include "kernels/backend.hpp"
@@ -84,9 +85,10 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
 }  // namespace
 
 int run_bench_throughput(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"model", "batch", "prompt-len", "tokens", "block-size", "device", "repeat", "json", "help"});
+  Args args(argc, argv, {"json", "help", "enforce-eager"});
+  if (args.answered_help((std::string(kHelp) + kBackendFlagsHelp).c_str())) return 0;
+  args.reject_unknown({"model", "batch", "prompt-len", "tokens", "block-size", "device", "repeat", "json", "help", "dtype",
+                       "attention-kernel", "enforce-eager"});
   const auto batches = parse_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 64, 1, 8192));
@@ -96,7 +98,8 @@ int run_bench_throughput(int argc, char** argv) {
   auto loaded = model::load_model(model_path);
   if (prompt_len + tokens > loaded.config.max_seq_len + 1)
     throw CliError("--prompt-len + --tokens exceeds the model's " + std::to_string(loaded.config.max_seq_len) + " positions");
-  auto backend = kernels::make_backend(args.get_or("device", "cpu"));
+  const std::string device = args.get_or("device", "cpu");
+  auto backend = kernels::make_backend(device, backend_options(args, device, loaded.weights.token_embedding.dtype));
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
   run_batch(llama, 1, prompt_len, 4, block_size, 0);  // warm-up: caches, thread pools
 
@@ -111,6 +114,7 @@ int run_bench_throughput(int argc, char** argv) {
   if (args.has("json")) {
     net::JsonWriter w;
     w.begin_object().field("model", model_path).field("device", backend->name()).field("prompt_len", prompt_len);
+    w.field("dtype", std::string(kernels::dtype_name(backend->activation_dtype())));
     w.field("tokens", tokens).field("block_size", block_size).key("runs").begin_array();
     for (const auto& r : runs) {
       w.begin_object().field("batch", r.batch).field("seconds", r.seconds).field("tokens_per_s", r.tokens_per_s);

@@ -42,6 +42,10 @@ constexpr const char* kHelp = R"(usage: pagedserve generate [options]
   --max-num-seqs S       sequences per step (default 256)
   --max-num-batched-tokens T  tokens per step (default 2048)
   --device DEV           cpu | cuda:N (default cpu)
+  --dtype T              auto | f32 | f16 | bf16: activations and KV cache
+                         (default auto: the checkpoint's; f32 runs in f16 on a GPU)
+  --attention-kernel K   fast | simple: CUDA PagedAttention kernel (default fast)
+  --enforce-eager        CUDA: no recorded (graph) decode steps
   --json                 one line per prompt: {"prompt_ids", "output_ids", "text"}
                          where text is the prompt and its continuation as printed
                          (with n > 1, "outputs" lists every sample)
@@ -83,7 +87,8 @@ const std::set<std::string> kKnown = {"model", "tokenizer", "prompt", "prompts-f
                                       "top-p", "top-k", "min-p", "seed", "repetition-penalty", "presence-penalty",
                                       "frequency-penalty", "stop", "ignore-eos", "block-size", "num-blocks",
                                       "max-num-seqs", "device", "json", "help", "n", "best-of", "use-beam-search",
-                                      "swap-space", "preemption-mode", "max-num-batched-tokens"};
+                                      "swap-space", "preemption-mode", "max-num-batched-tokens", "dtype",
+                                      "attention-kernel", "enforce-eager"};
 
 struct Sample {
   std::vector<std::int32_t> output_ids;
@@ -130,6 +135,11 @@ actors::EngineConfig read_engine_config(const Args& args) {
   c.model = args.get_or("model", "models/stories260K");
   c.tokenizer = args.get_or("tokenizer", "");
   c.device = args.get_or("device", "cpu");
+  c.dtype = args.get_or("dtype", "auto");
+  const auto kernel = args.get_or("attention-kernel", "fast");
+  if (kernel != "fast" && kernel != "simple") throw CliError("--attention-kernel must be fast or simple, not '" + kernel + "'");
+  c.simple_attention = kernel == "simple";
+  c.enforce_eager = args.has("enforce-eager");
   c.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
   c.max_num_seqs = static_cast<int>(args.get_int("max-num-seqs", 256, 1, 1 << 16));
   c.max_num_batched_tokens =
@@ -200,7 +210,7 @@ void print_result(const Args& args, const model::Tokenizer& tok, const std::vect
 }  // namespace
 
 int run_generate(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help", "ignore-eos", "use-beam-search"});
+  Args args(argc, argv, {"json", "help", "ignore-eos", "use-beam-search", "enforce-eager"});
   if (args.answered_help(kHelp)) return 0;
   args.reject_unknown(kKnown);
   const auto prompts = read_prompts(args);

@@ -56,6 +56,9 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
   c.device = s.get_string("device");
+  c.dtype = s.get_string("dtype");
+  c.simple_attention = s.get_string("attention_kernel") == "simple";
+  c.enforce_eager = s.get_bool("enforce_eager");
   c.block_size = static_cast<int>(s.get_int("block_size"));
   c.num_gpu_blocks = static_cast<int>(s.get_int("num_gpu_blocks"));
   c.gpu_memory_utilization = s.get_double("gpu_memory_utilization");

@@ -9,8 +9,18 @@ if(PAGEDSERVE_WITH_CUDA)
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    # The local GPU's architecture when there is one; else Ampere (sm_80),
+    # Ada (sm_89) and Hopper (sm_90). The tensor-core kernels need sm_80+.
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-      set(CMAKE_CUDA_ARCHITECTURES 90)  # H100 / H200
+      execute_process(COMMAND nvidia-smi --query-gpu=compute_cap --format=csv,noheader
+                      OUTPUT_VARIABLE local_cap ERROR_QUIET RESULT_VARIABLE smi_failed)
+      string(REGEX MATCH "^[0-9]+\\.[0-9]+" local_cap "${local_cap}")
+      if(NOT smi_failed AND local_cap)
+        string(REPLACE "." "" local_arch "${local_cap}")
+        set(CMAKE_CUDA_ARCHITECTURES ${local_arch})
+      else()
+        set(CMAKE_CUDA_ARCHITECTURES "80;89;90")
+      endif()
     endif()
     set(CMAKE_CUDA_HOST_COMPILER ${CMAKE_CXX_COMPILER})
     enable_language(CUDA)

@@ -15,6 +15,7 @@ struct KvPlanRequest {
   double swap_space_gib = 4.0;
   int block_size = 16;
   int max_num_batched_tokens = 8192;
+  int max_num_seqs = 256;  // rows whose logits one step may compute
 };
 
 struct KvPlan {

@@ -1,15 +1,57 @@
 #include "kernels/backend.hpp"
 
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/cpu_backend.hpp"
 #include "kernels/sampling_twin.hpp"
 #ifdef PAGEDSERVE_HAVE_CUDA
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
 #include "kernels/cuda/cuda_backend.hpp"
 #endif
 
 namespace pagedserve::kernels {
+
+#ifdef PAGEDSERVE_HAVE_CUDA
+namespace {
+
+using MakeCudaBackend = Backend* (*)(const CudaBackendOptions*);
+
+// The CUDA module: PAGEDSERVE_CUDA_MODULE_PATH if set, else beside the
+// executable (build tree, bundle), else where it is installed. Loaded once,
+// on the first CUDA device asked for, and never unloaded.
+MakeCudaBackend cuda_module() {
+  static const MakeCudaBackend make = [] {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("PAGEDSERVE_CUDA_MODULE_PATH"); env && *env) candidates.emplace_back(env);
+    std::error_code ec;
+    const auto exe_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (!ec) {
+      candidates.push_back((exe_dir / PAGEDSERVE_CUDA_MODULE).string());
+      candidates.push_back((exe_dir / PAGEDSERVE_CUDA_MODULE_INSTALLED_DIR / PAGEDSERVE_CUDA_MODULE).string());
+    }
+    std::string errors;
+    for (const auto& path : candidates) {
+      if (!std::filesystem::exists(path, ec)) continue;
+      if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        if (auto* fn = reinterpret_cast<MakeCudaBackend>(::dlsym(handle, "pagedserve_cuda_make_backend"))) return fn;
+      }
+      errors += std::string("; ") + ::dlerror();
+    }
+    throw std::invalid_argument(std::string("the CUDA backend (") + PAGEDSERVE_CUDA_MODULE + ") could not be loaded" +
+                                (errors.empty() ? ": it is not beside the executable nor installed" : errors));
+  }();
+  return make;
+}
+
+}  // namespace
+#endif
 
 OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols) {
   OwnedTensor t;
@@ -24,8 +66,67 @@ void Backend::sample(const Tensor& logits, const SampleBatch& batch, SampleOutpu
   sample_on_host(host, logits.cols, batch, out);
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& device) {
-  if (device == "cpu") return make_cpu_backend();
+OwnedTensor Backend::upload_weight(const HostTensorView& host) {
+  OwnedTensor t = allocate_tensor(weight_dtype(), host.rows, host.cols);
+  upload_weight_into(host, t.view);
+  return t;
+}
+
+OwnedTensor Backend::upload_stacked(std::span<const HostTensorView> parts) {
+  if (parts.empty()) throw std::invalid_argument("upload_stacked: no parts");
+  std::int64_t rows = 0;
+  for (const auto& p : parts) {
+    if (p.cols != parts.front().cols) throw std::invalid_argument("upload_stacked: parts of different widths");
+    rows += p.rows;
+  }
+  OwnedTensor t = allocate_tensor(weight_dtype(), rows, parts.front().cols);
+  std::int64_t at = 0;
+  for (const auto& p : parts) {
+    upload_weight_into(p, t.view.row_slice(at, p.rows));
+    at += p.rows;
+  }
+  return t;
+}
+
+// Recorded steps are an option of a backend; these are never reached on
+// one without (supports_graphs() is false).
+std::unique_ptr<StepBatch> Backend::prepare_fixed(const BatchMetadata&, int) {
+  throw std::logic_error(name() + " does not record steps");
+}
+void Backend::begin_capture() { throw std::logic_error(name() + " does not record steps"); }
+void Backend::end_capture(int) { throw std::logic_error(name() + " does not record steps"); }
+bool Backend::has_graph(int) const { return false; }
+void Backend::replay(int) { throw std::logic_error(name() + " does not record steps"); }
+
+void Backend::add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out) {
+  add(x, residual);
+  rms_norm(x, weight, eps, out);
+}
+
+std::optional<DType> parse_dtype(const std::string& name) {
+  if (name == "f32" || name == "float32" || name == "float") return DType::f32;
+  if (name == "f16" || name == "float16" || name == "half") return DType::f16;
+  if (name == "bf16" || name == "bfloat16") return DType::bf16;
+  return std::nullopt;
+}
+
+DType resolve_activation_dtype(const std::string& flag, DType checkpoint, const std::string& device) {
+  const bool cpu = device == "cpu";
+  if (flag == "auto") return cpu ? DType::f32 : checkpoint == DType::f32 ? DType::f16 : checkpoint;
+  const auto dtype = parse_dtype(flag);
+  if (!dtype) throw std::invalid_argument("dtype '" + flag + "' is not one of auto, f32, f16, bf16");
+  if (cpu && *dtype != DType::f32)
+    throw std::invalid_argument("dtype " + std::string(dtype_name(*dtype)) + ": the CPU backend computes in f32");
+  return *dtype;
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options) {
+  const auto& activation = options.activation;
+  if (device == "cpu") {
+    if (activation && *activation != DType::f32)
+      throw std::invalid_argument("dtype " + std::string(dtype_name(*activation)) + ": the CPU backend computes in f32");
+    return make_cpu_backend();
+  }
   if (device.rfind("cuda", 0) == 0) {
     int index = 0;
     if (device.size() > 4) {
@@ -34,7 +135,12 @@ std::unique_ptr<Backend> make_backend(const std::string& device) {
       index = std::stoi(device.substr(5));
     }
 #ifdef PAGEDSERVE_HAVE_CUDA
-    return make_cuda_backend(index);
+    CudaBackendOptions cuda;
+    cuda.device = index;
+    cuda.activation_dtype = activation.value_or(DType::f16);
+    cuda.attention_kernel = options.simple_attention ? AttentionKernel::simple : AttentionKernel::fast;
+    cuda.graphs = !options.enforce_eager;
+    return std::unique_ptr<Backend>(cuda_module()(&cuda));
 #else
     (void)index;
     throw std::invalid_argument("device '" + device + "': this build has no CUDA backend (nvcc was not found at build time)");
@@ -45,7 +151,14 @@ std::unique_ptr<Backend> make_backend(const std::string& device) {
 
 std::string available_backends() {
 #ifdef PAGEDSERVE_HAVE_CUDA
-  return std::string("cpu, cuda (sm_") + PAGEDSERVE_CUDA_ARCHS + ")";
+  std::string archs;  // "80;89;90" -> "sm_80, sm_89, sm_90"
+  for (std::size_t at = 0; at != std::string::npos;) {
+    const std::string_view all = PAGEDSERVE_CUDA_ARCHS;
+    const std::size_t next = all.find(';', at);
+    archs += (archs.empty() ? "sm_" : ", sm_") + std::string(all.substr(at, next == std::string::npos ? next : next - at));
+    at = next == std::string::npos ? next : next + 1;
+  }
+  return "cpu, cuda (" + archs + ")";
 #else
   return "cpu";
 #endif

@@ -9,11 +9,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "kernels/batch.hpp"
 #include "kernels/kv_cache.hpp"
+#include "kernels/synthetic.hpp"
 #include "kernels/tensor.hpp"
 #include "kernels/sampling.hpp"
 
@@ -39,12 +41,14 @@ struct AttentionParams {
   float scale = 1.0f;  // usually 1/sqrt(head_size)
 };
 
-// A host tensor handed to upload_weight (fp32, fp16 or bf16, row-major).
+// A host tensor handed to upload_weight (fp32, fp16 or bf16, row-major), or
+// a synthetic one (data null) that the backend generates in its own memory.
 struct HostTensorView {
   const void* data = nullptr;
   DType dtype = DType::f32;
   std::int64_t rows = 0;
   std::int64_t cols = 0;
+  std::optional<SyntheticFill> synthetic;
 };
 
 struct DeviceMemoryInfo {
@@ -63,9 +67,19 @@ class Backend {
   // --- memory -------------------------------------------------------------
   virtual Buffer allocate(std::size_t bytes) = 0;
   OwnedTensor allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols);
-  // Copies a host weight into backend memory, converting to the backend's
-  // weight type (the CPU backend keeps fp32; CUDA keeps fp16/bf16/fp32).
-  virtual OwnedTensor upload_weight(const HostTensorView& host) = 0;
+  // The type weights are kept in (the CPU backend keeps fp32; CUDA the
+  // activation type).
+  virtual DType weight_dtype() const = 0;
+  // Copies a host weight into `dst` [rows, cols] of weight_dtype(),
+  // converting (or generating a synthetic one).
+  virtual void upload_weight_into(const HostTensorView& host, Tensor dst) = 0;
+  // Copies a host weight into new backend memory.
+  OwnedTensor upload_weight(const HostTensorView& host);
+  // Weights of one width stacked by rows into one tensor: q/k/v or gate/up
+  // as one projection.
+  OwnedTensor upload_stacked(std::span<const HostTensorView> parts);
+  // Fills a tensor with synthetic values (benchmarks: never time on zeros).
+  virtual void fill_synthetic(Tensor t, const SyntheticFill& fill) = 0;
   // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
   virtual void to_host_f32(const Tensor& t, std::span<float> out) = 0;
   // The GPU pool (on the device) and the CPU swap pool (host, pinned for CUDA).
@@ -90,6 +104,20 @@ class Backend {
   virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) = 0;
   // x += y, elementwise
   virtual void add(Tensor x, const Tensor& y) = 0;
+  // x += residual, then out = rms_norm(x) * weight: one pass on a GPU. The
+  // default is add then rms_norm.
+  virtual void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out);
+
+  // Merged projections: whether the model runs q/k/v and gate/up as one
+  // GEMM each (fewer launches on a GPU; the CPU keeps separate GEMMs, whose
+  // sums are the ones llama2.c's outputs were made with).
+  virtual bool merges_projections() const { return false; }
+  // From qkv [n, (heads + 2*kv_heads)*hs] (the q, k, v projections side by
+  // side): q and k rotated into their own tensors, v copied.
+  virtual void split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const StepBatch& batch,
+                                const RopeParams& p) = 0;
+  // out [n, h] = silu(gate_up[:, :h]) * gate_up[:, h:]
+  virtual void silu_mul_halves(const Tensor& gate_up, Tensor out) = 0;
   // out [rows.size(), cols] = x[batch.logits_rows[i]]
   virtual void gather_logit_rows(const Tensor& x, const StepBatch& batch, Tensor out) = 0;
 
@@ -100,6 +128,22 @@ class Backend {
   // out [num_tokens, heads*hs] from q [num_tokens, heads*hs].
   virtual void paged_attention(const Tensor& q, const KvCache& cache, int layer,
                                const StepBatch& batch, const AttentionParams& p, Tensor out) = 0;
+
+  // --- recorded steps (CUDA graphs) ---------------------------------------
+  // A decode step's kernels recorded once per batch shape and replayed: one
+  // launch instead of hundreds. Recorded launches read their index arrays
+  // from one fixed place (prepare_fixed), with `fixed_max_context` standing
+  // in for the batch's longest context (it decides the attention's split).
+  // A graph stays valid until drop_graphs() or until the backend drops them
+  // itself (a buffer they read moved); has_graph() says which.
+  virtual bool supports_graphs() const { return false; }
+  virtual std::unique_ptr<StepBatch> prepare_fixed(const BatchMetadata& meta, int fixed_max_context);
+  virtual void begin_capture();
+  virtual void end_capture(int id);
+  virtual void abort_capture() {}
+  virtual bool has_graph(int id) const;
+  virtual void replay(int id);
+  virtual void drop_graphs() {}
 
   // Copy-on-write: whole blocks inside one pool.
   virtual void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) = 0;
@@ -117,7 +161,25 @@ class Backend {
 
 // "cpu" or "cuda:N"; throws std::invalid_argument naming what is wrong
 // (an unknown device, or CUDA asked for in a build without it).
-std::unique_ptr<Backend> make_backend(const std::string& device);
+struct BackendOptions {
+  // The type activations and the KV cache use: the CPU backend computes in
+  // f32 only; CUDA takes any (f16 when none is named).
+  std::optional<DType> activation;
+  // CUDA: the first PagedAttention kernel instead of the fast one (a
+  // known-good fallback, --attention-kernel simple).
+  bool simple_attention = false;
+  // CUDA: every step launched kernel by kernel, none recorded as a graph
+  // (--enforce-eager).
+  bool enforce_eager = false;
+};
+std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options = {});
+
+// --dtype: "auto" follows the checkpoint (bf16 stays bf16, f16 stays f16, f32
+// runs in f16 on a GPU, as vLLM does) and is f32 on the CPU; f32, f16 and
+// bf16 are taken as they are. Throws std::invalid_argument for anything else
+// or for a type the device cannot run.
+DType resolve_activation_dtype(const std::string& flag, DType checkpoint, const std::string& device);
+std::optional<DType> parse_dtype(const std::string& name);  // "f32"/"float32", "f16"/"float16"/"half", "bf16"/"bfloat16"
 // Which backends this build has, e.g. "cpu, cuda (sm_90)".
 std::string available_backends();
 

@@ -1,41 +1,17 @@
 #include "model/dummy_weights.hpp"
 
-#include <cstring>
-#include <memory>
-
 namespace pagedserve::model {
 
 namespace {
 
-std::uint64_t next(std::uint64_t& s) {  // xorshift64*: fast enough for 7e9 values
-  s ^= s >> 12;
-  s ^= s << 25;
-  s ^= s >> 27;
-  return s * 0x2545F4914F6CDD1DULL;
-}
-
+// No host memory: the backend generates the values (kernels/synthetic.hpp).
 HostTensor make_tensor(std::int64_t rows, std::int64_t cols, kernels::DType dtype, float amplitude,
                        std::uint64_t seed) {
-  const std::size_t n = static_cast<std::size_t>(rows * cols);
-  auto buffer = std::shared_ptr<std::byte[]>(new std::byte[n * kernels::dtype_size(dtype)]);
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-  for (std::size_t i = 0; i < n; ++i) {
-    // amplitude 0 means a norm weight: exactly 1.
-    float v = amplitude == 0 ? 1.0f
-                             : (static_cast<float>(next(s) >> 40) / static_cast<float>(1 << 24) * 2.0f - 1.0f) * amplitude;
-    if (dtype == kernels::DType::f32) {
-      std::memcpy(buffer.get() + i * 4, &v, 4);
-    } else {
-      std::uint16_t h = dtype == kernels::DType::f16 ? kernels::float_to_half(v) : kernels::float_to_bf16(v);
-      std::memcpy(buffer.get() + i * 2, &h, 2);
-    }
-  }
   HostTensor t;
-  t.owner = std::shared_ptr<const void>(buffer, buffer.get());
-  t.data = buffer.get();
   t.dtype = dtype;
   t.rows = rows;
   t.cols = cols;
+  t.synthetic = kernels::SyntheticFill{seed, amplitude};
   return t;
 }
 

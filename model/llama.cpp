@@ -15,15 +15,43 @@ LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, k
                                 std::to_string(config_.num_layers));
   embedding_ = upload(weights.token_embedding);
   final_norm_ = upload(weights.final_norm);
-  lm_head_ = weights.lm_head.data == weights.token_embedding.data ? embedding_ : upload(weights.lm_head);
-  for (const auto& lw : weights.layers)
-    layers_.push_back({upload(lw.attn_norm), upload(lw.wq), upload(lw.wk), upload(lw.wv), upload(lw.wo),
-                       upload(lw.ffn_norm), upload(lw.w_gate), upload(lw.w_down), upload(lw.w_up)});
+  lm_head_ = weights.lm_head.same_as(weights.token_embedding) ? embedding_ : upload(weights.lm_head);
+  for (const auto& lw : weights.layers) layers_.push_back(upload_layer(lw));
+}
+
+LlamaModel::Layer LlamaModel::upload_layer(const LayerWeights& lw) {
+  Layer l;
+  l.attn_norm = upload(lw.attn_norm);
+  l.wo = upload(lw.wo);
+  l.ffn_norm = upload(lw.ffn_norm);
+  l.w_down = upload(lw.w_down);
+  if (backend_.merges_projections()) {
+    l.wqkv = upload_stacked({&lw.wq, &lw.wk, &lw.wv});
+    l.w_gate_up = upload_stacked({&lw.w_gate, &lw.w_up});
+  } else {
+    l.wq = upload(lw.wq);
+    l.wk = upload(lw.wk);
+    l.wv = upload(lw.wv);
+    l.w_gate = upload(lw.w_gate);
+    l.w_up = upload(lw.w_up);
+  }
+  return l;
 }
 
 OwnedTensor LlamaModel::upload(const HostTensor& t) {
   if (t.empty()) throw std::invalid_argument("a weight tensor is missing");
   OwnedTensor d = backend_.upload_weight(t.view());
+  weight_bytes_ += d.view.bytes();
+  return d;
+}
+
+OwnedTensor LlamaModel::upload_stacked(std::initializer_list<const HostTensor*> parts) {
+  std::vector<kernels::HostTensorView> views;
+  for (const HostTensor* t : parts) {
+    if (t->empty()) throw std::invalid_argument("a weight tensor is missing");
+    views.push_back(t->view());
+  }
+  OwnedTensor d = backend_.upload_stacked(views);
   weight_bytes_ += d.view.bytes();
   return d;
 }
@@ -39,57 +67,85 @@ kernels::KvCacheSpec LlamaModel::kv_spec(int num_blocks, int block_size, kernels
   return spec;
 }
 
+// Grows the buffers all or nothing: the capacity is recorded only once every
+// allocation has succeeded, so after an out-of-memory the next step still
+// sees the old, consistent buffers and their true size.
 void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
   const auto dt = backend_.activation_dtype();
   if (n > s_.capacity) {
     const std::int64_t q = static_cast<std::int64_t>(config_.num_heads) * config_.head_size;
     const std::int64_t kv = static_cast<std::int64_t>(config_.num_kv_heads) * config_.head_size;
-    s_.capacity = n;
-    s_.x = backend_.allocate_tensor(dt, n, config_.dim);
-    s_.xb = backend_.allocate_tensor(dt, n, config_.dim);
-    s_.q = backend_.allocate_tensor(dt, n, q);
-    s_.k = backend_.allocate_tensor(dt, n, kv);
-    s_.v = backend_.allocate_tensor(dt, n, kv);
-    s_.att = backend_.allocate_tensor(dt, n, q);
-    s_.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
-    s_.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
-    s_.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    Scratch grown = s_;
+    grown.x = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.xb = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.residual = backend_.allocate_tensor(dt, n, config_.dim);
+    grown.q = backend_.allocate_tensor(dt, n, q);
+    grown.k = backend_.allocate_tensor(dt, n, kv);
+    grown.v = backend_.allocate_tensor(dt, n, kv);
+    grown.att = backend_.allocate_tensor(dt, n, q);
+    grown.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    if (backend_.merges_projections()) {
+      grown.qkv = backend_.allocate_tensor(dt, n, q + 2 * kv);
+      grown.gate_up = backend_.allocate_tensor(dt, n, 2 * static_cast<std::int64_t>(config_.hidden_dim));
+    } else {
+      grown.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+      grown.up = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    }
+    grown.capacity = n;
+    s_ = std::move(grown);
+    backend_.drop_graphs();  // recorded steps read the old buffers
   }
   if (num_logit_rows > s_.logits_in.view.rows) {
-    s_.logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
-    s_.logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
+    auto logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
+    auto logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
+    s_.logits_in = std::move(logits_in);
+    s_.logits = std::move(logits);
+    backend_.drop_graphs();
   }
 }
 
 // The buffers' first n rows (they are sized for the largest batch seen).
 static Tensor rows(const OwnedTensor& t, std::int64_t n) { return t.view.row_slice(0, n); }
 
+void LlamaModel::norm_input(const OwnedTensor& weight, bool pending_residual, std::int64_t n) {
+  if (pending_residual) backend_.add_rms_norm(rows(s_.x, n), rows(s_.residual, n), weight.view, config_.norm_eps, rows(s_.xb, n));
+  else backend_.rms_norm(rows(s_.x, n), weight.view, config_.norm_eps, rows(s_.xb, n));
+}
+
+// xb (the normalised input) -> residual (the block's output, not yet added).
 void LlamaModel::attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                                  std::int64_t n) {
-  Tensor x = rows(s_.x, n), xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n),
-         att = rows(s_.att, n);
-  backend_.rms_norm(x, w.attn_norm.view, config_.norm_eps, xb);
-  backend_.matmul(xb, w.wq.view, q);
-  backend_.matmul(xb, w.wk.view, k);
-  backend_.matmul(xb, w.wv.view, v);
-  backend_.rotary(q, k, batch, config_.rope_params());
+  Tensor xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n), att = rows(s_.att, n);
+  if (backend_.merges_projections()) {
+    Tensor qkv = rows(s_.qkv, n);
+    backend_.matmul(xb, w.wqkv.view, qkv);
+    backend_.split_qkv_rotary(qkv, q, k, v, batch, config_.rope_params());
+  } else {
+    backend_.matmul(xb, w.wq.view, q);
+    backend_.matmul(xb, w.wk.view, k);
+    backend_.matmul(xb, w.wv.view, v);
+    backend_.rotary(q, k, batch, config_.rope_params());
+  }
   // Every new K/V of the layer is in the cache before any query reads it,
   // so tokens of one prefill chunk see each other.
   backend_.write_kv(k, v, cache, layer, batch);
   backend_.paged_attention(q, cache, layer, batch, config_.attention_params(), att);
-  backend_.matmul(att, w.wo.view, xb);
-  backend_.add(x, xb);
+  backend_.matmul(att, w.wo.view, rows(s_.residual, n));
 }
 
 void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {
-  Tensor x = rows(s_.x, n), xb = rows(s_.xb, n), gate = rows(s_.gate, n), up = rows(s_.up, n),
-         hidden = rows(s_.hidden, n);
-  backend_.rms_norm(x, w.ffn_norm.view, config_.norm_eps, xb);
-  backend_.matmul(xb, w.w_gate.view, gate);
-  backend_.matmul(xb, w.w_up.view, up);
-  backend_.silu_mul(gate, up, hidden);
-  backend_.matmul(hidden, w.w_down.view, xb);
-  backend_.add(x, xb);
+  Tensor xb = rows(s_.xb, n), hidden = rows(s_.hidden, n);
+  if (backend_.merges_projections()) {
+    Tensor gate_up = rows(s_.gate_up, n);
+    backend_.matmul(xb, w.w_gate_up.view, gate_up);
+    backend_.silu_mul_halves(gate_up, hidden);
+  } else {
+    Tensor gate = rows(s_.gate, n), up = rows(s_.up, n);
+    backend_.matmul(xb, w.w_gate.view, gate);
+    backend_.matmul(xb, w.w_up.view, up);
+    backend_.silu_mul(gate, up, hidden);
+  }
+  backend_.matmul(hidden, w.w_down.view, rows(s_.residual, n));
 }
 
 void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits) {
@@ -102,21 +158,34 @@ void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& c
 Tensor LlamaModel::forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache) {
   const std::int64_t n = meta.num_tokens();
   const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
-  if (n == 0) return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
+  if (n == 0 || m == 0) {
+    if (n > 0) {  // K/V still go into the cache
+      ensure_scratch(n, 0);
+      run_step(*backend_.prepare(meta), cache, n, 0);
+    }
+    return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
+  }
+  if (backend_.supports_graphs() && recordable_decode(meta)) return forward_recorded(meta, cache);
   ensure_scratch(n, m);
-  auto batch = backend_.prepare(meta);
-  backend_.embedding(embedding_.view, *batch, rows(s_.x, n));
+  run_step(*backend_.prepare(meta), cache, n, m);
+  return rows(s_.logits, m);
+}
+
+void LlamaModel::run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m) {
+  backend_.embedding(embedding_.view, batch, rows(s_.x, n));
   for (int l = 0; l < config_.num_layers; ++l) {
-    attention_block(layers_[l], l, *batch, cache, n);
+    norm_input(layers_[l].attn_norm, l > 0, n);
+    attention_block(layers_[l], l, batch, cache, n);
+    norm_input(layers_[l].ffn_norm, true, n);
     ffn_block(layers_[l], n);
   }
-  if (m == 0) return Tensor{nullptr, backend_.activation_dtype(), 0, config_.vocab_size};
+  backend_.add(rows(s_.x, n), rows(s_.residual, n));
+  if (m == 0) return;
   // Only the rows that sample go through the final norm and the classifier.
   Tensor last = rows(s_.logits_in, m), out = rows(s_.logits, m);
-  backend_.gather_logit_rows(rows(s_.x, n), *batch, last);
+  backend_.gather_logit_rows(rows(s_.x, n), batch, last);
   backend_.rms_norm(last, final_norm_.view, config_.norm_eps, last);
   backend_.matmul(last, lm_head_.view, out);
-  return out;
 }
 
 }  // namespace pagedserve::model

@@ -3,6 +3,7 @@
 // tokens of many sequences together), written against kernels::Backend
 // alone: it never sees how or where the kernels run.
 
+#include <initializer_list>
 #include <vector>
 
 #include "kernels/backend.hpp"
@@ -25,25 +26,40 @@ class LlamaModel {
   // Runs every layer for the batch, writing the new K/V into `cache`, and
   // returns the logits of `meta.logits_rows` as [rows, vocab] on the host.
   void forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits);
-  // The same, but the logits [rows, vocab] stay in backend memory (for
-  // Backend::sample); the view is valid until the next forward.
+  // The same, but the logits [rows, vocab] stay in backend memory; the view
+  // is valid until the next forward. Decode steps of up to kMaxRecordedBatch
+  // sequences run as recorded steps where the backend records them
+  // (llama_recorded.cpp).
   kernels::Tensor forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
+  static constexpr int kMaxRecordedBatch = 256;
 
  private:
+  // With merged projections (Backend::merges_projections) wqkv and w_gate_up
+  // hold the stacked weights and wq, wk, wv, w_gate, w_up stay empty.
   struct Layer {
-    kernels::OwnedTensor attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_down, w_up;
+    kernels::OwnedTensor attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_down, w_up, wqkv, w_gate_up;
   };
   // Activation buffers, grown to the largest batch seen and then reused.
+  // x is the residual stream; `residual` the output of a block not yet
+  // added to it (added by the next norm: Backend::add_rms_norm).
   struct Scratch {
     std::int64_t capacity = 0;
-    kernels::OwnedTensor x, xb, q, k, v, att, gate, up, hidden, logits_in, logits;
+    kernels::OwnedTensor x, xb, residual, q, k, v, att, gate, up, hidden, qkv, gate_up, logits_in, logits;
   };
 
   kernels::OwnedTensor upload(const HostTensor& t);
+  kernels::OwnedTensor upload_stacked(std::initializer_list<const HostTensor*> parts);
+  Layer upload_layer(const LayerWeights& lw);
   void ensure_scratch(std::int64_t num_tokens, std::int64_t num_logit_rows);
+  // x (+ the last block's output, after the first layer) -> xb normalised.
+  void norm_input(const kernels::OwnedTensor& weight, bool pending_residual, std::int64_t n);
   void attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                        std::int64_t n);
   void ffn_block(const Layer& w, std::int64_t n);
+  // Every layer, then the logits of the first m rows of batch.logits_rows.
+  void run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m);
+  bool recordable_decode(const kernels::BatchMetadata& meta) const;
+  kernels::Tensor forward_recorded(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
 
   ModelConfig config_;
   kernels::Backend& backend_;
@@ -51,6 +67,7 @@ class LlamaModel {
   std::vector<Layer> layers_;
   std::size_t weight_bytes_ = 0;
   Scratch s_;
+  const void* recorded_cache_ = nullptr;  // the KV pool the recorded steps write
 };
 
 }  // namespace pagedserve::model

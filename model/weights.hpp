@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "kernels/backend.hpp"
@@ -11,15 +12,23 @@
 namespace pagedserve::model {
 
 // A host tensor [rows, cols]; `owner` keeps the mapping or buffer alive.
+// A synthetic tensor has no host data: the backend generates it (dummy
+// weights).
 struct HostTensor {
   std::shared_ptr<const void> owner;
   const void* data = nullptr;
   kernels::DType dtype = kernels::DType::f32;
   std::int64_t rows = 0;
   std::int64_t cols = 0;  // a vector is [1, n]
+  std::optional<kernels::SyntheticFill> synthetic;
 
-  kernels::HostTensorView view() const { return {data, dtype, rows, cols}; }
-  bool empty() const { return data == nullptr; }
+  kernels::HostTensorView view() const { return {data, dtype, rows, cols, synthetic}; }
+  bool empty() const { return data == nullptr && !synthetic; }
+  // Whether two tensors are the same weights (tied embeddings).
+  bool same_as(const HostTensor& o) const {
+    if (synthetic || o.synthetic) return synthetic && o.synthetic && synthetic->seed == o.synthetic->seed;
+    return data != nullptr && data == o.data;
+  }
 };
 
 // Matrices are row-major [out_features, in_features], as y = W x.

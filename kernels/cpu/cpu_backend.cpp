@@ -37,10 +37,19 @@ class CpuBackend final : public Backend {
     return Buffer{std::shared_ptr<void>(p, std::free), bytes};
   }
 
-  OwnedTensor upload_weight(const HostTensorView& host) override {
-    OwnedTensor t = allocate_tensor(DType::f32, host.rows, host.cols);
-    convert_to_f32(host.data, host.dtype, static_cast<float*>(t.view.data), static_cast<std::size_t>(host.rows * host.cols));
-    return t;
+  DType weight_dtype() const override { return DType::f32; }
+
+  void upload_weight_into(const HostTensorView& host, Tensor dst) override {
+    if (dst.rows != host.rows || dst.cols != host.cols) throw std::invalid_argument("upload_weight_into: shape mismatch");
+    if (host.synthetic) fill_synthetic(dst, *host.synthetic);
+    else convert_to_f32(host.data, host.dtype, f32(dst), static_cast<std::size_t>(host.rows * host.cols));
+  }
+
+  void fill_synthetic(Tensor t, const SyntheticFill& fill) override {
+    float* out = f32(t);
+    const auto n = t.numel();
+#pragma omp parallel for if (n > (1 << 16))
+    for (std::int64_t i = 0; i < n; ++i) out[i] = synthetic_value(fill, static_cast<std::uint64_t>(i));
   }
 
   void to_host_f32(const Tensor& t, std::span<float> out) override {
@@ -84,6 +93,24 @@ class CpuBackend final : public Backend {
     float* a = f32(x);
     const float* b = f32(y);
     for (std::int64_t i = 0; i < x.numel(); ++i) a[i] += b[i];
+  }
+
+  void split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const StepBatch& batch,
+                        const RopeParams& p) override {
+    for (std::int64_t t = 0; t < qkv.rows; ++t) {
+      const float* row = f32(qkv) + t * qkv.cols;
+      std::memcpy(f32(q) + t * q.cols, row, q.cols * sizeof(float));
+      std::memcpy(f32(k) + t * k.cols, row + q.cols, k.cols * sizeof(float));
+      std::memcpy(f32(v) + t * v.cols, row + q.cols + k.cols, v.cols * sizeof(float));
+    }
+    rotary(q, k, batch, p);
+  }
+
+  void silu_mul_halves(const Tensor& gate_up, Tensor out) override {
+    for (std::int64_t r = 0; r < out.rows; ++r) {
+      const float* row = f32(gate_up) + r * gate_up.cols;
+      cpu::silu_mul(row, row + out.cols, out.cols, f32(out) + r * out.cols);
+    }
   }
 
   void gather_logit_rows(const Tensor& x, const StepBatch& batch, Tensor out) override {

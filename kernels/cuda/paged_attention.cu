@@ -13,6 +13,7 @@
 
 #include <algorithm>
 
+#include "kernels/attention_plan.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
 #include "kernels/cuda/cuda_types.cuh"
@@ -27,7 +28,7 @@ struct AttentionArgs {
   const std::int32_t* token_seq;     // [num_tokens]
   const std::int32_t* positions;     // [num_tokens]
   const std::int32_t* block_tables;  // [num_seqs, max_blocks]
-  int max_blocks, heads, kv_heads, hs, block_size, num_partitions;
+  int max_blocks, heads, kv_heads, hs, block_size, num_partitions, partition;
   std::int64_t block_stride, k_offset, v_offset;  // elements
   float scale;
 };
@@ -42,12 +43,12 @@ __global__ void paged_attention_kernel(const T* __restrict__ q,     // [num_toke
                                        AttentionArgs a) {
   extern __shared__ float smem[];
   float* q_s = smem;                       // [hs]
-  float* logits = smem + a.hs;             // [kAttentionPartition]
-  float* scratch = logits + kAttentionPartition;  // [32]
+  float* logits = smem + a.hs;             // [partition]
+  float* scratch = logits + a.partition;   // [32]
   const std::int64_t t = blockIdx.x;
   const int h = blockIdx.y, part = blockIdx.z;
   const int context = a.positions[t] + 1;
-  const int start = part * kAttentionPartition;
+  const int start = part * a.partition;
   const std::int64_t slot = (t * a.heads + h) * a.num_partitions + part;
   if (start >= context) {  // this partition lies past the causal horizon
     if (threadIdx.x == 0) {
@@ -56,7 +57,7 @@ __global__ void paged_attention_kernel(const T* __restrict__ q,     // [num_toke
     }
     return;
   }
-  const int end = min(start + kAttentionPartition, context);
+  const int end = min(start + a.partition, context);
   const int kv_head = h / (a.heads / a.kv_heads);
   const std::int32_t* table = a.block_tables + static_cast<std::int64_t>(a.token_seq[t]) * a.max_blocks;
   for (int d = threadIdx.x; d < a.hs; d += blockDim.x) q_s[d] = to_float(q[(t * a.heads + h) * a.hs + d]) * a.scale;
@@ -105,10 +106,17 @@ __global__ void paged_attention_kernel(const T* __restrict__ q,     // [num_toke
 
 // Combines the partitions of one (token, head): rescales each partial sum
 // and output by exp(its max - the global max).
+// Tokens the tiled prefill kernel computed (skip_tiled) have no partials.
 template <typename T>
 __global__ void reduce_partitions_kernel(T* __restrict__ out,  // [num_tokens, heads*hs]
                                          const float* __restrict__ max_logits, const float* __restrict__ exp_sums,
-                                         const float* __restrict__ partial_out, int heads, int hs, int num_partitions) {
+                                         const float* __restrict__ partial_out, int heads, int hs, int num_partitions,
+                                         const std::int32_t* __restrict__ token_seq,
+                                         const std::int32_t* __restrict__ query_start, bool skip_tiled) {
+  if (skip_tiled) {
+    const int seq = token_seq[blockIdx.x];
+    if (attention::tiled(query_start[seq + 1] - query_start[seq])) return;
+  }
   const std::int64_t row = static_cast<std::int64_t>(blockIdx.x) * heads + blockIdx.y;  // (token, head)
   const float* m = max_logits + row * num_partitions;
   const float* s = exp_sums + row * num_partitions;
@@ -127,14 +135,15 @@ __global__ void reduce_partitions_kernel(T* __restrict__ out,  // [num_tokens, h
 
 }  // namespace
 
-std::size_t attention_workspace_floats(int num_tokens, int heads, int head_size, int max_context_len) {
-  const int parts = std::max(1, (max_context_len + kAttentionPartition - 1) / kAttentionPartition);
+std::size_t attention_workspace_floats(int num_tokens, int heads, int head_size, int max_context_len, int partition) {
+  const int parts = std::max(1, (max_context_len + partition - 1) / partition);
   if (parts == 1) return 0;
   return static_cast<std::size_t>(num_tokens) * heads * parts * (2 + static_cast<std::size_t>(head_size));
 }
 
 void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void* pool, int layer, const DeviceBatch& b,
-                            const AttentionParams& p, const AttentionWorkspace& ws, Tensor out, cudaStream_t s) {
+                            const AttentionParams& p, const AttentionConfig& config, const AttentionWorkspace& ws,
+                            Tensor out, cudaStream_t s) {
   if (b.num_tokens == 0) return;
   AttentionArgs a;
   a.token_seq = b.token_seq;
@@ -145,7 +154,8 @@ void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void
   a.kv_heads = p.num_kv_heads;
   a.hs = p.head_size;
   a.block_size = spec.block_size;
-  a.num_partitions = std::max(1, (b.max_context_len + kAttentionPartition - 1) / kAttentionPartition);
+  a.partition = config.partition;
+  a.num_partitions = std::max(1, (b.max_context_len + config.partition - 1) / config.partition);
   a.block_stride = static_cast<std::int64_t>(spec.elems_per_block());
   a.k_offset = static_cast<std::int64_t>(spec.offset(0, layer, 0));
   a.v_offset = static_cast<std::int64_t>(spec.offset(0, layer, 1));
@@ -153,20 +163,28 @@ void launch_paged_attention(const Tensor& q, const KvCacheSpec& spec, const void
   const std::size_t rows = static_cast<std::size_t>(b.num_tokens) * p.num_heads * a.num_partitions;
   if (a.num_partitions > 1 && ws.capacity_floats < rows * (2 + static_cast<std::size_t>(p.head_size)))
     throw std::logic_error("attention workspace too small for the batch");
-  float* max_logits = ws.data;
-  float* exp_sums = ws.data + rows;
-  float* partial_out = ws.data + 2 * rows;
-  const dim3 grid(b.num_tokens, p.num_heads, a.num_partitions);
-  const std::size_t shared = (p.head_size + kAttentionPartition + 32) * sizeof(float);
+  const AttentionWorkspaceSplit split{ws.data, ws.data + rows, ws.data + 2 * rows};
+  const bool fast = config.kernel == AttentionKernel::fast && fast_attention_supported(q.dtype, p, config.partition);
+  const bool tiled = fast && b.num_prefill_tiles > 0 && tiled_prefill_supported(q.dtype, p.head_size);
   PS_DISPATCH_DTYPE(q.dtype, [&] {
-    paged_attention_kernel<scalar_t><<<grid, kThreads, shared, s>>>(
-        static_cast<const scalar_t*>(q.data), static_cast<const scalar_t*>(pool), static_cast<scalar_t*>(out.data),
-        max_logits, exp_sums, partial_out, a);
-    PS_CUDA_LAUNCH_CHECK();
+    if (fast) {
+      launch_fast_attention(q, spec, pool, layer, b, p, config.partition, tiled, split, out, s);
+      if (tiled) launch_prefill_attention(q, spec, pool, layer, b, p, out, s);
+    } else {
+      const dim3 grid(b.num_tokens, p.num_heads, a.num_partitions);
+      const std::size_t shared = (p.head_size + config.partition + 32) * sizeof(float);
+      auto kernel = paged_attention_kernel<scalar_t>;
+      if (shared > 48 * 1024)
+        PS_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared)));
+      kernel<<<grid, kThreads, shared, s>>>(static_cast<const scalar_t*>(q.data), static_cast<const scalar_t*>(pool),
+                                            static_cast<scalar_t*>(out.data), split.max_logits, split.exp_sums,
+                                            split.partial_out, a);
+      PS_CUDA_LAUNCH_CHECK();
+    }
     if (a.num_partitions > 1) {
       reduce_partitions_kernel<scalar_t><<<dim3(b.num_tokens, p.num_heads), kThreads, 0, s>>>(
-          static_cast<scalar_t*>(out.data), max_logits, exp_sums, partial_out, p.num_heads, p.head_size,
-          a.num_partitions);
+          static_cast<scalar_t*>(out.data), split.max_logits, split.exp_sums, split.partial_out, p.num_heads,
+          p.head_size, a.num_partitions, b.token_seq, b.query_start, tiled);
       PS_CUDA_LAUNCH_CHECK();
     }
   });

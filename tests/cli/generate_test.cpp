@@ -47,6 +47,21 @@ TEST_CASE("generate refuses bad flags and bad models with a message", "[cli]") {
   CHECK(r.output.find("KV blocks") != std::string::npos);
 }
 
+TEST_CASE("dtype and attention kernel flags: what the device cannot run is refused by name", "[cli]") {
+  const std::string model = " --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --max-tokens 2";
+  auto r = run_pagedserve("generate --dtype bf16" + model);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("the CPU backend computes in f32") != std::string::npos);
+  r = run_pagedserve("generate --dtype fp8" + model);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("not one of auto, f32, f16, bf16") != std::string::npos);
+  r = run_pagedserve("generate --attention-kernel fancy" + model);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--attention-kernel") != std::string::npos);
+  CHECK(run_pagedserve("generate --dtype f32 --attention-kernel simple" + model).exit_code == 0);
+  CHECK(run_pagedserve("generate --dtype auto" + model).exit_code == 0);
+}
+
 TEST_CASE("an unknown command is refused", "[cli]") {
   auto r = run_pagedserve("frobnicate");
   CHECK(r.exit_code == 2);

@@ -24,13 +24,15 @@ double tolerance(DType t) { return t == DType::f32 ? 1e-4 : t == DType::f16 ? 2e
 struct Pair {
   std::unique_ptr<Backend> cpu = make_cpu_backend();
   std::unique_ptr<Backend> gpu;
-  explicit Pair(DType dtype) {
+  explicit Pair(DType dtype, AttentionKernel kernel = AttentionKernel::fast, int partition = 512) {
     CudaBackendOptions o;
     o.activation_dtype = dtype;
+    o.attention_kernel = kernel;
+    o.attention_partition = partition;
     gpu = make_cuda_backend(o);
   }
   OwnedTensor up(Backend& b, const std::vector<float>& v, std::int64_t rows, std::int64_t cols) {
-    return b.upload_weight({v.data(), DType::f32, rows, cols});
+    return b.upload_weight({v.data(), DType::f32, rows, cols, {}});
   }
   std::vector<float> down(Backend& b, const Tensor& t) {
     std::vector<float> out(static_cast<std::size_t>(t.numel()));
@@ -105,18 +107,123 @@ std::vector<float> run_attention(Backend& b, Pair& p, const AttentionCase& c, DT
 TEST_CASE("CUDA paged attention matches the CPU reference", "[gpu][attention]") {
   std::mt19937 rng(1);
   for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
-    Pair p(dtype);
+    // Both kernels, each with the default partition and a small one that
+    // splits every context past 64 keys.
+    std::vector<std::pair<std::string, Pair>> variants;
+    for (auto kernel : {AttentionKernel::fast, AttentionKernel::simple})
+      for (int partition : {512, 64})
+        variants.emplace_back(std::string(kernel == AttentionKernel::fast ? "fast" : "simple") + " partition " +
+                                  std::to_string(partition),
+                              Pair(dtype, kernel, partition));
     for (int hs : {64, 80, 96, 128, 256, 8})
       for (int group : {1, 2, 4, 8})
         for (int bs : {8, 16, 32}) {
-          // Decodes, a prefill chunk with a cached prefix, and a long
-          // context that takes the split-K path.
-          auto c = make_case(rng, 2 * group, 2, hs, bs, {{1, 1}, {37, 1}, {70, 20}, {1300, 1}});
-          INFO("dtype " << dtype_name(dtype) << " hs " << hs << " group " << group << " bs " << bs);
-          auto want = run_attention(*p.cpu, p, c, DType::f32);
-          auto got = run_attention(*p.gpu, p, c, dtype);
-          check_close(got, want, tolerance(dtype));
+          // Decodes, prefill chunks with and without a cached prefix (the
+          // tiled kernel: several query tiles, a partial last one, several
+          // key tiles), and a long context that takes the split-K path.
+          auto c = make_case(rng, 2 * group, 2, hs, bs, {{1, 1}, {37, 1}, {70, 20}, {300, 300}, {200, 130}, {1300, 1}});
+          auto want = run_attention(*variants[0].second.cpu, variants[0].second, c, DType::f32);
+          for (auto& [name, p] : variants) {
+            INFO("dtype " << dtype_name(dtype) << " hs " << hs << " group " << group << " bs " << bs << " " << name);
+            check_close(run_attention(*p.gpu, p, c, dtype), want, tolerance(dtype));
+          }
         }
+  }
+}
+
+TEST_CASE("CUDA fused ops and stacked weights match the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    const double tol = tolerance(dtype);
+    // 3 tokens; 4 q heads and 2 kv heads of 16: q 64, k 32, v 32 wide.
+    auto x = random_vector(3 * 64, 11), r = random_vector(3 * 64, 12), w = random_vector(64, 13);
+    auto qkv = random_vector(3 * 128, 14), gu = random_vector(3 * 2 * 40, 15);
+    auto wa = random_vector(5 * 64, 16), wb = random_vector(7 * 64, 17);
+    auto run = [&](Backend& b) {
+      auto xt = p.up(b, x, 3, 64), rt = p.up(b, r, 3, 64), wt = p.up(b, w, 1, 64);
+      auto normed = b.allocate_tensor(b.activation_dtype(), 3, 64);
+      b.add_rms_norm(xt.view, rt.view, wt.view, 1e-5f, normed.view);
+      BatchMetadata meta;
+      meta.token_ids = {0, 0, 0};
+      meta.positions = {0, 5, 900};
+      meta.slot_mapping = {-1, -1, -1};
+      meta.query_start = {0, 3};
+      meta.context_lens = {901};
+      auto step = b.prepare(meta);
+      auto qkvt = p.up(b, qkv, 3, 128);
+      auto q = b.allocate_tensor(b.activation_dtype(), 3, 64), k = b.allocate_tensor(b.activation_dtype(), 3, 32),
+           v = b.allocate_tensor(b.activation_dtype(), 3, 32);
+      b.split_qkv_rotary(qkvt.view, q.view, k.view, v.view, *step, {4, 2, 16, 10000.0f, RopeLayout::rotate_halves});
+      auto gut = p.up(b, gu, 3, 80);
+      auto h = b.allocate_tensor(b.activation_dtype(), 3, 40);
+      b.silu_mul_halves(gut.view, h.view);
+      const HostTensorView parts[] = {{wa.data(), DType::f32, 5, 64, {}}, {wb.data(), DType::f32, 7, 64, {}}};
+      auto stacked = b.upload_stacked(parts);
+      std::vector<float> all;
+      for (const Tensor& t : {xt.view, normed.view, q.view, k.view, v.view, h.view, stacked.view}) {
+        auto d = p.down(b, t);
+        all.insert(all.end(), d.begin(), d.end());
+      }
+      return all;
+    };
+    INFO("dtype " << dtype_name(dtype));
+    check_close(run(*p.gpu), run(*p.cpu), 4 * tol);
+  }
+}
+
+TEST_CASE("CUDA matmul of 1 to 9 rows (the GEMV kernel, then cuBLAS) matches the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    for (int k : {64, 4096, 172})  // 172 halves are not whole 16-byte vectors: cuBLAS
+      for (int m = 1; m <= 9; ++m) {
+        auto x = random_vector(static_cast<std::size_t>(m) * k, 20 + m), w = random_vector(300 * static_cast<std::size_t>(k), 30);
+        auto run = [&](Backend& b) {
+          auto xt = p.up(b, x, m, k), wt = p.up(b, w, 300, k);
+          auto out = b.allocate_tensor(b.activation_dtype(), m, 300);
+          b.matmul(xt.view, wt.view, out.view);
+          return p.down(b, out.view);
+        };
+        INFO("dtype " << dtype_name(dtype) << " m " << m << " k " << k);
+        // Sums of k products: the tolerance grows with their length.
+        check_close(run(*p.gpu), run(*p.cpu), tolerance(dtype) * (k > 1000 ? 4 : 1));
+      }
+  }
+}
+
+TEST_CASE("A failed CUDA allocation leaves the backend usable", "[gpu][ops]") {
+  Pair p(DType::f16);
+  CHECK_THROWS_WITH(p.gpu->allocate(std::size_t{1} << 50), Catch::Contains("cannot allocate"));
+  // The next, unrelated launch must not report the stale out-of-memory.
+  auto x = random_vector(4 * 64, 3);
+  auto t = p.up(*p.gpu, x, 4, 64);
+  auto normed = p.gpu->allocate_tensor(DType::f16, 4, 64);
+  p.gpu->rms_norm(t.view, t.view, 1e-5f, normed.view);
+  CHECK(p.down(*p.gpu, normed.view).size() == x.size());
+}
+
+TEST_CASE("Synthetic weights are the same numbers on the GPU and the CPU", "[gpu][ops]") {
+  Pair p(DType::f32);
+  HostTensorView v{nullptr, DType::f32, 300, 1000, SyntheticFill{42, 0.5f}};
+  auto gpu = p.down(*p.gpu, p.gpu->upload_weight(v).view);
+  auto cpu = p.down(*p.cpu, p.cpu->upload_weight(v).view);
+  CHECK(gpu == cpu);
+}
+
+TEST_CASE("A weight is converted on the GPU from its stored type", "[gpu][ops]") {
+  auto x = random_vector(7 * 33, 9);
+  std::vector<std::uint16_t> half(x.size()), bf(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    half[i] = float_to_half(x[i]);
+    bf[i] = float_to_bf16(x[i]);
+  }
+  for (DType to : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(to);
+    for (auto [data, from] : {std::pair<const void*, DType>{x.data(), DType::f32}, {half.data(), DType::f16}, {bf.data(), DType::bf16}}) {
+      INFO("from " << dtype_name(from) << " to " << dtype_name(to));
+      std::vector<float> want(x.size());
+      convert_to_f32(data, from, want.data(), want.size());
+      check_close(p.down(*p.gpu, p.gpu->upload_weight({data, from, 7, 33, {}}).view), want, tolerance(to));
+    }
   }
 }
 

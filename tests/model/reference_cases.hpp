@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,16 @@ struct ReferenceCase {
   int max_tokens() const { return steps - static_cast<int>(prompt_ids.size()) + 1; }
 };
 
+// The source tree's data: PAGEDSERVE_SOURCE_DIR in the environment (a test
+// binary run from a bundle on another host), else where it was built.
+inline std::string source_dir() {
+  const char* env = std::getenv("PAGEDSERVE_SOURCE_DIR");
+  return env && *env ? env : PAGEDSERVE_SOURCE_DIR;
+}
+
 inline std::vector<ReferenceCase> load_reference_cases() {
   simdjson::dom::parser parser;
-  simdjson::dom::element doc = parser.load(PAGEDSERVE_SOURCE_DIR "/tests/data/reference_greedy.json");
+  simdjson::dom::element doc = parser.load(source_dir() + "/tests/data/reference_greedy.json");
   std::vector<ReferenceCase> cases;
   for (simdjson::dom::element c : doc["cases"].get_array()) {
     ReferenceCase rc;
@@ -36,6 +44,6 @@ inline std::vector<ReferenceCase> load_reference_cases() {
   return cases;
 }
 
-inline const char* stories260k_dir() { return PAGEDSERVE_SOURCE_DIR "/models/stories260K"; }
+inline std::string stories260k_dir() { return source_dir() + "/models/stories260K"; }
 
 }  // namespace pagedserve::testing
