@@ -82,7 +82,7 @@ void ModelExecutor::sample_on_backend(const StepPlan& plan, const kernels::Tenso
                         penalty_tokens(*s.params, s.state, s.context));
     }
   }
-  backend_.sample(logits, sample_batch_, sampled_);
+  if (!sample_batch_.rows.empty()) backend_.sample(logits, sample_batch_, sampled_);  // prompt chunks draw nothing yet
 
   out.rows.reserve(plan.rows.size());
   out.samples.reserve(plan.rows.size());

@@ -37,7 +37,7 @@ Logits make_logits(Backend& gpu, DType dtype, int rows, std::int64_t vocab, unsi
     if (dtype == DType::f16) x = half_to_float(float_to_half(x));
     if (dtype == DType::bf16) x = bf16_to_float(float_to_bf16(x));
   }
-  l.device = gpu.upload_weight({l.host.data(), DType::f32, rows, vocab});
+  l.device = gpu.upload_weight({l.host.data(), DType::f32, rows, vocab, {}});
   return l;
 }
 
