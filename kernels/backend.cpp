@@ -151,10 +151,10 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
 
 std::string available_backends() {
 #ifdef PAGEDSERVE_HAVE_CUDA
-  std::string archs;  // "80;89;90" -> "sm_80, sm_89, sm_90"
+  std::string archs;  // "80,89,90" -> "sm_80, sm_89, sm_90"
   for (std::size_t at = 0; at != std::string::npos;) {
     const std::string_view all = PAGEDSERVE_CUDA_ARCHS;
-    const std::size_t next = all.find(';', at);
+    const std::size_t next = all.find(',', at);
     archs += (archs.empty() ? "sm_" : ", sm_") + std::string(all.substr(at, next == std::string::npos ? next : next - at));
     at = next == std::string::npos ? next : next + 1;
   }
