@@ -19,9 +19,9 @@
 #include <cstring>
 
 #ifdef __CUDACC__
-#define PS_HOST_DEVICE __host__ __device__ __forceinline__
+#define PS_SAMPLING_FN __host__ __device__ __forceinline__
 #else
-#define PS_HOST_DEVICE inline
+#define PS_SAMPLING_FN inline
 #endif
 
 namespace pagedserve::kernels::sampling {
@@ -30,7 +30,7 @@ struct Philox4 {
   std::uint32_t v[4];
 };
 
-PS_HOST_DEVICE Philox4 philox4x32_10(Philox4 ctr, std::uint32_t k0, std::uint32_t k1) {
+PS_SAMPLING_FN Philox4 philox4x32_10(Philox4 ctr, std::uint32_t k0, std::uint32_t k1) {
   constexpr std::uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
   constexpr std::uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
   for (int round = 0; round < 10; ++round) {
@@ -47,7 +47,7 @@ PS_HOST_DEVICE Philox4 philox4x32_10(Philox4 ctr, std::uint32_t k0, std::uint32_
 
 // A uniform in (0, 1), never 0 or 1: (k + 0.5) / 2^52 for a 52-bit k, exact
 // in a double. Key = seed; counter = (token, counter low, counter high, 0).
-PS_HOST_DEVICE double uniform_open(std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
+PS_SAMPLING_FN double uniform_open(std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
   const Philox4 r = philox4x32_10(
       Philox4{{static_cast<std::uint32_t>(token), static_cast<std::uint32_t>(counter),
                static_cast<std::uint32_t>(counter >> 32), 0u}},
@@ -59,11 +59,11 @@ PS_HOST_DEVICE double uniform_open(std::uint64_t seed, std::uint64_t counter, st
 // s + Gumbel noise for token `token`: the score whose argmax is the draw.
 // In double, so host and device (whose log may differ in the last bit)
 // disagree only when two scores tie to ~1e-16.
-PS_HOST_DEVICE double gumbel_score(float s, std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
+PS_SAMPLING_FN double gumbel_score(float s, std::uint64_t seed, std::uint64_t counter, std::int32_t token) {
   return static_cast<double>(s) - log(-log(uniform_open(seed, counter, token)));
 }
 
-PS_HOST_DEVICE std::uint32_t float_bits(float f) {
+PS_SAMPLING_FN std::uint32_t float_bits(float f) {
 #ifdef __CUDA_ARCH__
   return __float_as_uint(f);
 #else
@@ -73,7 +73,7 @@ PS_HOST_DEVICE std::uint32_t float_bits(float f) {
 #endif
 }
 
-PS_HOST_DEVICE float bits_float(std::uint32_t b) {
+PS_SAMPLING_FN float bits_float(std::uint32_t b) {
 #ifdef __CUDA_ARCH__
   return __uint_as_float(b);
 #else
@@ -85,24 +85,24 @@ PS_HOST_DEVICE float bits_float(std::uint32_t b) {
 
 // Orders (value, index) by value descending, then index ascending, as one
 // unsigned key: a larger key is better. -0 counts as +0.
-PS_HOST_DEVICE std::uint64_t sort_key(float value, std::int32_t index) {
+PS_SAMPLING_FN std::uint64_t sort_key(float value, std::int32_t index) {
   if (value == 0.0f) value = 0.0f;
   std::uint32_t bits = float_bits(value);
   bits = (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
   return (static_cast<std::uint64_t>(bits) << 32) | static_cast<std::uint32_t>(~static_cast<std::uint32_t>(index));
 }
 
-PS_HOST_DEVICE std::int32_t key_index(std::uint64_t key) {
+PS_SAMPLING_FN std::int32_t key_index(std::uint64_t key) {
   return static_cast<std::int32_t>(~static_cast<std::uint32_t>(key));
 }
 
-PS_HOST_DEVICE float key_value(std::uint64_t key) {
+PS_SAMPLING_FN float key_value(std::uint64_t key) {
   std::uint32_t bits = static_cast<std::uint32_t>(key >> 32);
   bits = (bits & 0x80000000u) ? (bits & 0x7fffffffu) : ~bits;
   return bits_float(bits);
 }
 
-PS_HOST_DEVICE float mul_rn(float a, float b) {
+PS_SAMPLING_FN float mul_rn(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fmul_rn(a, b);
 #else
@@ -111,7 +111,7 @@ PS_HOST_DEVICE float mul_rn(float a, float b) {
 #endif
 }
 
-PS_HOST_DEVICE float add_rn(float a, float b) {
+PS_SAMPLING_FN float add_rn(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fadd_rn(a, b);
 #else
@@ -121,7 +121,7 @@ PS_HOST_DEVICE float add_rn(float a, float b) {
 
 // One penalty token's logit: the repetition penalty (it is in the context),
 // then presence + frequency * count when it is in the output.
-PS_HOST_DEVICE float penalize(float logit, float repetition, float presence, float frequency, std::int32_t output_count) {
+PS_SAMPLING_FN float penalize(float logit, float repetition, float presence, float frequency, std::int32_t output_count) {
   if (repetition != 1.0f) logit = logit > 0.0f ? logit / repetition : mul_rn(logit, repetition);
   if (output_count > 0 && (presence != 0.0f || frequency != 0.0f))
     logit = logit - add_rn(presence, mul_rn(frequency, static_cast<float>(output_count)));
@@ -129,12 +129,12 @@ PS_HOST_DEVICE float penalize(float logit, float repetition, float presence, flo
 }
 
 // The temperature-scaled logit relative to the maximum: s = (l - max) / T.
-PS_HOST_DEVICE float scaled_logit(float logit, float max_logit, float temperature) {
+PS_SAMPLING_FN float scaled_logit(float logit, float max_logit, float temperature) {
   return (logit - max_logit) / temperature;
 }
 
 // min-p keeps p >= min_p * p_max, i.e. s >= log(min_p); -inf keeps all.
-PS_HOST_DEVICE double min_p_floor(float min_p) {
+PS_SAMPLING_FN double min_p_floor(float min_p) {
   return min_p > 0.0f ? log(static_cast<double>(min_p)) : -INFINITY;
 }
 
@@ -146,10 +146,10 @@ struct Candidates {
   double min_p_floor = -INFINITY;
   std::uint64_t floor_key = 0;
 
-  PS_HOST_DEVICE bool keeps(std::uint64_t key, float logit) const {
+  PS_SAMPLING_FN bool keeps(std::uint64_t key, float logit) const {
     return key >= floor_key && static_cast<double>(scaled_logit(logit, max_logit, temperature)) >= min_p_floor;
   }
-  PS_HOST_DEVICE double mass(float logit) const {
+  PS_SAMPLING_FN double mass(float logit) const {
     return exp(static_cast<double>(scaled_logit(logit, max_logit, temperature)));
   }
 };
@@ -165,11 +165,11 @@ constexpr int kRadixBuckets = 1 << kRadixBits;
 constexpr int kRadixTopShift = 64 - kRadixBits;
 
 // The bits above this level's digit, which must equal the prefix so far.
-PS_HOST_DEVICE std::uint64_t radix_high_mask(int shift) {
+PS_SAMPLING_FN std::uint64_t radix_high_mask(int shift) {
   return shift == kRadixTopShift ? 0 : ~0ull << (shift + kRadixBits);
 }
 
-PS_HOST_DEVICE int radix_digit(std::uint64_t key, int shift) {
+PS_SAMPLING_FN int radix_digit(std::uint64_t key, int shift) {
   return static_cast<int>((key >> shift) & (kRadixBuckets - 1));
 }
 
@@ -183,7 +183,7 @@ struct RadixChoice {
 // key; by mass, the first key at which the mass above it plus its own
 // reaches `target`. Where nothing reaches it (rounding), the lowest
 // non-empty bucket: every candidate stays.
-PS_HOST_DEVICE RadixChoice radix_choose(const unsigned* count, const double* mass, bool by_mass, std::uint32_t rank,
+PS_SAMPLING_FN RadixChoice radix_choose(const unsigned* count, const double* mass, bool by_mass, std::uint32_t rank,
                                         double above, double target) {
   RadixChoice choice{0, rank, above};
   for (int d = kRadixBuckets - 1; d >= 0; --d) {
