@@ -1,5 +1,6 @@
 #include "engine/model_executor.hpp"
 
+#include <random>
 #include <stdexcept>
 
 namespace pagedserve::engine {
@@ -16,6 +17,7 @@ ModelExecutor::ModelExecutor(model::LlamaModel& model, int num_gpu_blocks, int n
 }
 
 void ModelExecutor::allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size) {
+  sample_on_backend_ = backend_.samples_on_device();
   const auto dtype = backend_.activation_dtype();
   gpu_ = backend_.allocate_kv_cache(model_.kv_spec(num_gpu_blocks, block_size, dtype));
   cpu_ = backend_.allocate_swap_space(model_.kv_spec(num_cpu_blocks, block_size, dtype));
@@ -27,22 +29,32 @@ void ModelExecutor::copy_blocks(const StepPlan& plan) {
   if (!plan.copy_on_write.empty()) backend_.copy_blocks(gpu_, plan.copy_on_write);
 }
 
+static std::uint64_t backend_seed(const model::SamplingParams& p) {
+  if (p.seed) return *p.seed;
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) | rd();
+}
+
 void ModelExecutor::update_samplers(const StepPlan& plan) {
   for (SeqId id : plan.released_samplers) samplers_.erase(id);
   for (const auto& s : plan.new_samplers) {
     model::SamplingParams p = *s.params;
     p.seed = s.seed;
-    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context});
+    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context, backend_seed(p)});
   }
+}
+
+ModelExecutor::Sampler& ModelExecutor::sampler(SeqId id) {
+  auto it = samplers_.find(id);
+  if (it == samplers_.end()) throw std::logic_error("no sampler state for sequence " + std::to_string(id));
+  return it->second;
 }
 
 void ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out) {
   auto& r = out.add_row();
   if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
   for (SeqId id : row.samplers()) {
-    auto it = samplers_.find(id);
-    if (it == samplers_.end()) throw std::logic_error("no sampler state for sequence " + std::to_string(id));
-    Sampler& s = it->second;
+    Sampler& s = sampler(id);
     auto drawn = model::sample(logits, *s.params, s.state, s.context);
     s.context.push_back(drawn.token_id);
     out.add_sample({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
@@ -55,6 +67,10 @@ StepResult ModelExecutor::execute(const StepPlan& plan) {
   StepResult result;
   result.step_id = plan.step_id;
   if (plan.batch.num_tokens() == 0) return result;
+  if (sample_on_backend_) {
+    sample_on_backend(plan, model_.forward_logits(plan.batch, gpu_), result);
+    return result;
+  }
   model_.forward(plan.batch, gpu_, logits_);
   const std::size_t vocab = static_cast<std::size_t>(model_.config().vocab_size);
   result.rows.reserve(plan.rows.size());

@@ -4,6 +4,10 @@
 // (its random generator, output counts and context, so a seeded request
 // draws the same tokens whatever shares its batch).
 //
+// Tokens are drawn by the backend (Backend::sample, on the GPU for CUDA)
+// when it samples on its device, else by the host sampler (model/sampler),
+// whose generator the CPU backend's tests and llama2.c parity rely on.
+//
 // Invariant: every sampler id a RowRequest names was set up by this or an
 // earlier plan and not released since.
 
@@ -30,18 +34,26 @@ class ModelExecutor final : public StepExecutor {
   StepResult execute(const StepPlan& plan) override;
   const kernels::KvCache& gpu_cache() const { return gpu_; }
   std::size_t num_sampler_states() const { return samplers_.size(); }
+  // Draw with Backend::sample instead of the host sampler (the default
+  // where the backend samples on its device); on the CPU backend this runs
+  // the GPU sampler's host twin.
+  void set_sample_on_backend(bool on) { sample_on_backend_ = on; }
 
  private:
   struct Sampler {
     std::shared_ptr<const model::SamplingParams> params;
     model::SamplerState state;
     std::vector<std::int32_t> context;
+    std::uint64_t seed = 0;  // the backend sampler's stream (drawn at random when unseeded)
   };
 
   void allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size);
   void copy_blocks(const StepPlan& plan);
   void update_samplers(const StepPlan& plan);
   void sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out);
+  // model_executor_sampling.cpp: the same draws through Backend::sample.
+  void sample_on_backend(const StepPlan& plan, const kernels::Tensor& logits, StepResult& out);
+  Sampler& sampler(SeqId id);
 
   std::unique_ptr<kernels::Backend> owned_backend_;  // declared first: outlives the model and pools
   std::unique_ptr<model::LlamaModel> owned_model_;
@@ -51,6 +63,9 @@ class ModelExecutor final : public StepExecutor {
   kernels::KvCache cpu_;
   std::unordered_map<SeqId, Sampler> samplers_;
   std::vector<float> logits_;
+  bool sample_on_backend_ = false;
+  kernels::SampleBatch sample_batch_;
+  kernels::SampleOutput sampled_;
 };
 
 }  // namespace pagedserve::engine

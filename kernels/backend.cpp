@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_backend.hpp"
+#include "kernels/sampling_twin.hpp"
 #ifdef PAGEDSERVE_HAVE_CUDA
 #include <dlfcn.h>
 #include <unistd.h>
@@ -57,6 +58,12 @@ OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_
   t.buffer = allocate(static_cast<std::size_t>(rows * cols) * dtype_size(dtype));
   t.view = Tensor{t.buffer.get(), dtype, rows, cols};
   return t;
+}
+
+void Backend::sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out) {
+  std::vector<float> host(static_cast<std::size_t>(logits.numel()));
+  to_host_f32(logits, host);
+  sample_on_host(host, logits.cols, batch, out);
 }
 
 OwnedTensor Backend::upload_weight(const HostTensorView& host) {
@@ -144,10 +151,10 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
 
 std::string available_backends() {
 #ifdef PAGEDSERVE_HAVE_CUDA
-  std::string archs;  // "80;89;90" -> "sm_80, sm_89, sm_90"
+  std::string archs;  // "80,89,90" -> "sm_80, sm_89, sm_90"
   for (std::size_t at = 0; at != std::string::npos;) {
     const std::string_view all = PAGEDSERVE_CUDA_ARCHS;
-    const std::size_t next = all.find(';', at);
+    const std::size_t next = all.find(',', at);
     archs += (archs.empty() ? "sm_" : ", sm_") + std::string(all.substr(at, next == std::string::npos ? next : next - at));
     at = next == std::string::npos ? next : next + 1;
   }

@@ -17,6 +17,7 @@
 #include "kernels/kv_cache.hpp"
 #include "kernels/synthetic.hpp"
 #include "kernels/tensor.hpp"
+#include "kernels/sampling.hpp"
 
 namespace pagedserve::kernels {
 
@@ -148,6 +149,14 @@ class Backend {
   virtual void copy_blocks(KvCache& cache, std::span<const BlockCopy> copies) = 0;
   // Swap: whole blocks from one pool to another (GPU <-> CPU swap space).
   virtual void swap_blocks(const KvCache& src, KvCache& dst, std::span<const BlockCopy> copies) = 0;
+
+  // --- sampling (kernels/sampling.hpp) ----------------------------------------
+  // Whether sample() runs where the logits are, so that only token ids and
+  // requested logprobs cross to the host (the CUDA backend).
+  virtual bool samples_on_device() const { return false; }
+  // Draws every row of `batch` from `logits` [rows, vocab] in backend
+  // memory. The default copies the logits to the host and runs the twin.
+  virtual void sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out);
 };
 
 // "cpu" or "cuda:N"; throws std::invalid_argument naming what is wrong

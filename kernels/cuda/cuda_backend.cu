@@ -9,6 +9,7 @@
 #include "kernels/attention_plan.hpp"
 #include "kernels/cuda/cuda_check.hpp"
 #include "kernels/cuda/cuda_kernels.hpp"
+#include "kernels/cuda/device_sampler.hpp"
 
 namespace pagedserve::kernels {
 
@@ -378,6 +379,11 @@ class CudaBackend final : public Backend {
     if (!src.on_host) PS_CUDA_CHECK(cudaEventSynchronize(swap_done_));  // host memory is read after return
   }
 
+  bool samples_on_device() const override { return true; }
+  void sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out) override {
+    sampler_.sample(logits, batch, out, stream_);
+  }
+
  private:
   struct Upload {
     std::shared_ptr<void> staging;  // pinned copy of packed_
@@ -444,6 +450,7 @@ class CudaBackend final : public Backend {
   cuda::AttentionWorkspace workspace_;
   cuda::AttentionConfig attention_;
   int num_sms_ = 1;  // attention splits long contexts to keep them all busy
+  cuda::DeviceSampler sampler_;
 };
 
 }  // namespace

@@ -2,8 +2,8 @@
 // The CUDA backend: PagedAttention and element-wise kernels of its own,
 // cuBLAS for every GEMM. Activations and the KV cache use one storage type
 // (fp16 by default; fp32 for parity tests against the CPU backend); weights
-// are converted to it at upload. Sampling happens on the host: logits come
-// back as fp32 (one row per sampling sequence).
+// are converted to it at upload. Sampling runs on the GPU too
+// (device_sampler.hpp): only token ids and requested logprobs come back.
 
 #include <cstdint>
 #include <memory>

@@ -35,6 +35,7 @@ struct Run {
 struct Fixture {
   model::LoadedModel loaded = model::load_model(testing::stories260k_dir());
   std::vector<testing::ReferenceCase> cases = testing::load_reference_cases();
+  bool sample_on_backend = false;  // draw through Backend::sample (the GPU sampler's host twin on the CPU)
 
   EngineCoreConfig config(int num_gpu_blocks, int num_cpu_blocks, PreemptionMode mode, bool prefix_caching = true) {
     EngineCoreConfig c;
@@ -64,6 +65,7 @@ struct Fixture {
     auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
     ModelExecutor executor(std::move(backend), std::move(llama), config.blocks.num_gpu_blocks,
                            config.blocks.num_cpu_blocks, config.blocks.block_size);
+    executor.set_sample_on_backend(sample_on_backend);
     EngineCore core(config, executor, loaded.tokenizer.get());
     Run run;
     std::vector<Event> events;
@@ -86,8 +88,9 @@ struct Fixture {
   }
 };
 
-void check_greedy_parity(PreemptionMode mode) {
+void check_greedy_parity(PreemptionMode mode, bool sample_on_backend = false) {
   Fixture f;
+  f.sample_on_backend = sample_on_backend;
   std::vector<GenerateRequest> requests;
   for (int i = 0; i < 20; ++i) requests.push_back(f.greedy("r" + std::to_string(i), f.cases[i % f.cases.size()]));
   // 20 sequences of up to 513 tokens in 48 blocks of 16 (768 slots).
@@ -111,6 +114,11 @@ TEST_CASE("20 greedy requests in a pool far too small match llama2.c exactly (re
 
 TEST_CASE("20 greedy requests in a pool far too small match llama2.c exactly (swap)", "[engine][parity]") {
   check_greedy_parity(PreemptionMode::swap);
+}
+
+TEST_CASE("drawn by the backend sampler, 20 greedy requests match llama2.c exactly (recompute)",
+          "[engine][parity][backend_sampling]") {
+  check_greedy_parity(PreemptionMode::recompute, true);
 }
 
 TEST_CASE("n = 4 samples of one prompt share its blocks: fewer blocks than 4 requests", "[engine][sharing]") {
@@ -141,8 +149,11 @@ TEST_CASE("n = 4 samples of one prompt share its blocks: fewer blocks than 4 req
   CHECK(shared.num_sampler_states == 0);
 }
 
-TEST_CASE("beam search equals a from-scratch reference beam search", "[engine][beam]") {
+namespace {
+
+void check_beam_search(bool sample_on_backend) {
   Fixture f;
+  f.sample_on_backend = sample_on_backend;
   for (bool early : {false, true}) {
     for (int width : {2, 3}) {
       GenerateRequest r = f.greedy("beam", f.cases[1]);
@@ -166,6 +177,14 @@ TEST_CASE("beam search equals a from-scratch reference beam search", "[engine][b
       CHECK(run.num_free_gpu_blocks == 64);
     }
   }
+}
+
+}  // namespace
+
+TEST_CASE("beam search equals a from-scratch reference beam search", "[engine][beam]") { check_beam_search(false); }
+
+TEST_CASE("beam search with candidates from the backend sampler equals the reference", "[engine][beam][backend_sampling]") {
+  check_beam_search(true);
 }
 
 TEST_CASE("a repeated prompt hits the prefix cache and skips its prefill", "[engine][prefix]") {
@@ -231,8 +250,11 @@ TEST_CASE("best_of returns the sample with the highest cumulative log-probabilit
   CHECK(best.outcomes["best"].tokens[0] == each.outcomes["single" + std::to_string(argmax)].tokens[0]);
 }
 
-TEST_CASE("mixed sampling parameters in one batch: each request draws what it draws alone", "[engine][sampling]") {
+namespace {
+
+void check_mixed_sampling(bool sample_on_backend) {
   Fixture f;
+  f.sample_on_backend = sample_on_backend;
   auto with = [&](const std::string& id, int c, auto&& tweak) {
     GenerateRequest r = f.greedy(id, f.cases[static_cast<std::size_t>(c) % f.cases.size()]);
     r.sampling.max_tokens = 48;
@@ -267,5 +289,39 @@ TEST_CASE("mixed sampling parameters in one batch: each request draws what it dr
     // Logprobs are reported, not sampled with: those two decode greedily.
     if (r.request_id == "greedy" || r.request_id == "logprobs") CHECK(same_as_greedy);
     else CHECK_FALSE(same_as_greedy);  // the parameter took effect
+  }
+}
+
+}  // namespace
+
+TEST_CASE("mixed sampling parameters in one batch: each request draws what it draws alone", "[engine][sampling]") {
+  check_mixed_sampling(false);
+}
+
+TEST_CASE("drawn by the backend sampler, mixed sampling parameters in one batch draw what each draws alone",
+          "[engine][sampling][backend_sampling]") {
+  check_mixed_sampling(true);
+}
+
+TEST_CASE("drawn by the backend sampler, seeded requests preempted by recompute draw what they draw unpreempted",
+          "[engine][sampling][backend_sampling]") {
+  Fixture f;
+  f.sample_on_backend = true;
+  std::vector<GenerateRequest> requests;
+  for (int i = 0; i < 20; ++i) {
+    requests.push_back(f.greedy("r" + std::to_string(i), f.cases[i % f.cases.size()]));
+    requests.back().sampling.temperature = 0.8f;
+    requests.back().sampling.top_p = 0.9f;
+    requests.back().sampling.seed = 100 + i;
+  }
+  auto tight = f.run(f.config(48, 0, PreemptionMode::recompute), requests);
+  auto roomy = f.run(f.config(1024, 0, PreemptionMode::recompute), requests);
+  CHECK(tight.counters.num_preemptions_recompute > 0);
+  CHECK(roomy.counters.num_preemptions_recompute == 0);
+  for (int i = 0; i < 20; ++i) {
+    INFO("request " << i);
+    const auto id = "r" + std::to_string(i);
+    CHECK(tight.outcomes[id].tokens[0] == roomy.outcomes[id].tokens[0]);
+    CHECK(tight.outcomes[id].tokens[0] != f.cases[i % f.cases.size()].output_ids);  // it did sample
   }
 }
