@@ -20,6 +20,7 @@ class Granter {
   Granter(MemoryRequest& request, BlockManager& blocks) : req_(request), blocks_(blocks) {
     grant_.step_id = request.step_id;
     grant_.block_size = blocks.block_size();
+    grant_.scheduled.reserve(request.seqs.size());
     for (std::uint32_t g = 0; g < request.num_running; ++g) running_.push_back(g);
   }
 

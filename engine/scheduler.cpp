@@ -147,6 +147,10 @@ MemoryRequest Scheduler::memory_request(std::uint64_t step_id) {
   req.released = next_output_.released;
   asked_groups_.clear();
   asked_seqs_.clear();
+  const std::size_t num_groups = running_.size() + swapped_.size() + std::min<std::size_t>(waiting_.size(), config_.max_num_seqs);
+  req.groups.reserve(num_groups);
+  req.seqs.reserve(num_groups);
+  req.tokens.reserve(num_groups);
   for (const auto& g : running_) describe(g, req);
   for (const auto& g : swapped_) describe(g, req);
   req.num_running = static_cast<std::uint32_t>(running_.size());
@@ -187,14 +191,18 @@ void Scheduler::describe(const GroupPtr& g, MemoryRequest& req) {
   });
   slots.num_seqs = static_cast<std::uint32_t>(req.seqs.size()) - slots.first_seq;
   req.groups.push_back(slots);
-  asked_groups_.push_back(g);
+  asked_groups_.push_back(g.get());
 }
 
 namespace {
 
-void remove_from(std::deque<GroupPtr>& q, const GroupPtr& g) {
-  auto it = std::find(q.rbegin(), q.rend(), g);  // preemption victims sit at the back
-  if (it != q.rend()) q.erase(std::next(it).base());
+// Takes `g` out of `q` (null if it is not there).
+GroupPtr take(std::deque<GroupPtr>& q, const SequenceGroup* g) {
+  auto it = std::find_if(q.rbegin(), q.rend(), [g](const GroupPtr& x) { return x.get() == g; });  // victims sit at the back
+  if (it == q.rend()) return nullptr;
+  GroupPtr taken = std::move(*it);
+  q.erase(std::next(it).base());
+  return taken;
 }
 
 }  // namespace
@@ -221,10 +229,11 @@ SchedulerOutput Scheduler::apply(const MemoryGrant& grant) {
 }
 
 void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
-  const GroupPtr& g = asked_groups_[change.group];
+  SequenceGroup* asked = asked_groups_[change.group];
+  GroupPtr g;
   switch (change.fate) {
     case GroupFate::preempted_swap:
-      remove_from(running_, g);
+      g = take(running_, asked);
       g->set_status(SeqStatus::swapped);
       ++counters_.num_preemptions_swap;
       out.preempted.push_back(g);
@@ -233,7 +242,7 @@ void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
     case GroupFate::preempted_recompute:
       // The generated tokens become part of what the group computes again
       // on readmission; it goes back to the front of its priority class.
-      remove_from(running_, g);
+      g = take(running_, asked);
       g->for_each_live([](Sequence& s) {
         s.holds_blocks = false;
         s.num_computed = s.num_slotted = 0;
@@ -244,12 +253,12 @@ void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
       insert_sorted(waiting_, g);
       break;
     case GroupFate::swapped_in:
-      remove_from(swapped_, g);
+      g = take(swapped_, asked);
       g->set_status(SeqStatus::running);
       insert_sorted(running_, g);
       break;
     case GroupFate::admitted: {
-      remove_from(waiting_, g);
+      g = take(waiting_, asked);
       std::size_t i = 0;
       g->for_each_live([&](Sequence& s) {
         s.num_computed = change.num_computed[i++];
@@ -262,13 +271,17 @@ void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
       insert_sorted(running_, g);
       break;
     }
-    case GroupFate::refused: refuse(g, change.error, out); break;
+    case GroupFate::refused:
+      for (auto* q : {&running_, &swapped_, &waiting_})
+        if (!g) g = take(*q, asked);
+      refuse(g, change.error, out);
+      break;
   }
 }
 
-// The block manager freed its blocks: the group ends with an error.
+// The block manager freed its blocks: the group, out of its queue, ends
+// with an error.
 void Scheduler::refuse(const GroupPtr& g, const std::string& why, SchedulerOutput& out) {
-  for (auto* q : {&running_, &swapped_, &waiting_}) remove_from(*q, g);
   for (auto& s : g->seqs) {
     s->holds_blocks = false;
     s->num_computed = s->num_slotted = 0;

@@ -127,7 +127,7 @@ class Scheduler {
   SchedulerCounters counters_;
   // Between memory_request() and apply(): the groups and sequences the
   // request names by place, and the step's output so far.
-  std::vector<std::shared_ptr<SequenceGroup>> asked_groups_;
+  std::vector<SequenceGroup*> asked_groups_;  // alive in the queues until apply()
   std::vector<Sequence*> asked_seqs_;
   SchedulerOutput next_output_;
   int block_size_ = 1;  // the block manager's, from its last grant
