@@ -190,10 +190,15 @@ void Granter::schedule_decode(std::uint32_t g, Budget& budget) {
 }
 
 void Granter::schedule_running(Budget& budget) {
-  for (std::uint32_t g : running_)
-    if (is_decoding(g)) schedule_decode(g, budget);
-  for (std::uint32_t g : running_)
-    if (!is_decoding(g)) schedule_prefill(g, budget);
+  std::vector<std::uint32_t> prefilling;
+  for (std::uint32_t g : running_) {
+    if (is_decoding(g)) {
+      schedule_decode(g, budget);
+    } else {
+      prefilling.push_back(g);
+    }
+  }
+  for (std::uint32_t g : prefilling) schedule_prefill(g, budget);
 }
 
 // The largest chunks that fit the budget. The samples of one group take
@@ -326,22 +331,31 @@ StepPlan plan_step(const MemoryRequest& request, const MemoryGrant& grant, const
   plan.released_samplers = request.released;
   auto& b = plan.batch;
   const int bs = blocks.block_size();
-  for (const auto& slot : grant.scheduled)
-    b.max_blocks_per_seq =
-        std::max<int>(b.max_blocks_per_seq, static_cast<int>(blocks.block_table(request.seqs[slot.seq].seq_id).size()));
+  // Each sequence's table and tokens, looked up once.
+  struct Seen {
+    const std::vector<std::int32_t>* table;
+    const std::vector<std::int32_t>* tokens;
+  };
+  std::vector<Seen> seen;
+  seen.reserve(grant.scheduled.size());
+  for (const auto& slot : grant.scheduled) {
+    const SeqId id = request.seqs[slot.seq].seq_id;
+    seen.push_back({&blocks.block_table(id), &blocks.tokens(id)});
+    b.max_blocks_per_seq = std::max<int>(b.max_blocks_per_seq, static_cast<int>(seen.back().table->size()));
+  }
   const auto num_tokens = static_cast<std::size_t>(grant.num_prefill_tokens + grant.num_decode_tokens);
   b.token_ids.reserve(num_tokens);
   b.positions.reserve(num_tokens);
   b.slot_mapping.reserve(num_tokens);
   b.block_tables.reserve(grant.scheduled.size() * static_cast<std::size_t>(b.max_blocks_per_seq));
   b.query_start.push_back(0);
-  for (const auto& slot : grant.scheduled) {
+  for (std::size_t i = 0; i < grant.scheduled.size(); ++i) {
+    const auto& slot = grant.scheduled[i];
     const SeqSlots& s = request.seqs[slot.seq];
-    const auto& table = blocks.block_table(s.seq_id);
-    const auto& tokens = blocks.tokens(s.seq_id);
+    const auto& table = *seen[i].table;
     const int from = s.num_computed, to = from + slot.num_new_tokens;
     for (int p = from; p < to; ++p) {
-      b.token_ids.push_back(tokens[static_cast<std::size_t>(p)]);
+      b.token_ids.push_back((*seen[i].tokens)[static_cast<std::size_t>(p)]);
       b.positions.push_back(p);
       b.slot_mapping.push_back(static_cast<std::int64_t>(table[static_cast<std::size_t>(p / bs)]) * bs + p % bs);
     }
@@ -356,6 +370,5 @@ StepPlan plan_step(const MemoryRequest& request, const MemoryGrant& grant, const
   }
   return plan;
 }
-
 
 }  // namespace pagedserve::engine
