@@ -289,16 +289,15 @@ void Granter::admit(Budget& budget) {
 AllocStatus Granter::allocate(std::uint32_t g) {
   auto live = seqs(g);
   for (std::size_t i = 0; i < live.size(); ++i) {
-    const auto tokens = req_.unslotted(live[i]);
-    const auto status = blocks_.can_allocate(tokens);
-    if (status != AllocStatus::ok) {
+    const auto a = blocks_.try_allocate(live[i].seq_id, req_.unslotted(live[i]));
+    if (a.status != AllocStatus::ok) {
       for (std::size_t j = 0; j < i; ++j) {
         blocks_.free(live[j].seq_id);
         live[j].num_computed = live[j].num_slotted = 0;
       }
-      return status;
+      return a.status;
     }
-    live[i].num_computed = blocks_.allocate(live[i].seq_id, tokens);
+    live[i].num_computed = a.num_cached_tokens;
     live[i].num_slotted = live[i].num_tokens;
   }
   return AllocStatus::ok;
