@@ -211,12 +211,14 @@ SchedulerOutput Scheduler::apply(const MemoryGrant& grant) {
   SchedulerOutput out = std::move(next_output_);
   block_size_ = grant.block_size;
   for (const auto& change : grant.changes) apply_change(change, out);
-  // Every group still running had its new tokens slotted.
-  for (const auto& g : running_) g->for_each_live([](Sequence& s) { s.num_slotted = s.num_tokens(); });
   out.seqs.reserve(grant.scheduled.size());
   for (const auto& slot : grant.scheduled) {
     SequenceGroup& g = *asked_groups_[slot.group];
     Sequence& seq = *asked_seqs_[slot.seq];
+    // Only newly sampled tokens wait for slots, and a sequence with one is
+    // decoding, and every running decode is scheduled: so every sequence
+    // whose tokens the grant slotted is here.
+    seq.num_slotted = seq.num_tokens();
     if (slot.samples && makes_samplers(g, seq)) seq.has_sampler = true;
     out.seqs.push_back({&g, &seq, slot.num_new_tokens, slot.samples});
   }
