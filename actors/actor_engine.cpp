@@ -1,16 +1,18 @@
 // The Engine facade over the actor runtime: validates and admits requests
 // on the caller's thread, then talks to the actors by message only.
 //
-// Invariant: active_ holds exactly the ids submitted and not yet done (the
-// router reports each RequestDone after delivering it).
+// Invariant: active_ holds exactly the requests submitted and not yet done
+// (the router reports each RequestDone after delivering it). It keeps their
+// sinks only to end them should the router itself end.
 
 #include "actors/engine_start.hpp"
 
 #include <condition_variable>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "actors/runtime.hpp"
+#include "actors/supervision.hpp"
 #include "engine/request_limits.hpp"
 
 namespace pagedserve::actors {
@@ -34,15 +36,20 @@ class ActorEngine final : public Engine {
   EngineMetrics metrics() override;
   std::optional<std::string> admin_view(const std::string& view) override;
   void shutdown(std::chrono::milliseconds drain) override;
+  std::optional<std::string> dead_reason() const override { return health_->dead_reason(); }
+  bool answers(std::chrono::milliseconds timeout) override;
+  void inject_failure(EngineActor which, const std::string& why);
 
  private:
   void on_done(const std::string& request_id);
+  void end_orphans(const std::string& reason);
   void spawn_actors();
 
   EngineConfig config_;
   EngineParts parts_;
   engine::RequestLimits limits_;
   std::shared_ptr<SharedGauges> gauges_ = std::make_shared<SharedGauges>();
+  std::shared_ptr<EngineHealth> health_ = std::make_shared<EngineHealth>();
   std::unique_ptr<caf::actor_system_config> caf_config_;
   std::unique_ptr<caf::actor_system> system_;
   router_actor router_;
@@ -51,7 +58,7 @@ class ActorEngine final : public Engine {
   executor_actor executor_;
   std::mutex mu_;
   std::condition_variable all_done_;
-  std::unordered_set<std::string> active_;
+  std::unordered_map<std::string, OpenRequest> active_;
   bool accepting_ = true;
   bool stopped_ = false;
 };
@@ -99,11 +106,15 @@ void ActorEngine::spawn_actors() {
   system_ = std::make_unique<caf::actor_system>(*caf_config_);
   executor_ = spawn_executor(*system_, parts_.executor);
   blocks_ = spawn_block_manager(*system_, blocks, executor_);
-  router_ = spawn_router(*system_, [this](const std::string& id) { on_done(id); });
-  SchedulerActorConfig sc{sched, parts_.tokenizer.get(), parts_.model_config.eos_ids, parts_.max_model_len,
-                          blocks.num_gpu_blocks, blocks.num_cpu_blocks, gauges_};
+  router_ = spawn_router(*system_, [this](const std::string& id) { on_done(id); }, health_);
+  SchedulerActorConfig sc{sched,   parts_.tokenizer.get(), parts_.model_config.eos_ids, parts_.max_model_len,
+                          blocks.num_gpu_blocks, blocks.num_cpu_blocks, gauges_, health_,
+                          [this](const std::string& reason) { end_orphans(reason); }};
   scheduler_ = spawn_scheduler(*system_, std::move(sc), router_, blocks_, executor_);
+  // The router supervises the others; it learns of them before any request.
+  caf::anon_send(router_, connect_atom_v, blocks_, executor_);
   caf::anon_send(router_, connect_atom_v, scheduler_);
+  caf::anon_send(executor_, connect_atom_v, scheduler_);
 }
 
 ActorEngine::~ActorEngine() {
@@ -123,15 +134,16 @@ SubmitResult ActorEngine::submit(GenerateRequest request, std::shared_ptr<Reques
   {
     std::lock_guard lock(mu_);
     if (!accepting_) return {SubmitError::shutting_down, "the engine is shutting down", ""};
+    if (auto reason = health_->dead_reason()) return {SubmitError::engine_dead, dead_message(*reason), ""};
     if (active_.count(request.request_id))
       return {SubmitError::duplicate_id, "a request with id '" + request.request_id + "' is already running", "request_id"};
     const int queued = gauges_->num_waiting + gauges_->num_in_transit;
     if (queued >= config_.max_waiting_requests)
       return {SubmitError::overloaded, "the server is overloaded: " + std::to_string(queued) + " requests are waiting", ""};
-    active_.insert(request.request_id);
+    active_[request.request_id] = {sink, std::vector<bool>(static_cast<std::size_t>(std::max(request.n, 1)), false)};
     ++gauges_->num_in_transit;
   }
-  caf::anon_send(router_, submit_atom_v, SubmitMsg{std::make_shared<GenerateRequest>(std::move(request)), std::move(sink)});
+  caf::anon_send(router_, submit_atom_v, SubmitMsg{std::move(request), std::move(sink)});
   return {};
 }
 
@@ -143,11 +155,42 @@ void ActorEngine::on_done(const std::string& request_id) {
   all_done_.notify_all();
 }
 
+// The router ended, so nobody else can: every open request ends here. (The
+// facade does not know which samples finished; a sample may see a second
+// finish, with the error.)
+void ActorEngine::end_orphans(const std::string& reason) {
+  std::unordered_map<std::string, OpenRequest> orphans;
+  {
+    std::lock_guard lock(mu_);
+    orphans.swap(active_);
+  }
+  for (auto& [id, open] : orphans) end_with_error(id, open, dead_message(reason));
+  std::lock_guard lock(mu_);
+  all_done_.notify_all();
+}
+
+void ActorEngine::inject_failure(EngineActor which, const std::string& why) {
+  switch (which) {
+    case EngineActor::router: caf::anon_send(router_, fail_atom_v, why); break;
+    case EngineActor::scheduler: caf::anon_send(scheduler_, fail_atom_v, why); break;
+    case EngineActor::block_manager: caf::anon_send(blocks_, fail_atom_v, why); break;
+    case EngineActor::executor: caf::anon_send(executor_, fail_atom_v, why); break;
+  }
+}
+
+bool ActorEngine::answers(std::chrono::milliseconds timeout) {
+  if (health_->dead()) return false;
+  caf::scoped_actor self{*system_};
+  bool ok = false;
+  self->request(scheduler_, timeout, ping_atom_v).receive([&](bool progressing) { ok = progressing; }, [](caf::error&) {});
+  return ok && !health_->dead();
+}
+
 EngineMetrics ActorEngine::metrics() {
   caf::scoped_actor self{*system_};
   EngineMetrics out;
   self->request(scheduler_, kQueryTimeout, metrics_atom_v)
-      .receive([&](MetricsMsg& m) { out = *m.metrics; },
+      .receive([&](EngineMetrics& m) { out = std::move(m); },
                [&](caf::error& e) { throw std::runtime_error("metrics: " + to_string(e)); });
   return out;
 }
@@ -183,6 +226,10 @@ void ActorEngine::shutdown(std::chrono::milliseconds drain) {
 
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts) {
   return std::make_unique<ActorEngine>(config, std::move(parts));
+}
+
+void inject_failure(Engine& engine, EngineActor which, const std::string& why) {
+  dynamic_cast<ActorEngine&>(engine).inject_failure(which, why);
 }
 
 }  // namespace pagedserve::actors

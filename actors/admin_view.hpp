@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "actors/protocol.hpp"
+#include "engine/scheduler.hpp"
+#include "memory/block_manager.hpp"
 
 namespace pagedserve::actors {
 

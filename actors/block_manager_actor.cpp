@@ -1,14 +1,19 @@
-// The block-manager actor: owns the GPU and CPU block pools. Each step it
-// runs the lent scheduling policy against them, sends the policy back to
-// the scheduler with the step's SchedulerOutput, and hands the step's plan
-// (batch metadata, copy-on-write and swap lists) to the executor, whose
-// answer goes to the scheduler.
+// The block-manager actor: owns the GPU and CPU block pools and nothing
+// else. Each step it grants the scheduler's MemoryRequest against them,
+// answers with the grant, then hands the step's plan (batch metadata,
+// copy-on-write and swap lists, sampler setups) to the executor, whose
+// result goes to the scheduler. The grant is answered first, so the
+// scheduler always has it before the step's result.
+//
+// An exception while granting leaves the pools in an unknown state: the
+// actor ends with `planning_failed` and the engine is dead (never retried).
 
 #include "actors/runtime.hpp"
 
 #include <algorithm>
 
 #include "actors/admin_view.hpp"
+#include "engine/memory_grant.hpp"
 
 namespace pagedserve::actors {
 
@@ -18,39 +23,37 @@ struct BlockManagerState {
   std::unique_ptr<memory::BlockManager> blocks;
   executor_actor executor;
   int peak_gpu_blocks_used = 0;
+  std::string armed_failure;  // a test's: thrown at the next plan
   static inline const char* name = "block_manager";
 };
 
-// Plans the step; the policy goes back first, then the plan to the executor.
-caf::result<StepResultMsg> plan(block_manager_actor::stateful_pointer<BlockManagerState> self, PlanRequest& req) {
+caf::typed_response_promise<engine::MemoryGrant> plan(block_manager_actor::stateful_pointer<BlockManagerState> self,
+                                                    engine::MemoryRequest& request) {
   auto& st = self->state;
-  PlanReply reply{req.scheduler, {}, {}};
-  try {
-    reply.step = engine::plan_next_step(*req.scheduler, *st.blocks, req.step_id);
-    const int used = st.blocks->config().num_gpu_blocks - st.blocks->num_free_gpu_blocks();
-    st.peak_gpu_blocks_used = std::max(st.peak_gpu_blocks_used, used);
-  } catch (const std::exception& e) {
-    reply.error = std::string("planning the step failed: ") + e.what();
-  }
-  auto step_plan = reply.step.plan;
-  self->send(caf::actor_cast<scheduler_actor>(self->current_sender()), planned_atom_v, std::move(reply));
-  if (!step_plan || !step_plan->has_work()) return StepResultMsg{};
-  return self->delegate(st.executor, execute_atom_v, StepPlanMsg{std::move(step_plan)});
+  if (!st.armed_failure.empty()) throw std::runtime_error(st.armed_failure);
+  auto grant = engine::grant_memory(request, *st.blocks);
+  auto step = engine::plan_step(request, grant, *st.blocks);
+  const int used = st.blocks->config().num_gpu_blocks - st.blocks->num_free_gpu_blocks();
+  st.peak_gpu_blocks_used = std::max(st.peak_gpu_blocks_used, used);
+  grant.executes = step.has_work();
+  auto rp = self->make_response_promise<engine::MemoryGrant>();
+  rp.deliver(std::move(grant));
+  if (step.has_work()) self->send(st.executor, execute_atom_v, std::move(step));
+  return rp;
 }
 
 block_manager_actor::behavior_type block_manager(block_manager_actor::stateful_pointer<BlockManagerState> self,
                                                  memory::BlockManagerConfig config, executor_actor executor) {
   self->state.blocks = std::make_unique<memory::BlockManager>(config);
   self->state.executor = std::move(executor);
+  self->set_exception_handler([](std::exception_ptr& e) { return failure_reason(engine_errc::planning_failed, e); });
   return {
-      [=](plan_atom, PlanRequest& req) { return plan(self, req); },
-      [=](stats_atom) {
-        return BlockStatsMsg{std::make_shared<memory::BlockManagerStats>(self->state.blocks->stats()),
-                             self->state.peak_gpu_blocks_used};
+      [=](plan_atom, engine::MemoryRequest& request) { return plan(self, request); },
+      [=](stats_atom) { return BlockStats{self->state.blocks->stats(), self->state.peak_gpu_blocks_used}; },
+      [=](admin_atom, const std::string& view, const SeqOwnerList& owners) {
+        return block_view(view, *self->state.blocks, owners).value_or("");
       },
-      [=](admin_atom, const std::string& view, const SeqOwnersMsg& owners) {
-        return block_view(view, *self->state.blocks, *owners.owners).value_or("");
-      },
+      [=](fail_atom, const std::string& why) { self->state.armed_failure = why; },
   };
 }
 

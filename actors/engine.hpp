@@ -110,6 +110,14 @@ class Engine {
   // "prefix", "queues", "counters". Unknown views give std::nullopt.
   virtual std::optional<std::string> admin_view(const std::string& view) = 0;
 
+  // Why the engine stopped working (an actor ended, or a step failed and
+  // left its state unknown); nullopt while it works. A dead engine stays
+  // dead: every open request ended with an error and submit() refuses.
+  virtual std::optional<std::string> dead_reason() const = 0;
+  // Whether the engine answers within `timeout` and makes progress (no step
+  // stuck on the device): what a watchdog should be fed on.
+  virtual bool answers(std::chrono::milliseconds timeout) = 0;
+
   // Stops admitting; lets running requests finish until `drain` passes,
   // then cancels the rest; returns when every request is done.
   virtual void shutdown(std::chrono::milliseconds drain) = 0;

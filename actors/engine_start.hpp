@@ -29,6 +29,13 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts par
 // loads it once).
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded);
 
+// Failure injection, for the supervision tests: the actor throws `why` at
+// its next piece of step work (the router and the block manager when next
+// asked, the executor at its next step, the scheduler when it next
+// processes a step's result). `engine` must come from start_engine().
+enum class EngineActor { router, scheduler, block_manager, executor };
+void inject_failure(Engine& engine, EngineActor which, const std::string& why);
+
 // The KV pool sizes Engine::start uses. CPU: enough for max_num_seqs
 // sequences of max_model_len, at most a quarter of the host memory and
 // 4 GiB (or num_gpu_blocks), and a swap pool of swap_space GiB capped at

@@ -3,29 +3,31 @@
 // its SequenceGroups) and output processing, and drives the step loop by
 // sending itself `step`:
 //
-//   step -> lend the Scheduler to the block manager (plan)
-//        -> planned: the Scheduler back, with the step's SchedulerOutput;
-//           events of the plan (refusals, RequestDone) to the router
+//   step -> MemoryRequest to the block manager (plan)
+//        -> MemoryGrant, the answer: the queues follow it; events of the
+//           grant (refusals, RequestDone) to the router
 //        -> (the block manager gave the StepPlan to the executor)
-//        -> StepResult, the answer to plan -> output processing
+//        -> executed(StepResult) from the executor -> output processing
 //        -> token events to the router -> step
 //
-// While the executor runs step t the Scheduler is home again: submissions,
-// cancels and admin queries are served at once, and the router delivers
-// step t-1's events to the sinks in parallel. While the Scheduler is lent
-// (planning, microseconds) such messages wait in `deferred_`.
+// While the executor runs step t, submissions, cancels and admin queries
+// are served at once. While a MemoryRequest is out (microseconds) such
+// messages wait in `deferred_`: the grant names groups by their place in
+// the request, so the queues must not change until it is applied.
 //
-// Invariants: scheduler_ is null exactly while a plan is out; busy_ is true
-// from lending until the step's result is processed; at most one step is in
-// flight; the result is processed only with the Scheduler home (a result
-// that overtakes `planned` waits in deferred_).
+// Invariants: at most one step in flight; granting_ is true from sending a
+// request until its grant is applied; executing_ from a grant with work
+// until its result is processed; in_flight_ holds that step's output.
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "actors/runtime.hpp"
+#include "engine/output_processor.hpp"
 
 namespace pagedserve::actors {
 
@@ -35,37 +37,43 @@ class SchedulerState {
   static inline const char* name = "scheduler";
 
   void init(SchedulerActorConfig config, router_actor router, block_manager_actor blocks, executor_actor executor);
-  void submit(SubmitMsg& msg);
+  void submit(GenerateRequest& request);
   void cancel(const std::string& request_id);
   void cancel_all();
   void step();
-  void planned(PlanReply& reply);
-  caf::typed_response_promise<MetricsMsg> metrics();
+  void executed(engine::StepResult& result);
+  caf::typed_response_promise<EngineMetrics> metrics();
   caf::typed_response_promise<std::string> admin(const std::string& view);
+  // Whether the engine makes progress: no step has been running for long.
+  bool answers() const;
+  void arm_failure(std::string why) { armed_failure_ = std::move(why); }
+  void on_down(const caf::down_msg& down);
 
  private:
-  void when_home(std::function<void()> f);
+  void when_granted(std::function<void()> f);
   void kick();
-  void on_executed(StepResultMsg& msg);
-  void fail_all(const std::string& error);
+  void granted(engine::MemoryGrant& grant);
   void publish(std::vector<engine::Event>& events);
-  void fill_metrics(EngineMetrics& m, const BlockStatsMsg& blocks) const;
+  void fill_metrics(EngineMetrics& m, const BlockStats& blocks) const;
 
   scheduler_actor::pointer self_;
   SchedulerActorConfig config_;
-  std::shared_ptr<engine::Scheduler> scheduler_;  // null while lent to the block manager
+  std::unique_ptr<engine::Scheduler> scheduler_;
   std::unique_ptr<engine::OutputProcessor> outputs_;
   router_actor router_;
   block_manager_actor blocks_;
   executor_actor executor_;
-  std::shared_ptr<engine::SchedulerOutput> in_flight_;  // the step the executor runs
-  bool busy_ = false;
+  std::optional<engine::SchedulerOutput> in_flight_;  // the step the executor runs
+  std::uint64_t in_flight_step_id_ = 0;
+  std::chrono::steady_clock::time_point in_flight_since_;
+  bool granting_ = false;
   bool step_queued_ = false;
   std::vector<std::function<void()>> deferred_;
   std::uint64_t next_step_id_ = 0;
   std::int64_t num_requests_finished_ = 0;
   std::int64_t num_tokens_generated_ = 0;
   std::deque<double> ttft_seconds_, inter_token_seconds_;  // the most recent samples
+  std::string armed_failure_;  // a test's: thrown at the next output processing
 };
 
 }  // namespace pagedserve::actors

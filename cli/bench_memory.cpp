@@ -9,8 +9,8 @@
 #include "cli/bench.hpp"
 #include "cli/bench_memory_engine.hpp"
 #include "cli/bench_memory_plot.hpp"
-#include "engine/kv_sim.hpp"
-#include "engine/sharing_sim.hpp"
+#include "sim/kv_sim.hpp"
+#include "sim/sharing_sim.hpp"
 #include "net/json_writer.hpp"
 
 namespace pagedserve::cli {
@@ -36,20 +36,20 @@ constexpr const char* kHelp = R"(usage: pagedserve bench memory [options]
   --plot DIR           write PNG charts with gnuplot
 )";
 
-const engine::KvSystem kSystems[] = {engine::KvSystem::paged, engine::KvSystem::orca_max, engine::KvSystem::orca_pow2,
-                                     engine::KvSystem::orca_oracle};
+const sim::KvSystem kSystems[] = {sim::KvSystem::paged, sim::KvSystem::orca_max, sim::KvSystem::orca_pow2,
+                                     sim::KvSystem::orca_oracle};
 
 struct SystemReport {
-  engine::SimResult sim;
+  sim::SimResult sim;
   double max_rate = -1;
 };
 
-std::vector<engine::TraceRequest> make_trace(const Args& args, int max_len, std::uint64_t seed) {
+std::vector<sim::TraceRequest> make_trace(const Args& args, int max_len, std::uint64_t seed) {
   const std::string name = args.get_or("trace", "sharegpt");
   const int n = static_cast<int>(args.get_int("num-requests", 1000, 1, 1000000));
-  if (name == "sharegpt") return engine::sharegpt_like(n, max_len, seed);
-  if (name == "alpaca") return engine::alpaca_like(n, max_len, seed);
-  return engine::load_trace_file(name, max_len);
+  if (name == "sharegpt") return sim::sharegpt_like(n, max_len, seed);
+  if (name == "alpaca") return sim::alpaca_like(n, max_len, seed);
+  return sim::load_trace_file(name, max_len);
 }
 
 void write_system(net::JsonWriter& w, const SystemReport& r) {
@@ -69,7 +69,7 @@ int run_bench_memory(int argc, char** argv) {
   if (args.answered_help(kHelp)) return 0;
   args.reject_unknown({"trace", "num-requests", "kv-tokens", "block-size", "max-len", "step-time", "rate", "seed",
                        "no-rate-search", "sweep-block-sizes", "json", "plot", "help", "engine", "engine-requests"});
-  engine::SimConfig config;
+  sim::SimConfig config;
   config.kv_tokens = args.get_int("kv-tokens", 15000, 64, 1LL << 32);
   config.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 4096));
   config.max_len = static_cast<int>(args.get_int("max-len", 2048, 2, 1 << 20));
@@ -78,29 +78,29 @@ int run_bench_memory(int argc, char** argv) {
   const double rate = args.get_double("rate", 0, 0, 1e9);
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   auto trace = make_trace(args, config.max_len, seed);
-  if (rate > 0) engine::assign_poisson_arrivals(trace, rate, seed);
-  const auto summary = engine::summarize(trace);
+  if (rate > 0) sim::assign_poisson_arrivals(trace, rate, seed);
+  const auto summary = sim::summarize(trace);
   config.series_every = 10;
 
   std::map<std::string, SystemReport> reports;
   for (auto sys : kSystems) {
     SystemReport r;
-    r.sim = engine::simulate_kv(trace, sys, config);
-    if (!args.flag("no-rate-search")) r.max_rate = engine::max_sustained_rate(trace, sys, config, seed);
-    reports[engine::kv_system_name(sys)] = r;
+    r.sim = sim::simulate_kv(trace, sys, config);
+    if (!args.flag("no-rate-search")) r.max_rate = sim::max_sustained_rate(trace, sys, config, seed);
+    reports[sim::kv_system_name(sys)] = r;
   }
-  std::map<int, engine::SharingResult> parallel, beam;
+  std::map<int, sim::SharingResult> parallel, beam;
   for (int k : {2, 4, 6}) {
-    parallel[k] = engine::parallel_sampling_saving(trace, k, config.block_size, seed);
-    beam[k] = engine::beam_search_saving(trace, k, config.block_size, seed);
+    parallel[k] = sim::parallel_sampling_saving(trace, k, config.block_size, seed);
+    beam[k] = sim::beam_search_saving(trace, k, config.block_size, seed);
   }
   std::vector<BlockSizePoint> sweep;
   if (args.flag("sweep-block-sizes"))
     for (int bs : {8, 16, 32, 64, 128, 256}) {
       auto c = config;
       c.block_size = bs;
-      BlockSizePoint p{bs, engine::simulate_kv(trace, engine::KvSystem::paged, c).utilization, -1};
-      if (!args.flag("no-rate-search")) p.max_rate = engine::max_sustained_rate(trace, engine::KvSystem::paged, c, seed);
+      BlockSizePoint p{bs, sim::simulate_kv(trace, sim::KvSystem::paged, c).utilization, -1};
+      if (!args.flag("no-rate-search")) p.max_rate = sim::max_sustained_rate(trace, sim::KvSystem::paged, c, seed);
       sweep.push_back(p);
     }
 

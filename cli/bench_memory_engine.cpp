@@ -9,23 +9,23 @@
 
 namespace pagedserve::cli {
 
-EngineCheck check_against_engine(const std::vector<engine::TraceRequest>& trace, const engine::SimConfig& config,
+EngineCheck check_against_engine(const std::vector<sim::TraceRequest>& trace, const sim::SimConfig& config,
                                  const std::string& model_path, int num_requests) {
   auto loaded = model::load_model(model_path);
   const int max_len = loaded.config.max_seq_len;
   const double scale = static_cast<double>(max_len) / config.max_len;
-  std::vector<engine::TraceRequest> small;
+  std::vector<sim::TraceRequest> small;
   for (int i = 0; i < std::min<int>(num_requests, static_cast<int>(trace.size())); ++i) {
-    engine::TraceRequest r;
+    sim::TraceRequest r;
     r.input_len = std::max(1, static_cast<int>(trace[i].input_len * scale));
     r.output_len = std::clamp(static_cast<int>(trace[i].output_len * scale), 1, max_len - r.input_len);
     small.push_back(r);  // arrival 0: all at once, as the offline engine runs them
   }
-  engine::SimConfig sc = config;
+  sim::SimConfig sc = config;
   sc.max_len = max_len;
   sc.kv_tokens = std::max<std::int64_t>(static_cast<std::int64_t>(config.kv_tokens * scale), max_len);
   sc.series_every = 0;
-  auto sim = engine::simulate_kv(small, engine::KvSystem::paged, sc);
+  auto sim = sim::simulate_kv(small, sim::KvSystem::paged, sc);
 
   auto backend = kernels::make_backend("cpu");
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/kv_sim.hpp"
+#include "sim/kv_sim.hpp"
 
 namespace pagedserve::cli {
 
@@ -19,7 +19,7 @@ struct EngineCheck {
 
 // Scales the first `num_requests` of `trace` (lengths and KV budget) by
 // model max length / config.max_len; all requests arrive at once.
-EngineCheck check_against_engine(const std::vector<engine::TraceRequest>& trace, const engine::SimConfig& config,
+EngineCheck check_against_engine(const std::vector<sim::TraceRequest>& trace, const sim::SimConfig& config,
                                  const std::string& model_path, int num_requests);
 
 }  // namespace pagedserve::cli

@@ -10,16 +10,16 @@ namespace pagedserve::cli {
 namespace fs = std::filesystem;
 
 std::map<std::string, std::vector<std::pair<double, double>>> latency_curves(
-    std::vector<engine::TraceRequest> trace, const engine::SimConfig& config, std::uint64_t seed, double paged_max_rate) {
+    std::vector<sim::TraceRequest> trace, const sim::SimConfig& config, std::uint64_t seed, double paged_max_rate) {
   std::map<std::string, std::vector<std::pair<double, double>>> curves;
-  const engine::KvSystem systems[] = {engine::KvSystem::paged, engine::KvSystem::orca_max, engine::KvSystem::orca_pow2,
-                                      engine::KvSystem::orca_oracle};
+  const sim::KvSystem systems[] = {sim::KvSystem::paged, sim::KvSystem::orca_max, sim::KvSystem::orca_pow2,
+                                      sim::KvSystem::orca_oracle};
   for (int i = 1; i <= 15; ++i) {
     const double rate = paged_max_rate * 0.1 * i;
-    engine::assign_poisson_arrivals(trace, rate, seed);
+    sim::assign_poisson_arrivals(trace, rate, seed);
     for (auto s : systems) {
-      double lat = engine::simulate_kv(trace, s, config).normalized_latency;
-      curves[engine::kv_system_name(s)].emplace_back(rate, lat);
+      double lat = sim::simulate_kv(trace, s, config).normalized_latency;
+      curves[sim::kv_system_name(s)].emplace_back(rate, lat);
     }
   }
   return curves;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/kv_sim.hpp"
+#include "sim/kv_sim.hpp"
 
 namespace pagedserve::cli {
 
@@ -25,7 +25,7 @@ struct MemoryPlotData {
 
 // Normalized latency of every system at rates up to 1.5x `paged_max_rate`.
 std::map<std::string, std::vector<std::pair<double, double>>> latency_curves(
-    std::vector<engine::TraceRequest> trace, const engine::SimConfig& config, std::uint64_t seed, double paged_max_rate);
+    std::vector<sim::TraceRequest> trace, const sim::SimConfig& config, std::uint64_t seed, double paged_max_rate);
 
 // Writes utilization.png, running.png, latency.png and sharing.png into
 // `dir` (created if needed). Throws std::runtime_error if gnuplot fails.

@@ -11,7 +11,7 @@
 #include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
-#include "engine/trace.hpp"
+#include "sim/trace.hpp"
 #include "kernels/backend.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
@@ -82,9 +82,9 @@ int run_bench_serving(int argc, char** argv) {
   const auto seed = static_cast<std::uint64_t>(args.get_int("seed", 1, 0, INT64_MAX));
   const int n = static_cast<int>(args.get_int("num-requests", 1000, 1, 1000000));
   const std::string trace_name = args.get_or("trace", "sharegpt");
-  auto trace = trace_name == "sharegpt" ? engine::sharegpt_like(n, max_len, seed)
-               : trace_name == "alpaca" ? engine::alpaca_like(n, max_len, seed)
-                                        : engine::load_trace_file(trace_name, max_len);
+  auto trace = trace_name == "sharegpt" ? sim::sharegpt_like(n, max_len, seed)
+               : trace_name == "alpaca" ? sim::alpaca_like(n, max_len, seed)
+                                        : sim::load_trace_file(trace_name, max_len);
   auto backend = kernels::make_backend(config.device, actors::backend_options(config, loaded.weights.token_embedding.dtype));
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
   const auto gc = generator_config(config, llama, max_len);

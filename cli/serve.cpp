@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -54,7 +55,10 @@ Logger open_logger(const Settings& s) {
   }
 }
 
-// Waits for SIGTERM/SIGINT (or a failed load), pinging systemd's watchdog.
+// Waits for SIGTERM/SIGINT, a failed load or a dead engine. Every beat
+// (half systemd's watchdog interval, else a second) it asks `healthy`, and
+// pings the watchdog only when the engine answered: a hung engine is
+// restarted by systemd, a dead one stops the wait.
 class StopLatch {
  public:
   void stop() {
@@ -66,16 +70,18 @@ class StopLatch {
     std::lock_guard lock(mu_);
     return stopping_;
   }
-  void wait() {
+  // `healthy` says whether the engine answered; it may stop the latch.
+  void wait(const std::function<bool()>& healthy) {
     const auto ping = systemd_watchdog_interval();
+    const auto beat = ping ? std::chrono::duration_cast<std::chrono::milliseconds>(*ping) : std::chrono::milliseconds(1000);
     std::unique_lock lock(mu_);
     while (!stopping_) {
-      if (!ping) {
-        cv_.wait(lock);
-        continue;
-      }
-      cv_.wait_for(lock, *ping);
-      systemd_notify("WATCHDOG=1");
+      cv_.wait_for(lock, beat);
+      if (stopping_) break;
+      lock.unlock();
+      const bool answered = healthy();
+      lock.lock();
+      if (answered && ping) systemd_notify("WATCHDOG=1");
     }
   }
 
@@ -138,7 +144,17 @@ int run_serve(int argc, char** argv) {
     exit_code = 1;
     latch.stop();
   }
-  latch.wait();
+  latch.wait([&] {
+    auto* ready = server.context().ready();
+    if (!ready) return true;  // loading
+    if (auto dead = ready->engine->dead_reason()) {
+      logger.log(LogLevel::error, "the engine stopped working; exiting", {{"error", *dead}});
+      exit_code = 1;
+      latch.stop();
+      return false;
+    }
+    return ready->engine->answers(std::chrono::seconds(5));
+  });
   systemd_notify("STOPPING=1");
   const auto drain = std::chrono::milliseconds(static_cast<std::int64_t>(settings.get_double("drain_timeout") * 1000));
   char drain_s[32];

@@ -1,11 +1,15 @@
 #include "engine/engine_core.hpp"
 
+#include "engine/memory_grant.hpp"
+
 namespace pagedserve::engine {
 
 PlannedStep plan_next_step(Scheduler& scheduler, memory::BlockManager& blocks, std::uint64_t step_id) {
+  auto request = scheduler.memory_request(step_id);
+  const auto grant = grant_memory(request, blocks);
   PlannedStep p;
-  p.output = std::make_shared<SchedulerOutput>(scheduler.schedule(blocks));
-  p.plan = std::make_shared<StepPlan>(plan_step(*p.output, blocks, step_id));
+  p.plan = std::make_shared<StepPlan>(plan_step(request, grant, blocks));
+  p.output = std::make_shared<SchedulerOutput>(scheduler.apply(grant));
   return p;
 }
 

@@ -1,11 +1,12 @@
 #pragma once
-// The engine's step loop in one thread: schedule, plan, execute, process.
-// The actor runtime runs the same pieces in separate actors (the block
-// manager plans, the executor executes, the scheduler processes); this
+// The engine's step loop in one thread. The actor runtime runs the same
+// pieces in separate actors, passing the same values between them; this
 // synchronous form serves tests and offline tools.
 //
-//   schedule() -> SchedulerOutput -> plan_step() -> StepPlan
-//        -> StepExecutor::execute() -> StepResult -> OutputProcessor -> events
+//   Scheduler::memory_request() -> MemoryRequest -> grant_memory() (blocks)
+//     -> MemoryGrant -> plan_step() -> StepPlan -> StepExecutor::execute()
+//     -> StepResult;  Scheduler::apply(MemoryGrant) -> SchedulerOutput
+//     -> OutputProcessor -> events
 //
 // Invariant: last_ holds the latest step; the groups it points to stay
 // alive until the next step() (the Scheduler keeps ended groups until then).
@@ -22,7 +23,7 @@
 
 namespace pagedserve::engine {
 
-// One step as the block manager's owner plans it.
+// One step, both halves of the policy run here.
 struct PlannedStep {
   std::shared_ptr<SchedulerOutput> output;
   std::shared_ptr<StepPlan> plan;

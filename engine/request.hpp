@@ -75,7 +75,7 @@ inline const std::string& request_id_of(const Event& e) {
   return std::visit([](const auto& x) -> const std::string& { return x.request_id; }, e);
 }
 
-enum class SubmitError { none, invalid_request, too_long, overloaded, shutting_down, duplicate_id };
+enum class SubmitError { none, invalid_request, too_long, overloaded, shutting_down, duplicate_id, engine_dead };
 
 struct SubmitResult {
   SubmitError error = SubmitError::none;

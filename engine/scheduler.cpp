@@ -5,9 +5,6 @@
 
 namespace pagedserve::engine {
 
-using memory::AllocStatus;
-using memory::BlockManager;
-
 void SchedulerConfig::validate() const {
   if (max_num_seqs < 1) throw std::invalid_argument("max_num_seqs must be at least 1");
   if (max_num_batched_tokens < max_num_seqs)
@@ -22,56 +19,42 @@ namespace {
 
 using GroupPtr = std::shared_ptr<SequenceGroup>;
 
-// New blocks `append(seq, k tokens)` may take: fresh blocks plus a
-// copy-on-write of a shared partial last block (an upper bound when several
-// sequences share that block: the last one to write keeps it).
-int append_cost(const BlockManager& blocks, const Sequence& s) {
-  const int bs = blocks.block_size();
-  const int len = s.num_slotted;
-  const auto& table = blocks.block_table(s.seq_id);
-  int need = (len + s.num_unslotted() + bs - 1) / bs - static_cast<int>(table.size());
-  if (len % bs != 0 && blocks.gpu_pool().block(table.back()).ref_count > 1) ++need;
-  return need;
+// The waiting groups a request offers: every admission adds a sequence, so
+// no step admits more than max_num_seqs of them, and a long queue is not
+// copied every step.
+bool offer_more(int num_offered, const SchedulerConfig& c) { return num_offered < c.max_num_seqs; }
+
+// Whether the sequence's row makes new sampler states when it first samples:
+// a prompt forking into its samples makes one per sample.
+bool makes_samplers(const SequenceGroup& g, const Sequence& seq) {
+  if (g.is_beam_search()) return false;
+  return (!g.forked && g.width() > 1) || !seq.has_sampler;
 }
 
-bool can_append_group(const BlockManager& blocks, SequenceGroup& g) {
-  int cost = 0, num_growing = 0;
-  const Sequence* single = nullptr;
-  g.for_each_live([&](const Sequence& s) {
-    if (s.num_unslotted() <= 0) return;
-    cost += append_cost(blocks, s);
-    ++num_growing;
-    single = &s;
-  });
-  if (num_growing == 1) return blocks.can_append(single->seq_id, single->num_unslotted());
-  return cost <= blocks.num_free_gpu_blocks();
+SamplerSetup sampler_setup(const SequenceGroup& g, SeqId id, int index) {
+  SamplerSetup s;
+  s.seq_id = id;
+  s.params = g.shared_params();
+  if (g.params().seed) s.seed = *g.params().seed + static_cast<std::uint64_t>(index);
+  return s;
 }
 
-bool needs_slots(SequenceGroup& g) {
-  bool needs = false;
-  g.for_each_live([&](const Sequence& s) { needs = needs || s.num_unslotted() > 0; });
-  return needs;
-}
-
-bool is_decoding(SequenceGroup& g) {
-  bool decoding = true;
-  g.for_each_live([&](const Sequence& s) { decoding = decoding && s.num_uncomputed() == 1; });
-  return decoding;
-}
-
-std::vector<SeqId> live_ids(SequenceGroup& g) {
-  std::vector<SeqId> ids;
-  g.for_each_live([&](const Sequence& s) { ids.push_back(s.seq_id); });
-  return ids;
-}
-
-std::string never_fits(const BlockManager& blocks, SequenceGroup& g) {
-  std::int64_t tokens = 0;
-  g.for_each_live([&](const Sequence& s) { tokens += s.num_tokens() + 1; });
-  const int bs = blocks.block_size();
-  return "the request needs at least " + std::to_string((tokens + bs - 1) / bs) + " KV blocks of " +
-         std::to_string(bs) + " tokens at once, more than the KV pool of " +
-         std::to_string(blocks.config().num_gpu_blocks) + " blocks can hold";
+// What to draw from the row of `seq`, and the sampler states it needs.
+void describe_row(const SequenceGroup& g, const Sequence& seq, SeqSlots& s) {
+  s.row.seq_id = seq.seq_id;
+  if (g.is_beam_search()) {
+    s.row.draws = false;
+    s.row.num_candidates = 2 * g.width();
+    return;
+  }
+  if (!g.forked && g.width() > 1) {
+    // The prompt's first sample forks it: every sample draws from this row.
+    s.row.fork_ids = g.reserved_ids();
+    for (std::size_t i = 0; i < s.row.fork_ids.size(); ++i)
+      s.new_samplers.push_back(sampler_setup(g, s.row.fork_ids[i], static_cast<int>(i)));
+  } else if (!seq.has_sampler) {
+    s.new_samplers.push_back(sampler_setup(g, seq.seq_id, seq.index));
+  }
 }
 
 }  // namespace
@@ -103,14 +86,14 @@ GroupPtr Scheduler::abort(const std::string& request_id) {
 }
 
 void Scheduler::fork(const Sequence& parent, Sequence& child) {
-  pending_ops_.push_back({MemoryOp::fork, parent.seq_id, child.seq_id});
+  pending_ops_.push_back({MemoryOp::Kind::fork, parent.seq_id, child.seq_id});
   child.holds_blocks = true;
 }
 
 // Idempotent: a sequence released twice (its sample, then its group, ended)
 // is freed once.
 void Scheduler::release(Sequence& seq) {
-  if (seq.holds_blocks) pending_ops_.push_back({MemoryOp::free, seq.seq_id, 0});
+  if (seq.holds_blocks) pending_ops_.push_back({MemoryOp::Kind::free, seq.seq_id, 0});
   if (seq.holds_blocks || seq.has_sampler) pending_released_.push_back(seq.seq_id);
   seq.holds_blocks = false;
   seq.has_sampler = false;
@@ -133,7 +116,7 @@ void Scheduler::on_step_executed(const SchedulerOutput& out) {
     // The block manager only needs to hear when a block fills: full
     // computed blocks are what the prefix cache takes.
     if (s.seq->num_computed / block_size_ > from / block_size_)
-      pending_ops_.push_back({MemoryOp::computed, s.seq->seq_id, s.seq->num_computed});
+      pending_ops_.push_back({MemoryOp::Kind::computed, s.seq->seq_id, s.seq->num_computed});
   }
 }
 
@@ -150,32 +133,38 @@ int Scheduler::num_live_running_seqs() const {
 
 // --- one step ------------------------------------------------------------------
 
-SchedulerOutput Scheduler::schedule(BlockManager& blocks) {
-  SchedulerOutput out;
-  block_size_ = blocks.block_size();
-  apply_pending(blocks, out);
+MemoryRequest Scheduler::memory_request(std::uint64_t step_id) {
+  next_output_ = SchedulerOutput{};
+  take_pending(next_output_);
   ++counters_.num_steps;
-  const bool preempted = reserve_running(blocks, out);
-  Budget budget{0, config_.max_num_batched_tokens};
-  for (const auto& g : running_) budget.num_seqs += g->max_num_running_seqs();
-  schedule_running(budget, out);
-  // A step that preempted admits nobody: the pool is short already.
-  if (!preempted) {
-    swap_in(blocks, budget, out);
-    admit(blocks, budget, out);
+  MemoryRequest req;
+  req.step_id = step_id;
+  req.max_num_seqs = config_.max_num_seqs;
+  req.max_num_batched_tokens = config_.max_num_batched_tokens;
+  req.preemption_mode = config_.preemption_mode;
+  req.ops = std::move(pending_ops_);
+  pending_ops_.clear();
+  req.released = next_output_.released;
+  asked_groups_.clear();
+  asked_seqs_.clear();
+  const std::size_t num_groups = running_.size() + swapped_.size() + std::min<std::size_t>(waiting_.size(), config_.max_num_seqs);
+  req.groups.reserve(num_groups);
+  req.seqs.reserve(num_groups);
+  req.tokens.reserve(num_groups);
+  for (const auto& g : running_) describe(g, req);
+  for (const auto& g : swapped_) describe(g, req);
+  req.num_running = static_cast<std::uint32_t>(running_.size());
+  req.num_swapped = static_cast<std::uint32_t>(swapped_.size());
+  for (const auto& g : waiting_) {
+    if (!offer_more(static_cast<int>(req.groups.size() - req.num_running - req.num_swapped), config_)) break;
+    describe(g, req);
   }
-  return out;
+  return req;
 }
 
-void Scheduler::apply_pending(BlockManager& blocks, SchedulerOutput& out) {
-  for (const auto& op : pending_ops_) {
-    switch (op.kind) {
-      case MemoryOp::free: blocks.free(op.seq); break;
-      case MemoryOp::fork: blocks.fork(op.seq, op.other); break;
-      case MemoryOp::computed: blocks.mark_computed(op.seq, static_cast<int>(op.other)); break;
-    }
-  }
-  pending_ops_.clear();
+// The queues' groups leave for good: memory changes go into the request,
+// groups that are over are reported done.
+void Scheduler::take_pending(SchedulerOutput& out) {
   for (const auto& g : running_)
     if (g->over) pending_done_.push_back(g);
   std::erase_if(running_, [](const GroupPtr& g) { return g->over; });
@@ -185,198 +174,126 @@ void Scheduler::apply_pending(BlockManager& blocks, SchedulerOutput& out) {
   pending_released_.clear();
 }
 
-// Gives each running group slots for its new tokens, in queue order,
-// preempting from the back (lowest priority, newest) while the pool is short.
-bool Scheduler::reserve_running(BlockManager& blocks, SchedulerOutput& out) {
-  for (std::size_t i = 0; i < running_.size(); ++i) {
-    SequenceGroup* g = running_[i].get();
-    if (!needs_slots(*g)) continue;
-    while (!can_append_group(blocks, *g)) {
-      GroupPtr victim = std::move(running_.back());
-      running_.pop_back();
-      const bool itself = victim.get() == g;
-      if (itself && running_.empty()) {
-        reject(blocks, std::move(victim), never_fits(blocks, *g), out);  // alone and still short
-      } else {
-        preempt(blocks, std::move(victim), out);
-      }
-      if (itself) break;
+void Scheduler::describe(const GroupPtr& g, MemoryRequest& req) {
+  GroupSlots slots;
+  slots.max_num_running_seqs = g->max_num_running_seqs();
+  slots.first_seq = static_cast<std::uint32_t>(req.seqs.size());
+  g->for_each_live([&](Sequence& seq) {
+    SeqSlots& s = req.seqs.emplace_back();
+    s.seq_id = seq.seq_id;
+    s.num_tokens = seq.num_tokens();
+    s.num_computed = seq.num_computed;
+    s.num_slotted = seq.num_slotted;
+    s.first_token = static_cast<std::uint32_t>(req.tokens.size());
+    req.tokens.insert(req.tokens.end(), seq.token_ids.begin() + seq.num_slotted, seq.token_ids.end());
+    describe_row(*g, seq, s);
+    asked_seqs_.push_back(&seq);
+  });
+  slots.num_seqs = static_cast<std::uint32_t>(req.seqs.size()) - slots.first_seq;
+  req.groups.push_back(slots);
+  asked_groups_.push_back(g.get());
+}
+
+namespace {
+
+// Takes `g` out of `q` (null if it is not there).
+GroupPtr take(std::deque<GroupPtr>& q, const SequenceGroup* g) {
+  auto it = std::find_if(q.rbegin(), q.rend(), [g](const GroupPtr& x) { return x.get() == g; });  // victims sit at the back
+  if (it == q.rend()) return nullptr;
+  GroupPtr taken = std::move(*it);
+  q.erase(std::next(it).base());
+  return taken;
+}
+
+}  // namespace
+
+SchedulerOutput Scheduler::apply(const MemoryGrant& grant) {
+  SchedulerOutput out = std::move(next_output_);
+  block_size_ = grant.block_size;
+  for (const auto& change : grant.changes) apply_change(change, out);
+  out.seqs.reserve(grant.scheduled.size());
+  for (const auto& slot : grant.scheduled) {
+    SequenceGroup& g = *asked_groups_[slot.group];
+    Sequence& seq = *asked_seqs_[slot.seq];
+    // Only newly sampled tokens wait for slots, and a sequence with one is
+    // decoding, and every running decode is scheduled: so every sequence
+    // whose tokens the grant slotted is here.
+    seq.num_slotted = seq.num_tokens();
+    if (slot.samples && makes_samplers(g, seq)) seq.has_sampler = true;
+    out.seqs.push_back({&g, &seq, slot.num_new_tokens, slot.samples});
+  }
+  out.swap_out = grant.swap_out;
+  out.swap_in = grant.swap_in;
+  out.copy_on_write = grant.copy_on_write;
+  out.num_prefill_tokens = grant.num_prefill_tokens;
+  out.num_decode_tokens = grant.num_decode_tokens;
+  return out;
+}
+
+void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
+  SequenceGroup* asked = asked_groups_[change.group];
+  GroupPtr g;
+  switch (change.fate) {
+    case GroupFate::preempted_swap:
+      g = take(running_, asked);
+      g->set_status(SeqStatus::swapped);
+      ++counters_.num_preemptions_swap;
+      out.preempted.push_back(g);
+      insert_sorted(swapped_, g);
+      break;
+    case GroupFate::preempted_recompute:
+      // The generated tokens become part of what the group computes again
+      // on readmission; it goes back to the front of its priority class.
+      g = take(running_, asked);
+      g->for_each_live([](Sequence& s) {
+        s.holds_blocks = false;
+        s.num_computed = s.num_slotted = 0;
+      });
+      g->set_status(SeqStatus::waiting);
+      ++counters_.num_preemptions_recompute;
+      out.preempted.push_back(g);
+      insert_sorted(waiting_, g);
+      break;
+    case GroupFate::swapped_in:
+      g = take(swapped_, asked);
+      g->set_status(SeqStatus::running);
+      insert_sorted(running_, g);
+      break;
+    case GroupFate::admitted: {
+      g = take(waiting_, asked);
+      std::size_t i = 0;
+      g->for_each_live([&](Sequence& s) {
+        s.num_computed = change.num_computed[i++];
+        s.num_slotted = s.num_tokens();
+        s.holds_blocks = true;
+      });
+      if (!g->admitted_once) g->num_cached_prompt_tokens = g->seqs.front()->num_computed;
+      g->admitted_once = true;
+      g->set_status(SeqStatus::running);
+      insert_sorted(running_, g);
+      break;
     }
-    if (i >= running_.size()) break;  // g itself was the newest: it left
-    append_slots(blocks, *g, out);
+    case GroupFate::refused:
+      for (auto* q : {&running_, &swapped_, &waiting_})
+        if (!g) g = take(*q, asked);
+      refuse(g, change.error, out);
+      break;
   }
-  return !out.preempted.empty();
 }
 
-void Scheduler::append_slots(BlockManager& blocks, SequenceGroup& g, SchedulerOutput& out) {
-  g.for_each_live([&](Sequence& s) {
-    if (s.num_unslotted() <= 0) return;
-    auto fresh = std::span<const std::int32_t>(s.token_ids).subspan(static_cast<std::size_t>(s.num_slotted));
-    if (auto cow = blocks.append(s.seq_id, fresh)) out.copy_on_write.push_back(*cow);
-    s.num_slotted = s.num_tokens();
-  });
-}
-
-void Scheduler::preempt(BlockManager& blocks, GroupPtr victim, SchedulerOutput& out) {
-  const auto ids = live_ids(*victim);
-  if (config_.preemption_mode == PreemptionMode::swap && blocks.can_swap_out(ids)) {
-    auto copies = blocks.swap_out(ids);
-    out.swap_out.insert(out.swap_out.end(), copies.begin(), copies.end());
-    victim->set_status(SeqStatus::swapped);
-    ++counters_.num_preemptions_swap;
-    out.preempted.push_back(victim);
-    insert_sorted(swapped_, std::move(victim));
-    return;
+// The block manager freed its blocks: the group, out of its queue, ends
+// with an error.
+void Scheduler::refuse(const GroupPtr& g, const std::string& why, SchedulerOutput& out) {
+  for (auto& s : g->seqs) {
+    s->holds_blocks = false;
+    s->num_computed = s->num_slotted = 0;
+    pending_released_.push_back(s->seq_id);  // its samplers go with the next plan
   }
-  // Recompute: the generated tokens become part of what the group computes
-  // again on readmission; it goes back to the front of its priority class.
-  free_blocks(blocks, *victim);
-  victim->set_status(SeqStatus::waiting);
-  ++counters_.num_preemptions_recompute;
-  out.preempted.push_back(victim);
-  insert_sorted(waiting_, std::move(victim));
-}
-
-void Scheduler::free_blocks(BlockManager& blocks, SequenceGroup& g) {
-  g.for_each_live([&](Sequence& s) {
-    if (s.holds_blocks) blocks.free(s.seq_id);
-    s.holds_blocks = false;
-    s.num_computed = 0;
-    s.num_slotted = 0;
-  });
-}
-
-void Scheduler::reject(BlockManager& blocks, GroupPtr g, std::string why, SchedulerOutput& out) {
-  free_blocks(blocks, *g);
-  for (auto& s : g->seqs) out.released.push_back(s->seq_id);
-  g->error = std::move(why);
+  g->error = why;
   g->over = true;
   ++counters_.num_rejected;
   out.rejected.push_back(g);
-  out.done.push_back(std::move(g));
-}
-
-// --- token budget ---------------------------------------------------------------
-
-void Scheduler::schedule_running(Budget& budget, SchedulerOutput& out) {
-  for (const auto& g : running_) {
-    if (!is_decoding(*g)) continue;
-    g->for_each_live([&](Sequence& s) { out.seqs.push_back({g.get(), &s, 1, true}); });
-    const int n = g->num_live_seqs();
-    budget.num_tokens -= n;
-    out.num_decode_tokens += n;
-  }
-  for (const auto& g : running_)
-    if (!is_decoding(*g)) schedule_prefill(*g, budget, out);
-}
-
-// The largest chunks that fit the budget. The samples of one group take
-// their logits in the same step (forks and beams advance together), so a
-// group whose sequences cannot all reach their end stops each one short.
-void Scheduler::schedule_prefill(SequenceGroup& g, Budget& budget, SchedulerOutput& out) {
-  auto live = g.live_seqs();
-  std::vector<int> chunk(live.size());
-  int left = budget.num_tokens;
-  bool all_reach_end = true;
-  for (std::size_t i = 0; i < live.size(); ++i) {
-    chunk[i] = std::clamp(left, 0, live[i]->num_uncomputed());
-    left -= chunk[i];
-    all_reach_end = all_reach_end && chunk[i] == live[i]->num_uncomputed();
-  }
-  for (std::size_t i = 0; i < live.size(); ++i) {
-    if (live.size() > 1 && !all_reach_end) chunk[i] = std::min(chunk[i], live[i]->num_uncomputed() - 1);
-    if (chunk[i] <= 0) continue;
-    out.seqs.push_back({&g, live[i], chunk[i], chunk[i] == live[i]->num_uncomputed()});
-    budget.num_tokens -= chunk[i];
-    out.num_prefill_tokens += chunk[i];
-  }
-}
-
-// --- swapped and waiting groups ----------------------------------------------------
-
-void Scheduler::swap_in(BlockManager& blocks, Budget& budget, SchedulerOutput& out) {
-  const int watermark = static_cast<int>(blocks.config().watermark * blocks.config().num_gpu_blocks);
-  while (!swapped_.empty()) {
-    GroupPtr g = swapped_.front();
-    const auto ids = live_ids(*g);
-    const int n = static_cast<int>(ids.size());
-    if (budget.num_seqs + n > config_.max_num_seqs || budget.num_tokens < (is_decoding(*g) ? n : 1)) break;
-    // Room for its blocks plus one new block per sequence for the next token.
-    std::vector<std::int32_t> unique;
-    for (SeqId id : ids) unique.insert(unique.end(), blocks.block_table(id).begin(), blocks.block_table(id).end());
-    std::sort(unique.begin(), unique.end());
-    const int needed = static_cast<int>(std::unique(unique.begin(), unique.end()) - unique.begin()) + n;
-    const auto status = blocks.can_swap_in(ids);
-    if (status == AllocStatus::never || blocks.num_free_gpu_blocks() - needed < watermark) {
-      if (status != AllocStatus::never && !running_.empty()) break;
-      swapped_.pop_front();
-      reject(blocks, g, never_fits(blocks, *g), out);
-      continue;
-    }
-    swapped_.pop_front();
-    auto copies = blocks.swap_in(ids);
-    out.swap_in.insert(out.swap_in.end(), copies.begin(), copies.end());
-    append_slots(blocks, *g, out);
-    g->set_status(SeqStatus::running);
-    insert_sorted(running_, g);
-    budget.num_seqs += g->max_num_running_seqs();
-    if (is_decoding(*g)) {
-      g->for_each_live([&](Sequence& s) { out.seqs.push_back({g.get(), &s, 1, true}); });
-      budget.num_tokens -= n;
-      out.num_decode_tokens += n;
-    } else {
-      schedule_prefill(*g, budget, out);
-    }
-  }
-}
-
-void Scheduler::admit(BlockManager& blocks, Budget& budget, SchedulerOutput& out) {
-  while (!waiting_.empty() && budget.num_tokens > 0) {
-    GroupPtr g = waiting_.front();
-    if (budget.num_seqs + g->max_num_running_seqs() > config_.max_num_seqs) {
-      if (!running_.empty()) break;
-      waiting_.pop_front();
-      reject(blocks, g, "the request runs " + std::to_string(g->max_num_running_seqs()) +
-                            " sequences at once, more than max_num_seqs (" + std::to_string(config_.max_num_seqs) + ")",
-             out);
-      continue;
-    }
-    auto status = allocate(blocks, *g);
-    // With nothing running the whole pool was free: it will never fit.
-    if (status == AllocStatus::later && running_.empty()) status = AllocStatus::never;
-    if (status == AllocStatus::later) break;
-    waiting_.pop_front();
-    if (status == AllocStatus::never) {
-      reject(blocks, g, never_fits(blocks, *g), out);
-      continue;
-    }
-    g->set_status(SeqStatus::running);
-    insert_sorted(running_, g);
-    budget.num_seqs += g->max_num_running_seqs();
-    schedule_prefill(*g, budget, out);
-  }
-}
-
-// Blocks for every live sequence of the group, all or nothing.
-AllocStatus Scheduler::allocate(BlockManager& blocks, SequenceGroup& g) {
-  auto live = g.live_seqs();
-  for (std::size_t i = 0; i < live.size(); ++i) {
-    const auto status = blocks.can_allocate(live[i]->token_ids);
-    if (status != AllocStatus::ok) {
-      for (std::size_t j = 0; j < i; ++j) {
-        blocks.free(live[j]->seq_id);
-        live[j]->holds_blocks = false;
-        live[j]->num_computed = live[j]->num_slotted = 0;
-      }
-      return status;
-    }
-    live[i]->num_computed = blocks.allocate(live[i]->seq_id, live[i]->token_ids);
-    live[i]->num_slotted = live[i]->num_tokens();
-    live[i]->holds_blocks = true;
-  }
-  if (!g.admitted_once) g.num_cached_prompt_tokens = live[0]->num_computed;
-  g.admitted_once = true;
-  return AllocStatus::ok;
+  out.done.push_back(g);
 }
 
 }  // namespace pagedserve::engine

@@ -6,16 +6,17 @@
 //      ^                                   |   ^                         |
 //      +------- preempt (recompute) -------+   +------- swap in ---------+
 //
-// Each schedule():
-//   1. applies the memory changes output processing asked for (frees of
-//      finished or cancelled sequences, forks, computed marks);
-//   2. gives every running sequence a slot for its newest token; when the
-//      pool is full, preempts the lowest-priority, newest running group (by
-//      swap when the mode is swap and the CPU pool has room, else by
-//      recompute: blocks freed, the group requeued at the front of waiting
-//      with its generated tokens kept as part of what it recomputes);
-//   3. unless something was preempted this step: swaps groups back in, then
-//      admits waiting groups, within max_num_seqs and max_num_batched_tokens.
+// Each step is two halves, so the policy and the pools can live in
+// different actors with only values between them:
+//   memory_request(): the memory changes output processing asked for, and
+//     the queues in the order the policy wants them served (running groups
+//     in queue order, preempted from the back; swapped; waiting in
+//     admission order), with the budgets (engine/memory_request.hpp);
+//   the block manager grants it (engine/memory_grant.hpp): slots, swaps,
+//     preemptions, admissions, refusals and each sequence's token count;
+//   apply(grant): the queues and sequences follow what was granted, and the
+//     step's SchedulerOutput (pointers into this scheduler's own groups) is
+//     what output processing works on.
 // Prompts are chunked: a long prompt is split over steps and shares the
 // batch with decodes (the token budget counts prefill tokens + 1 per decode;
 // decodes are served first).
@@ -33,9 +34,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/memory_request.hpp"
 #include "engine/request.hpp"
 #include "engine/sequence.hpp"
-#include "memory/block_manager.hpp"
 
 namespace pagedserve::engine {
 
@@ -47,8 +48,10 @@ struct SchedulerConfig {
   void validate() const;
 };
 
+// A step as the scheduler sees it. It never leaves the scheduler's side: its
+// pointers name the scheduler's own groups.
 struct ScheduledSeq {
-  SequenceGroup* group = nullptr;  // alive until the next schedule()
+  SequenceGroup* group = nullptr;  // alive until the next memory_request()
   Sequence* seq = nullptr;
   int num_new_tokens = 0;          // computed this step, from seq->num_computed on
   bool samples = false;            // reaches the end of its tokens: one logits row
@@ -88,7 +91,10 @@ class Scheduler {
   // are freed by the next schedule(), which then lists it in `done`.
   std::shared_ptr<SequenceGroup> abort(const std::string& request_id);
 
-  SchedulerOutput schedule(memory::BlockManager& blocks);
+  // The first half of a step; the scheduler then waits for its grant.
+  MemoryRequest memory_request(std::uint64_t step_id);
+  // The second half: the queues follow the grant.
+  SchedulerOutput apply(const MemoryGrant& grant);
   // The executor ran `out`: the scheduled tokens now have K/V (the block
   // manager hears of it block by block, at the next schedule()).
   void on_step_executed(const SchedulerOutput& out);
@@ -107,28 +113,10 @@ class Scheduler {
   int num_live_running_seqs() const;
 
  private:
-  struct MemoryOp {
-    enum Kind { free, fork, computed } kind;
-    SeqId seq;
-    SeqId other;  // fork: the child; computed: the number of tokens
-  };
-  struct Budget {
-    int num_seqs = 0;    // live sequences in running
-    int num_tokens = 0;  // left this step
-  };
-
-  void apply_pending(memory::BlockManager& blocks, SchedulerOutput& out);
-  bool reserve_running(memory::BlockManager& blocks, SchedulerOutput& out);
-  bool make_room(memory::BlockManager& blocks, SequenceGroup& g, SchedulerOutput& out);
-  void preempt(memory::BlockManager& blocks, std::shared_ptr<SequenceGroup> victim, SchedulerOutput& out);
-  void reject(memory::BlockManager& blocks, std::shared_ptr<SequenceGroup> g, std::string why, SchedulerOutput& out);
-  void append_slots(memory::BlockManager& blocks, SequenceGroup& g, SchedulerOutput& out);
-  void schedule_running(Budget& budget, SchedulerOutput& out);
-  void schedule_prefill(SequenceGroup& g, Budget& budget, SchedulerOutput& out);
-  void swap_in(memory::BlockManager& blocks, Budget& budget, SchedulerOutput& out);
-  void admit(memory::BlockManager& blocks, Budget& budget, SchedulerOutput& out);
-  memory::AllocStatus allocate(memory::BlockManager& blocks, SequenceGroup& g);
-  void free_blocks(memory::BlockManager& blocks, SequenceGroup& g);
+  void take_pending(SchedulerOutput& out);
+  void describe(const std::shared_ptr<SequenceGroup>& g, MemoryRequest& req);
+  void apply_change(const GroupChange& change, SchedulerOutput& out);
+  void refuse(const std::shared_ptr<SequenceGroup>& g, const std::string& why, SchedulerOutput& out);
   static void insert_sorted(std::deque<std::shared_ptr<SequenceGroup>>& q, std::shared_ptr<SequenceGroup> g);
 
   SchedulerConfig config_;
@@ -137,7 +125,12 @@ class Scheduler {
   std::vector<std::shared_ptr<SequenceGroup>> pending_done_;
   std::vector<SeqId> pending_released_;
   SchedulerCounters counters_;
-  int block_size_ = 1;  // the block manager's, seen at schedule()
+  // Between memory_request() and apply(): the groups and sequences the
+  // request names by place, and the step's output so far.
+  std::vector<SequenceGroup*> asked_groups_;  // alive in the queues until apply()
+  std::vector<Sequence*> asked_seqs_;
+  SchedulerOutput next_output_;
+  int block_size_ = 1;  // the block manager's, from its last grant
   SeqId next_seq_id_ = 1;
   std::uint64_t next_arrival_ = 0;
 };

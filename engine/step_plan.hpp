@@ -1,7 +1,8 @@
 #pragma once
 // What the executor does in one step, as plain data: the block copies to
 // make first, the batch to run (kernels::BatchMetadata), and what to draw
-// from each logits row. Built from a SchedulerOutput and the block manager.
+// from each logits row. The block manager's side builds it from a granted
+// MemoryRequest (engine/memory_grant.hpp); an executor runs it.
 //
 //   order on the executor: swap_out, swap_in, copy_on_write, forward, sample
 //   (a block freed by a swap-out may be the target of a copy-on-write or of
@@ -16,11 +17,13 @@
 #include <span>
 #include <vector>
 
-#include "engine/scheduler.hpp"
 #include "kernels/batch.hpp"
+#include "memory/block_manager.hpp"
 #include "model/sampler.hpp"
 
 namespace pagedserve::engine {
+
+using memory::SeqId;
 
 // One logits row: either samplers draw a token from it (one per sequence;
 // several when a prompt forks into best_of samples), or, for beam search,
@@ -96,9 +99,5 @@ struct StepResult {
     ++rows.back().num_samples;
   }
 };
-
-// Builds the step. Registers samplers (Sequence::has_sampler) for the
-// sequences that sample for the first time.
-StepPlan plan_step(const SchedulerOutput& out, const memory::BlockManager& blocks, std::uint64_t step_id);
 
 }  // namespace pagedserve::engine

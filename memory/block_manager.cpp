@@ -52,25 +52,43 @@ std::vector<std::int32_t> BlockManager::find_cached_prefix(std::span<const std::
   return hits;
 }
 
-AllocStatus BlockManager::can_allocate(std::span<const std::int32_t> prompt) const {
-  if (prompt.empty()) return AllocStatus::never;
-  int needed = blocks_for(static_cast<std::int64_t>(prompt.size()));
-  if (needed > config_.num_usable_gpu_blocks()) return AllocStatus::never;
-  if (config_.max_model_len > 0 && static_cast<int>(prompt.size()) > config_.max_model_len)
-    return AllocStatus::never;
+bool BlockManager::can_never_hold(std::span<const std::int32_t> prompt) const {
+  if (prompt.empty()) return true;
+  if (blocks_for(static_cast<std::int64_t>(prompt.size())) > config_.num_usable_gpu_blocks()) return true;
+  return config_.max_model_len > 0 && static_cast<int>(prompt.size()) > config_.max_model_len;
+}
+
+AllocStatus BlockManager::room_for(std::span<const std::int32_t> prompt, const std::vector<std::int32_t>& hits) const {
   // A hit on a free cached block still takes it out of the free queue.
-  auto hits = find_cached_prefix(prompt);
-  int consumed = needed - static_cast<int>(hits.size());
+  int consumed = blocks_for(static_cast<std::int64_t>(prompt.size())) - static_cast<int>(hits.size());
   for (auto b : hits) consumed += gpu_.block(b).ref_count == 0 ? 1 : 0;
   return gpu_.num_free() - consumed >= config_.watermark_blocks() ? AllocStatus::ok : AllocStatus::later;
 }
 
+AllocStatus BlockManager::can_allocate(std::span<const std::int32_t> prompt) const {
+  if (can_never_hold(prompt)) return AllocStatus::never;
+  return room_for(prompt, find_cached_prefix(prompt));
+}
+
 int BlockManager::allocate(SeqId seq, std::span<const std::int32_t> prompt) {
+  const auto a = try_allocate(seq, prompt);
+  if (a.status != AllocStatus::ok) throw std::logic_error("allocate() without room: check can_allocate()");
+  return a.num_cached_tokens;
+}
+
+BlockManager::Allocation BlockManager::try_allocate(SeqId seq, std::span<const std::int32_t> prompt) {
   if (contains(seq)) throw std::logic_error("sequence " + std::to_string(seq) + " is already allocated");
-  if (can_allocate(prompt) != AllocStatus::ok) throw std::logic_error("allocate() without room: check can_allocate()");
+  if (can_never_hold(prompt)) return {AllocStatus::never, 0};
+  const auto hits = find_cached_prefix(prompt);
+  const auto status = room_for(prompt, hits);
+  if (status != AllocStatus::ok) return {status, 0};
+  return {AllocStatus::ok, take_blocks(seq, prompt, hits)};
+}
+
+// Blocks for all of `prompt`: the cached prefix `hits`, then fresh ones.
+int BlockManager::take_blocks(SeqId seq, std::span<const std::int32_t> prompt, const std::vector<std::int32_t>& hits) {
   SeqState s;
   s.tokens.assign(prompt.begin(), prompt.end());
-  auto hits = find_cached_prefix(prompt);
   if (config_.enable_prefix_caching) {
     num_prefix_queries_ += static_cast<std::int64_t>((prompt.size() - 1) / config_.block_size);
     num_prefix_hits_ += static_cast<std::int64_t>(hits.size());

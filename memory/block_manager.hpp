@@ -17,6 +17,8 @@
 // Usage is check-then-act: can_allocate / allocate, can_append / append,
 // can_swap_in / swap_in, ... The act half throws std::logic_error when its
 // check would have failed: that is a bug in the caller, never user input.
+// Admission, which hashes the prompt, also has one call that can say no
+// (try_allocate), so the prompt is hashed once.
 
 #include <cstdint>
 #include <optional>
@@ -89,6 +91,13 @@ class BlockManager {
   // cached prefix of full blocks (at least the last token is left to compute).
   // Returns how many leading tokens are already computed.
   int allocate(SeqId seq, std::span<const std::int32_t> prompt);
+  // One call that can say no: allocates when can_allocate() would say ok,
+  // hashing the prompt once for both. `num_cached_tokens` as allocate()'s.
+  struct Allocation {
+    AllocStatus status = AllocStatus::never;
+    int num_cached_tokens = 0;
+  };
+  Allocation try_allocate(SeqId seq, std::span<const std::int32_t> prompt);
 
   // --- growth ---------------------------------------------------------------
   // Whether `num_tokens` more tokens fit (a new block, or a copy-on-write).
@@ -143,6 +152,10 @@ class BlockManager {
   int blocks_for(std::int64_t num_tokens) const;
   // The cached blocks that hold a leading part of `prompt`, in order.
   std::vector<std::int32_t> find_cached_prefix(std::span<const std::int32_t> prompt) const;
+  // can_allocate() once the prompt's cached prefix is known.
+  AllocStatus room_for(std::span<const std::int32_t> prompt, const std::vector<std::int32_t>& hits) const;
+  bool can_never_hold(std::span<const std::int32_t> prompt) const;
+  int take_blocks(SeqId seq, std::span<const std::int32_t> prompt, const std::vector<std::int32_t>& hits);
   void register_computed_blocks(SeqState& s);
   BlockPool& pool(Device d) { return d == Device::gpu ? gpu_ : cpu_; }
   const BlockPool& pool(Device d) const { return d == Device::gpu ? gpu_ : cpu_; }

@@ -17,6 +17,8 @@ ApiError submit_error(const engine::SubmitResult& refused) {
       return ApiError(503, "overloaded_error", refused.message, "", "server_overloaded");
     case SubmitError::shutting_down:
       return ApiError(503, "overloaded_error", refused.message, "", "shutting_down");
+    case SubmitError::engine_dead:
+      return ApiError(503, "server_error", refused.message, "", "engine_dead");
     case SubmitError::duplicate_id:
       return ApiError(400, "invalid_request_error", refused.message, refused.param.empty() ? "id" : refused.param,
                       "duplicate_id");

@@ -213,9 +213,12 @@ void HttpSession::serve_version() {
 
 void HttpSession::serve_health() {
   auto* ready = context_->ready();
+  const auto dead = ready ? ready->engine->dead_reason() : std::nullopt;
   JsonWriter w;
   w.begin_object();
-  if (ready) {
+  if (dead) {
+    w.field("status", "engine_dead").field("error", *dead);
+  } else if (ready) {
     w.field("status", "ok");
   } else if (auto err = context_->load_error()) {
     w.field("status", "failed").field("error", *err);
@@ -223,7 +226,8 @@ void HttpSession::serve_health() {
     w.field("status", "loading");
   }
   w.end_object();
-  send_response(json_response(ready ? http::status::ok : http::status::service_unavailable, w.take(), version_, keep_alive_));
+  const bool ok = ready && !dead;
+  send_response(json_response(ok ? http::status::ok : http::status::service_unavailable, w.take(), version_, keep_alive_));
 }
 
 void HttpSession::serve_models() {

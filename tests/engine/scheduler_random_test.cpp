@@ -90,7 +90,8 @@ struct RandomRun {
       auto& o = outcomes.at(request_id_of(e));
       REQUIRE_FALSE(o.done);
       if (auto* t = std::get_if<TokenEvent>(&e)) o.tokens[t->index].push_back(t->token_id);
-      if (auto* f = std::get_if<SampleFinished>(&e)) o.reasons[f->index] = f->finish_reason;
+      if (auto* f = std::get_if<SampleFinished>(&e))
+        o.reasons[f->index] = f->finish_reason + (f->error.empty() ? "" : ": " + f->error);
       if (std::holds_alternative<RequestDone>(e)) {
         CHECK(static_cast<int>(o.reasons.size()) == o.request.n);
         o.done = true;
@@ -190,6 +191,7 @@ void run(PreemptionMode mode, unsigned seed) {
     num_cancelled += cancelled;
     if (cancelled || o.request.use_beam_search || o.request.best_of > o.request.n) continue;
     for (int i = 0; i < o.request.n; ++i) {
+      INFO("sample " << i << " ended with " << o.reasons.at(i));
       auto it = o.tokens.find(i);
       CHECK((it == o.tokens.end() ? std::vector<std::int32_t>{} : it->second) == toy_reference(o.request, i));
     }

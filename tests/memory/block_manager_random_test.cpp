@@ -77,9 +77,23 @@ struct Harness {
     auto prompt = bases[rand(4)];
     prompt.resize(1 + rand(40));
     for (int i = rand(3); i > 0; --i) prompt.push_back(static_cast<std::int32_t>(rng() % 50));
-    if (bm.can_allocate(prompt) != AllocStatus::ok) return;
-    SeqId id = next_id++;
-    int cached = bm.allocate(id, prompt);
+    const auto status = bm.can_allocate(prompt);
+    SeqId id = next_id;
+    int cached = 0;
+    if (rand(2) == 0) {
+      // The one call that can say no agrees with the check, and a no leaves no trace.
+      const auto a = bm.try_allocate(id, prompt);
+      REQUIRE(a.status == status);
+      if (a.status != AllocStatus::ok) {
+        REQUIRE_FALSE(bm.contains(id));
+        return;
+      }
+      cached = a.num_cached_tokens;
+    } else {
+      if (status != AllocStatus::ok) return;
+      cached = bm.allocate(id, prompt);
+    }
+    ++next_id;
     REQUIRE(cached % bs == 0);
     REQUIRE(cached < static_cast<int>(prompt.size()));
     expected[id] = prompt;

@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "actors/engine_start.hpp"
+
 using namespace pagedserve;
 using boost::asio::ip::tcp;
 using namespace std::chrono_literals;
@@ -242,4 +244,36 @@ TEST_CASE("connections past the limit get a 503 at once", "[server]") {
   auto r = c.read_all();
   CHECK(r.rfind("HTTP/1.1 503", 0) == 0);
   CHECK(r.find("too_many_connections") != std::string::npos);
+}
+
+TEST_CASE("an engine that dies ends open streams with an error and health turns to 503 engine_dead", "[server]") {
+  net::Server server(test_options());
+  server.start();
+  auto engine = start_engine();
+  auto* raw = engine.get();
+  server.publish(std::move(engine));
+  Client stream(server.port());
+  stream.send(post("/v1/completions",
+                   R"({"prompt":"Once upon a time","max_tokens":250,"ignore_eos":true,"stream":true,"temperature":0.8})",
+                   "Connection: close\r\n"));
+  REQUIRE(stream.read_until("data: {").find("data: {") != std::string::npos);
+
+  actors::inject_failure(*raw, actors::EngineActor::executor, "injected failure");
+  const auto died = std::chrono::steady_clock::now();
+  const auto rest = stream.read_all(5s);
+  CHECK(std::chrono::steady_clock::now() - died < 1s);
+  CHECK(rest.find("injected failure") != std::string::npos);
+  CHECK(rest.find("data: [DONE]") != std::string::npos);
+
+  Client health(server.port());
+  health.send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  const auto h = health.read_all();
+  CHECK(h.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(h.find(R"("status":"engine_dead")") != std::string::npos);
+
+  Client late(server.port());
+  late.send(post("/v1/completions", R"({"prompt":"x","max_tokens":4})", "Connection: close\r\n"));
+  const auto refused = late.read_all();
+  CHECK(refused.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(refused.find("engine_dead") != std::string::npos);
 }

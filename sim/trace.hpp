@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 struct TraceRequest {
   int input_len = 0;
@@ -31,4 +31,4 @@ struct TraceSummary {
 };
 TraceSummary summarize(const std::vector<TraceRequest>& trace);
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

@@ -1,11 +1,11 @@
-#include "engine/sharing_sim.hpp"
+#include "sim/sharing_sim.hpp"
 
 #include <algorithm>
 #include <random>
 
 #include "memory/block_manager.hpp"
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 namespace {
 
@@ -92,4 +92,4 @@ SharingResult beam_search_saving(const std::vector<TraceRequest>& trace, int wid
   return res;
 }
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

@@ -1,4 +1,4 @@
-#include "engine/trace.hpp"
+#include "sim/trace.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 namespace {
 
@@ -87,4 +87,4 @@ TraceSummary summarize(const std::vector<TraceRequest>& trace) {
   return s;
 }
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

@@ -1,9 +1,9 @@
-#include "engine/trace.hpp"
+#include "sim/trace.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
 
-using namespace pagedserve::engine;
+using namespace pagedserve::sim;
 
 TEST_CASE("synthetic traces have the documented means and respect max_len", "[trace]") {
   auto sg = sharegpt_like(20000, 2048, 1);

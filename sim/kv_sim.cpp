@@ -1,13 +1,13 @@
-#include "engine/kv_sim.hpp"
+#include "sim/kv_sim.hpp"
 
 #include <algorithm>
 #include <deque>
 #include <stdexcept>
 
-#include "engine/first_fit.hpp"
+#include "sim/first_fit.hpp"
 #include "memory/block_manager.hpp"
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 const char* kv_system_name(KvSystem s) {
   switch (s) {
@@ -249,4 +249,4 @@ double max_sustained_rate(std::vector<TraceRequest> trace, KvSystem system, cons
   return lo;
 }
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

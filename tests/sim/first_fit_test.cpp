@@ -1,9 +1,9 @@
-#include "engine/first_fit.hpp"
+#include "sim/first_fit.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>
 
-using pagedserve::engine::FirstFitAllocator;
+using pagedserve::sim::FirstFitAllocator;
 
 TEST_CASE("first fit takes the lowest hole that fits", "[first_fit]") {
   FirstFitAllocator a(100);

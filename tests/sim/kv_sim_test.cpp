@@ -1,10 +1,10 @@
-#include "engine/kv_sim.hpp"
+#include "sim/kv_sim.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "engine/sharing_sim.hpp"
+#include "sim/sharing_sim.hpp"
 
-using namespace pagedserve::engine;
+using namespace pagedserve::sim;
 
 namespace {
 

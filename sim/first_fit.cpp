@@ -1,10 +1,10 @@
-#include "engine/first_fit.hpp"
+#include "sim/first_fit.hpp"
 
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 FirstFitAllocator::FirstFitAllocator(std::int64_t capacity) : capacity_(capacity), num_free_(capacity) {
   if (capacity <= 0) throw std::invalid_argument("allocator capacity must be positive");
@@ -52,4 +52,4 @@ std::int64_t FirstFitAllocator::largest_free_extent() const {
   return best;
 }
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

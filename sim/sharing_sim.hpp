@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/trace.hpp"
+#include "sim/trace.hpp"
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 struct SharingResult {
   double blocks_shared = 0;    // block-steps with sharing
@@ -26,4 +26,4 @@ struct SharingResult {
 SharingResult parallel_sampling_saving(const std::vector<TraceRequest>& trace, int n, int block_size, std::uint64_t seed);
 SharingResult beam_search_saving(const std::vector<TraceRequest>& trace, int width, int block_size, std::uint64_t seed);
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

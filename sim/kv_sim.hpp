@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/trace.hpp"
+#include "sim/trace.hpp"
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 enum class KvSystem { paged, orca_max, orca_pow2, orca_oracle };
 const char* kv_system_name(KvSystem s);
@@ -53,4 +53,4 @@ SimResult simulate_kv(const std::vector<TraceRequest>& trace, KvSystem system, c
 double max_sustained_rate(std::vector<TraceRequest> trace, KvSystem system, const SimConfig& config,
                           std::uint64_t seed, double slack = 2.0);
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim

@@ -8,7 +8,7 @@
 #include <map>
 #include <optional>
 
-namespace pagedserve::engine {
+namespace pagedserve::sim {
 
 class FirstFitAllocator {
  public:
@@ -30,4 +30,4 @@ class FirstFitAllocator {
   std::map<std::int64_t, std::int64_t> free_;  // start -> size, disjoint, never adjacent
 };
 
-}  // namespace pagedserve::engine
+}  // namespace pagedserve::sim
