@@ -84,7 +84,14 @@ struct EngineMetrics {
   std::int64_t requests_finished = 0, num_steps = 0;
   std::vector<double> ttft_seconds;         // recent samples, for histograms
   std::vector<double> inter_token_seconds;  // recent samples
+  // Tokens each step ran (prefill chunks + decodes), as counts per bucket
+  // of kIterationTokenBounds (then one for more), with their sum.
+  std::vector<std::int64_t> iteration_tokens_counts;
+  std::int64_t iteration_tokens_sum = 0;
 };
+
+// vLLM's buckets for vllm:iteration_tokens_total.
+inline const std::vector<double> kIterationTokenBounds = {1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
 
 class Engine {
  public:

@@ -196,7 +196,7 @@ typename Inspector::result_type inspect(Inspector& f, SampleFinished& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, RequestDone& x) {
   return f(caf::meta::type_name("RequestDone"), x.request_id, x.prompt_tokens, x.completion_tokens,
-           x.num_cached_prompt_tokens, x.time_to_first_token);
+           x.num_cached_prompt_tokens, x.time_to_first_token, x.queue_time);
 }
 
 // An event as its alternative's index, then the alternative.
@@ -227,7 +227,7 @@ typename Inspector::result_type inspect(Inspector& f, EngineMetrics& x) {
            x.gpu_blocks_used, x.gpu_blocks_cached, x.gpu_blocks_peak_used, x.cpu_blocks_total, x.cpu_blocks_used,
            x.kv_utilization, x.num_preemptions_swap, x.num_preemptions_recompute, x.prefix_queries, x.prefix_hits,
            x.num_cow_copies, x.prompt_tokens_total, x.generation_tokens_total, x.requests_finished, x.num_steps,
-           x.ttft_seconds, x.inter_token_seconds);
+           x.ttft_seconds, x.inter_token_seconds, x.iteration_tokens_counts, x.iteration_tokens_sum);
 }
 
 }  // namespace pagedserve::actors

@@ -99,6 +99,7 @@ void SchedulerState::granted(engine::MemoryGrant& grant) {
   std::vector<engine::Event> events;
   outputs_->on_scheduled(out, events);
   if (grant.executes) {
+    count_iteration_tokens(out.num_batched_tokens());
     in_flight_ = std::move(out);
     in_flight_step_id_ = grant.step_id;
     in_flight_since_ = std::chrono::steady_clock::now();
@@ -122,6 +123,13 @@ void SchedulerState::executed(engine::StepResult& result) {
   // the block manager grants while the router delivers.
   if (!step_queued_) step();
   publish(events);
+}
+
+void SchedulerState::count_iteration_tokens(int tokens) {
+  std::size_t bucket = 0;
+  while (bucket < kIterationTokenBounds.size() && tokens > kIterationTokenBounds[bucket]) ++bucket;
+  ++iteration_tokens_counts_[bucket];
+  iteration_tokens_sum_ += tokens;
 }
 
 bool SchedulerState::answers() const {
@@ -152,6 +160,8 @@ void SchedulerState::fill_metrics(EngineMetrics& m, const BlockStats& blocks) co
   m.num_cow_copies = s.num_cow_copies;
   m.ttft_seconds.assign(ttft_seconds_.begin(), ttft_seconds_.end());
   m.inter_token_seconds.assign(inter_token_seconds_.begin(), inter_token_seconds_.end());
+  m.iteration_tokens_counts = iteration_tokens_counts_;
+  m.iteration_tokens_sum = iteration_tokens_sum_;
 }
 
 caf::typed_response_promise<EngineMetrics> SchedulerState::metrics() {

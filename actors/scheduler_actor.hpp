@@ -73,6 +73,9 @@ class SchedulerState {
   std::int64_t num_requests_finished_ = 0;
   std::int64_t num_tokens_generated_ = 0;
   std::deque<double> ttft_seconds_, inter_token_seconds_;  // the most recent samples
+  std::vector<std::int64_t> iteration_tokens_counts_ = std::vector<std::int64_t>(kIterationTokenBounds.size() + 1, 0);
+  std::int64_t iteration_tokens_sum_ = 0;
+  void count_iteration_tokens(int tokens);
   std::string armed_failure_;  // a test's: thrown at the next output processing
 };
 

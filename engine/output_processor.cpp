@@ -25,6 +25,8 @@ RequestDone done_event(const SequenceGroup& g) {
   d.num_cached_prompt_tokens = g.num_cached_prompt_tokens;
   if (g.first_token_time)
     d.time_to_first_token = std::chrono::duration_cast<std::chrono::microseconds>(*g.first_token_time - g.arrival_time());
+  if (g.first_scheduled_time)
+    d.queue_time = std::chrono::duration_cast<std::chrono::microseconds>(*g.first_scheduled_time - g.arrival_time());
   return d;
 }
 

@@ -67,6 +67,7 @@ struct RequestDone {
   int completion_tokens = 0;  // over all returned samples
   int num_cached_prompt_tokens = 0;
   std::chrono::microseconds time_to_first_token{0};
+  std::chrono::microseconds queue_time{0};  // arrival to first admission
 };
 
 using Event = std::variant<TokenEvent, SampleFinished, RequestDone>;

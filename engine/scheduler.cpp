@@ -267,7 +267,10 @@ void Scheduler::apply_change(const GroupChange& change, SchedulerOutput& out) {
         s.num_slotted = s.num_tokens();
         s.holds_blocks = true;
       });
-      if (!g->admitted_once) g->num_cached_prompt_tokens = g->seqs.front()->num_computed;
+      if (!g->admitted_once) {
+        g->num_cached_prompt_tokens = g->seqs.front()->num_computed;
+        g->first_scheduled_time = Clock::now();
+      }
       g->admitted_once = true;
       g->set_status(SeqStatus::running);
       insert_sorted(running_, g);

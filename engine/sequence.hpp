@@ -119,6 +119,7 @@ class SequenceGroup {
   int num_completion_tokens = 0;  // of the returned samples
   bool admitted_once = false;
   std::optional<Clock::time_point> first_token_time;
+  std::optional<Clock::time_point> first_scheduled_time;  // first admission: the end of its wait in the queue
   std::optional<Clock::time_point> last_token_time;
 
  private:

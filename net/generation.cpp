@@ -41,6 +41,7 @@ class GenerationSink final : public actors::RequestSink {
     if (e.completion_tokens > 0)
       stats_.time_to_first_token.observe(std::chrono::duration<double>(e.time_to_first_token).count());
     stats_.e2e_request_latency.observe(std::chrono::duration<double>(Clock::now() - submitted_).count());
+    stats_.request_queue_time.observe(std::chrono::duration<double>(e.queue_time).count());
     stats_.prompt_tokens += e.prompt_tokens;
     {
       std::lock_guard lock(mu_);

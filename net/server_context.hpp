@@ -64,6 +64,9 @@ struct ServerStats {
   // vLLM's buckets, from submission to the request's last event.
   Histogram e2e_request_latency{{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0,
                                  120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}};
+  // From arrival to first admission to the running batch (vLLM's buckets).
+  Histogram request_queue_time{{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0,
+                                120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}};
   // Engine requests finished, by vLLM's finished_reason; their prompt tokens
   // (prefix-cached ones included).
   std::atomic<std::int64_t> finished_stop{0}, finished_length{0}, finished_abort{0};

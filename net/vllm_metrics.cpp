@@ -8,6 +8,9 @@ namespace {
 
 double ratio(double part, double whole) { return whole > 0 ? part / whole : 0.0; }
 
+const std::size_t kIterationBuckets = actors::kIterationTokenBounds.size() + 1;
+Histogram::Snapshot iteration_tokens(const actors::EngineMetrics& m);
+
 std::string number_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
@@ -51,6 +54,8 @@ void engine_series(MetricsText& t, const actors::EngineMetrics& m, const actors:
                            {"swap_space", number_text(c.swap_space_gib)},
                            {"cache_dtype", "auto"}});
   t.sample("vllm:cache_config_info", 1, info);
+  if (m.iteration_tokens_counts.size() == kIterationBuckets)
+    t.histogram("vllm:iteration_tokens_total", "Histogram of number of tokens per engine_step.", iteration_tokens(m), model);
 }
 
 // What the server measures per request: tokens, outcomes and latencies.
@@ -70,6 +75,22 @@ void request_series(MetricsText& t, ServerStats& s, const Labels& model) {
               s.inter_token_latency.snapshot(), model);
   t.histogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.",
               s.e2e_request_latency.snapshot(), model);
+  t.histogram("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.",
+              s.request_queue_time.snapshot(), model);
+}
+
+// The engine counts steps by the tokens they ran, in vLLM's buckets.
+Histogram::Snapshot iteration_tokens(const actors::EngineMetrics& m) {
+  Histogram::Snapshot h;
+  h.bounds = actors::kIterationTokenBounds;
+  std::uint64_t running = 0;
+  for (std::size_t i = 0; i < m.iteration_tokens_counts.size(); ++i) {
+    running += static_cast<std::uint64_t>(m.iteration_tokens_counts[i]);
+    h.cumulative.push_back(running);
+  }
+  h.count = running;
+  h.sum = static_cast<double>(m.iteration_tokens_sum);
+  return h;
 }
 
 }  // namespace

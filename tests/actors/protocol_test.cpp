@@ -207,7 +207,7 @@ TEST_CASE("a run whose every step crosses as bytes matches one that does not", "
     CHECK(scheduler.counters().num_preemptions_swap > 0);  // swaps crossed too
     std::vector<char> bytes;
     for (auto& e : events) {
-      if (auto* d = std::get_if<RequestDone>(&e)) d->time_to_first_token = {};  // wall-clock time
+      if (auto* d = std::get_if<RequestDone>(&e)) d->time_to_first_token = d->queue_time = {};  // wall-clock times
       auto b = f.save(e);
       bytes.insert(bytes.end(), b.begin(), b.end());
     }

@@ -36,14 +36,20 @@ test('promtool finds nothing wrong with a scrape but the colons of vLLM\'s own n
   // promtool lints names with ':' (it keeps them for recording rules); vLLM's
   // names have one, and using them unchanged is the point.
   const colon = /^(vllm:[a-z0-9_]+) metric names should not contain ':'$/;
-  for (const f of findings) assert.match(f, colon, `promtool: ${f}`);
+  // vLLM names its tokens-per-step histogram vllm:iteration_tokens_total; the
+  // name is kept, and promtool's note on its suffix with it.
+  const suffix = 'vllm:iteration_tokens_total non-counter metrics should not have "_total" suffix';
+  const named = findings.filter((f) => f !== suffix);
+  assert.ok(findings.includes(suffix), 'vllm:iteration_tokens_total is scraped');
+  for (const f of named) assert.match(f, colon, `promtool: ${f}`);
   assert.ok(code === 0 || code === 3, `promtool exited ${code}: ${findings.join('\n')}`);
-  const linted = new Set(findings.map((f) => f.match(colon)[1]));
+  const linted = new Set(named.map((f) => f.match(colon)[1]));
   for (const name of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:num_requests_swapped',
     'vllm:kv_cache_usage_perc', 'vllm:cpu_cache_usage_perc', 'vllm:prefix_cache_queries_total',
     'vllm:prefix_cache_hits_total', 'vllm:num_preemptions_total', 'vllm:prompt_tokens_total',
     'vllm:generation_tokens_total', 'vllm:request_success_total', 'vllm:time_to_first_token_seconds',
-    'vllm:inter_token_latency_seconds', 'vllm:e2e_request_latency_seconds', 'vllm:cache_config_info']) {
+    'vllm:inter_token_latency_seconds', 'vllm:e2e_request_latency_seconds', 'vllm:request_queue_time_seconds',
+    'vllm:cache_config_info']) {
     assert.ok(linted.has(name), `${name} was not in the scrape promtool read`);
   }
   for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds',
@@ -70,8 +76,17 @@ test('the vllm:* counters and histograms follow the requests, labelled with the 
   assert.ok(delta('vllm:prefix_cache_queries_total') >= delta('vllm:prefix_cache_hits_total'));
   // Histogram counts read from the text itself (the parser drops labelled histograms' _count).
   const count = (text, name) => Number(text.match(new RegExp(`^${name}_count\\{model_name="tiny"\\} (\\S+)$`, 'm'))[1]);
-  for (const name of ['vllm:e2e_request_latency_seconds', 'vllm:time_to_first_token_seconds'])
+  for (const name of ['vllm:e2e_request_latency_seconds', 'vllm:time_to_first_token_seconds',
+    'vllm:request_queue_time_seconds'])
     assert.equal(count(afterText, name) - count(beforeText, name), 2, name);
+  // Two requests of one prompt and 6 tokens each, one after the other: at
+  // least a prefill step and 5 decode steps each, every one counted once.
+  const steps = count(afterText, 'vllm:iteration_tokens_total') - count(beforeText, 'vllm:iteration_tokens_total');
+  assert.ok(steps >= 12, `steps ${steps}`);
+  const sum = (text, name) => Number(text.match(new RegExp(`^${name}_sum\\{model_name="tiny"\\} (\\S+)$`, 'm'))[1]);
+  assert.equal(sum(afterText, 'vllm:iteration_tokens_total') - sum(beforeText, 'vllm:iteration_tokens_total'),
+    a.usage.prompt_tokens + b.usage.prompt_tokens - a.usage.prompt_tokens_details.cached_tokens -
+    b.usage.prompt_tokens_details.cached_tokens + 12 - 2);
   assert.equal(at(after, 'vllm:num_requests_running'), 0);
   const info = after.find((f) => f.name === 'vllm:cache_config_info').metrics[0].labels;
   assert.equal(info.block_size, '16');
