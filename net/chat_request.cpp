@@ -74,6 +74,7 @@ void refuse_unsupported_chat_field(std::string_view key, element v) {
 
 ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
   ChatRequest out;
+  out.params.sampling = limits.sampling_defaults;
   bool has_messages = false;
   int top_logprobs = 0;
   for (auto [key, value] : parse_object(thread_parser(), body)) {
