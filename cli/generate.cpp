@@ -215,6 +215,7 @@ int run_generate(int argc, char** argv) {
   if (args.answered_help(kHelp)) return 0;
   args.reject_unknown(kKnown);
   const auto prompts = read_prompts(args);
+  read_sampling(args, model::SamplingParams{});  // bad flags are refused (exit 2) before a model loads
   auto config = read_engine_config(args);
   model::LoadOptions load;
   load.tokenizer_path = config.tokenizer;
