@@ -16,23 +16,11 @@ using namespace pagedserve;
 
 namespace {
 
-// A SentencePiece-style BPE over the tiny models' 64 ids: <unk>, <s>, </s>,
-// the added token <|im_end|>, the space mark, then letters and digits. `post_processor`
-// is the JSON of tokenizer.json's post_processor (or null).
-std::string tokenizer_json(const std::string& post_processor) {
-  std::string vocab = R"("<unk>":0,"<s>":1,"</s>":2,"<|im_end|>":3,"\u2581":4)";
-  // a..z, A..Z, 0..6: every id of the model has a piece.
-  const std::string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456";
-  for (std::size_t c = 0; c < chars.size(); ++c) vocab += ",\"" + chars.substr(c, 1) + "\":" + std::to_string(5 + c);
-  return R"({"added_tokens":[{"id":3,"content":"<|im_end|>","special":true}],"post_processor":)" + post_processor +
-         R"(,"model":{"type":"BPE","vocab":{)" + vocab + R"(},"merges":[]}})";
-}
-
 struct ModelDir {
   std::string dir;
   explicit ModelDir(const std::string& name, const std::string& post_processor = "null") : dir(testing::temp_dir(name)) {
     testing::write_tiny_hf(testing::make_tiny_checkpoint(testing::TinySpec{}), dir);
-    write("tokenizer.json", tokenizer_json(post_processor));
+    write("tokenizer.json", testing::tiny_tokenizer_json(post_processor));
   }
   ~ModelDir() { std::filesystem::remove_all(dir); }
   void write(const std::string& file, const std::string& text) const { std::ofstream(dir + "/" + file) << text; }

@@ -150,6 +150,18 @@ inline void write_tiny_hf(const TinyCheckpoint& ck, const std::string& dir) {
   std::ofstream(dir + "/config.json") << tiny_config_json(ck.spec);
 }
 
+// A SentencePiece-style BPE over the tiny models' 64 ids: <unk>, <s>, </s>,
+// the added token <|im_end|>, the space mark, then letters and digits. `post_processor`
+// is the JSON of tokenizer.json's post_processor (or null).
+inline std::string tiny_tokenizer_json(const std::string& post_processor = "null") {
+  std::string vocab = R"("<unk>":0,"<s>":1,"</s>":2,"<|im_end|>":3,"\u2581":4)";
+  // a..z, A..Z, 0..6: every id of the model has a piece.
+  const std::string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456";
+  for (std::size_t c = 0; c < chars.size(); ++c) vocab += ",\"" + chars.substr(c, 1) + "\":" + std::to_string(5 + c);
+  return R"({"added_tokens":[{"id":3,"content":"<|im_end|>","special":true}],"post_processor":)" + post_processor +
+         R"(,"model":{"type":"BPE","vocab":{)" + vocab + R"(},"merges":[]}})";
+}
+
 // --- the reference: one token at a time, in double -----------------------
 
 // Hugging Face's _compute_llama3_parameters, restated in double.
