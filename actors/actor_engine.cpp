@@ -80,6 +80,7 @@ ActorEngine::ActorEngine(const EngineConfig& config, EngineParts parts) : config
   if (config.max_n < 1) throw std::invalid_argument("max_n must be at least 1");
   limits_.vocab_size = parts_.model_config.vocab_size;
   limits_.max_model_len = parts_.max_model_len;
+  limits_.sliding_window = parts_.model_config.sliding_window;
   limits_.max_n = config.max_n;
   limits_.max_num_seqs = config.max_num_seqs;
   limits_.block_size = config.block_size;

@@ -26,7 +26,7 @@ constexpr const char* kUsage = R"(usage: pagedserve generate [MODEL] [options]
   --prompt TEXT          a prompt; repeat for several (run concurrently)
   --prompts-file FILE    one prompt per line
   --max-tokens N         new tokens per prompt (default 256)
-  --temperature T        0 = greedy (default 1.0)
+  --temperature T        0 = greedy (default: the model's generation_config.json, else 1.0)
   --top-p P  --top-k K  --min-p M  --seed S
   --repetition-penalty R  --presence-penalty P  --frequency-penalty F
   --stop STR             stop string (repeatable)   --ignore-eos
@@ -54,14 +54,15 @@ std::vector<std::string> read_prompts(const Args& args) {
   return prompts;
 }
 
-model::SamplingParams read_sampling(const Args& args) {
-  model::SamplingParams p;
+// Flags left out take the model's generation_config.json values.
+model::SamplingParams read_sampling(const Args& args, const model::SamplingParams& defaults) {
+  model::SamplingParams p = defaults;
   p.max_tokens = static_cast<int>(args.get_int("max-tokens", 256, 0, 1 << 20));
-  p.temperature = static_cast<float>(args.get_double("temperature", 1.0, 0, 100));
-  p.top_p = static_cast<float>(args.get_double("top-p", 1.0, 0, 1));
-  p.top_k = static_cast<int>(args.get_int("top-k", -1, -1, 1 << 20));
-  p.min_p = static_cast<float>(args.get_double("min-p", 0, 0, 1));
-  p.repetition_penalty = static_cast<float>(args.get_double("repetition-penalty", 1, 0, 10));
+  p.temperature = static_cast<float>(args.get_double("temperature", defaults.temperature, 0, 100));
+  p.top_p = static_cast<float>(args.get_double("top-p", defaults.top_p, 0, 1));
+  p.top_k = static_cast<int>(args.get_int("top-k", defaults.top_k, -1, 1 << 20));
+  p.min_p = static_cast<float>(args.get_double("min-p", defaults.min_p, 0, 1));
+  p.repetition_penalty = static_cast<float>(args.get_double("repetition-penalty", defaults.repetition_penalty, 0, 10));
   p.presence_penalty = static_cast<float>(args.get_double("presence-penalty", 0, -2, 2));
   p.frequency_penalty = static_cast<float>(args.get_double("frequency-penalty", 0, -2, 2));
   if (args.has("seed")) p.seed = static_cast<std::uint64_t>(args.get_int("seed", 0, 0, INT64_MAX));
@@ -185,11 +186,12 @@ int run_generate(int argc, char** argv) {
   known.insert(kOwnFlags.begin(), kOwnFlags.end());
   args.reject_unknown(known, 1);
   const auto prompts = read_prompts(args);
-  const auto sampling = read_sampling(args);
+  read_sampling(args, model::SamplingParams{});  // bad flags are refused (exit 2) before a model loads
   auto config = engine_config(read_settings(args, SettingScope::engine));
   model::LoadOptions load;
   load.tokenizer_path = config.tokenizer;
   auto loaded = model::load_model(config.model, load);
+  const auto sampling = read_sampling(args, loaded.config.generation.sampling());
   if (!loaded.tokenizer) throw CliError("this model has no tokenizer: pass --tokenizer PATH");
 
   // By default the pool holds every prompt once and every sample's tokens.

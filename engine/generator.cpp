@@ -21,6 +21,7 @@ RequestLimits request_limits(const model::ModelConfig& model, const GeneratorCon
   RequestLimits l;
   l.vocab_size = model.vocab_size;
   l.max_model_len = model.max_seq_len;
+  l.sliding_window = model.sliding_window;
   l.max_n = 1;  // one sample per request
   l.max_num_seqs = c.max_num_seqs;
   l.block_size = c.blocks.block_size;

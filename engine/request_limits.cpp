@@ -29,7 +29,10 @@ SubmitResult RequestLimits::check(const GenerateRequest& r) const {
   const auto prompt_len = static_cast<int>(r.prompt_ids.size());
   if (prompt_len > max_model_len)
     return too_long("prompt", "the prompt has " + std::to_string(prompt_len) + " tokens, more than the model's " +
-                                  std::to_string(max_model_len) + " (its maximum context length)");
+                                  std::to_string(max_model_len) + " (its maximum context length" +
+                                  (sliding_window > 0 && sliding_window <= max_model_len
+                                       ? ": its sliding attention window, beyond which attention is not supported)"
+                                       : ")"));
   return check_memory(r);
 }
 

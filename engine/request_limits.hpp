@@ -15,6 +15,7 @@ struct RequestLimits {
   int max_num_seqs = 256;
   int block_size = 16;
   int num_usable_gpu_blocks = 0;  // the pool less the admission watermark
+  int sliding_window = 0;  // the model's attention window, which caps max_model_len (Mistral); 0: none
 
   // An empty SubmitResult when the request may be queued.
   SubmitResult check(const GenerateRequest& r) const;

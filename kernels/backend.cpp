@@ -103,6 +103,13 @@ void Backend::add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weigh
   rms_norm(x, weight, eps, out);
 }
 
+void Backend::head_rms_norm(Tensor x, const Tensor& weight, float eps) {
+  const std::int64_t hs = weight.numel();
+  if (hs <= 0 || x.cols % hs != 0) throw std::invalid_argument("head_rms_norm: rows are not whole heads");
+  const Tensor heads{x.data, x.dtype, x.rows * (x.cols / hs), hs};
+  rms_norm(heads, Tensor{weight.data, weight.dtype, 1, hs}, eps, heads);
+}
+
 std::optional<DType> parse_dtype(const std::string& name) {
   if (name == "f32" || name == "float32" || name == "float") return DType::f32;
   if (name == "f16" || name == "float16" || name == "half") return DType::f16;

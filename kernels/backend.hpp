@@ -15,6 +15,7 @@
 
 #include "kernels/batch.hpp"
 #include "kernels/kv_cache.hpp"
+#include "kernels/rope.hpp"
 #include "kernels/synthetic.hpp"
 #include "kernels/tensor.hpp"
 #include "kernels/sampling.hpp"
@@ -32,6 +33,7 @@ struct RopeParams {
   int head_size = 0;
   float theta = 10000.0f;
   RopeLayout layout = RopeLayout::adjacent_pairs;
+  RopeScaling scaling = {};  // Llama 3.x frequency rescaling (inactive by default)
 };
 
 struct AttentionParams {
@@ -104,6 +106,12 @@ class Backend {
   virtual void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) = 0;
   // x += y, elementwise
   virtual void add(Tensor x, const Tensor& y) = 0;
+  // x [n, c] += bias [1, c] on every row: projection biases (Qwen2's q/k/v).
+  virtual void add_bias(Tensor x, const Tensor& bias) = 0;
+  // RMSNorm of every head (each head_size-wide slice of a row) in place,
+  // with one weight [1, head_size] for all heads: Qwen3's q_norm / k_norm.
+  // It is rms_norm over x seen as [rows * heads, head_size].
+  void head_rms_norm(Tensor x, const Tensor& weight, float eps);
   // x += residual, then out = rms_norm(x) * weight: one pass on a GPU. The
   // default is add then rms_norm.
   virtual void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out);

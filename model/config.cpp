@@ -25,10 +25,15 @@ void ModelConfig::validate() const {
   require(norm_eps > 0 && std::isfinite(norm_eps), "norm_eps", "must be a positive number");
   require(bos_id >= 0 && bos_id < vocab_size, "bos_id", "must be a token id");
   for (auto e : eos_ids) require(e >= 0 && e < vocab_size, "eos_ids", "must be token ids");
+  require(sliding_window >= 0, "sliding_window", "must not be negative");
+  if (rope_scaling.active())
+    require(rope_scaling.factor > 0 && rope_scaling.low_freq_factor > 0 &&
+                rope_scaling.high_freq_factor > rope_scaling.low_freq_factor && rope_scaling.original_max_positions > 0,
+            "rope_scaling", "needs factor > 0 and 0 < low_freq_factor < high_freq_factor");
 }
 
 kernels::RopeParams ModelConfig::rope_params() const {
-  return {num_heads, num_kv_heads, head_size, rope_theta, rope_layout};
+  return {num_heads, num_kv_heads, head_size, rope_theta, rope_layout, rope_scaling};
 }
 
 kernels::AttentionParams ModelConfig::attention_params() const {
@@ -38,7 +43,9 @@ kernels::AttentionParams ModelConfig::attention_params() const {
 std::int64_t ModelConfig::num_parameters() const {
   const std::int64_t q = static_cast<std::int64_t>(num_heads) * head_size;
   const std::int64_t kv = static_cast<std::int64_t>(num_kv_heads) * head_size;
-  const std::int64_t per_layer = 2LL * dim + q * dim + 2 * kv * dim + dim * q + 3LL * hidden_dim * dim;
+  std::int64_t per_layer = 2LL * dim + q * dim + 2 * kv * dim + dim * q + 3LL * hidden_dim * dim;
+  if (qkv_bias) per_layer += q + 2 * kv;
+  if (qk_norm) per_layer += 2LL * head_size;
   const std::int64_t embed = static_cast<std::int64_t>(vocab_size) * dim;
   return embed + num_layers * per_layer + dim + (tied_embeddings ? 0 : embed);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/backend.hpp"
+#include "model/generation_config.hpp"
 
 namespace pagedserve::model {
 
@@ -21,10 +22,20 @@ struct ModelConfig {
   int max_seq_len = 0;   // max positions (max_model_len)
   float rope_theta = 10000.0f;
   kernels::RopeLayout rope_layout = kernels::RopeLayout::adjacent_pairs;
+  kernels::RopeScaling rope_scaling;  // Llama 3.x rope_scaling "llama3"
+  // The Hugging Face architecture (config.json `architectures`), which
+  // decides the extras below.
+  std::string architecture = "LlamaForCausalLM";
+  bool qkv_bias = false;     // Qwen2: biases on the q, k and v projections
+  bool qk_norm = false;      // Qwen3: per-head RMSNorm of q and k before RoPE
+  int sliding_window = 0;    // Mistral: attention window in tokens (0: none)
   float norm_eps = 1e-5f;
   bool tied_embeddings = true;  // lm_head shares the token embedding
   std::int32_t bos_id = 1;
   std::vector<std::int32_t> eos_ids = {2};
+  // generation_config.json's sampling defaults: what a request that leaves
+  // a parameter out gets.
+  GenerationDefaults generation;
 
   // Throws std::invalid_argument naming the first inconsistent field.
   void validate() const;

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "model/hf_architecture.hpp"
 #include "model/safetensors.hpp"
 
 namespace pagedserve::model {
@@ -16,18 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string read_text(const fs::path& p) { return read_model_file(p.string()); }
 
 std::int64_t int_field(simdjson::dom::element obj, const char* name, std::int64_t fallback, const std::string& where,
                        bool required) {
   simdjson::dom::element v;
-  if (obj[name].get(v)) {
+  if (obj[name].get(v) || v.is_null()) {
     if (required) throw std::runtime_error(where + ": config.json lacks " + name);
     return fallback;
   }
@@ -46,11 +41,20 @@ double number_field(simdjson::dom::element obj, const char* name, double fallbac
 
 }  // namespace
 
+std::string read_model_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 ModelConfig parse_hf_config(const std::string& json_text, const std::string& where) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(json_text).get(root) || !root.is_object())
     throw std::runtime_error(where + ": config.json is not a JSON object");
+  check_hf_architecture(root, where);
   ModelConfig c;
   c.name = fs::path(where).filename().string();
   c.dim = static_cast<int>(int_field(root, "hidden_size", 0, where, true));
@@ -82,6 +86,7 @@ ModelConfig parse_hf_config(const std::string& json_text, const std::string& whe
     }
   }
   if (c.eos_ids.empty()) c.eos_ids = {2};
+  apply_hf_architecture(root, c, where);
   try {
     c.validate();
   } catch (const std::invalid_argument& e) {
@@ -113,15 +118,20 @@ std::vector<fs::path> shard_paths(const fs::path& dir) {
   return out;
 }
 
+// The checkpoint's tensors by name; remembers which were taken so tensors
+// the architecture does not use are refused rather than silently ignored.
 class TensorSet {
  public:
+  explicit TensorSet(std::string architecture) : architecture_(std::move(architecture)) {}
   void add(const SafetensorsFile& file) {
     for (const auto& [name, e] : file.tensors()) tensors_[name] = {e, file.path()};
   }
   // The tensor `name`, checked to be [rows, cols].
-  HostTensor take(const std::string& name, std::int64_t rows, std::int64_t cols) const {
+  HostTensor take(const std::string& name, std::int64_t rows, std::int64_t cols) {
     auto it = tensors_.find(name);
-    if (it == tensors_.end()) throw std::runtime_error("the model lacks tensor " + name);
+    if (it == tensors_.end())
+      throw std::runtime_error("the checkpoint lacks tensor " + name + ", which " + architecture_ + " needs");
+    taken_.insert(name);
     const auto& [e, path] = it->second;
     if (e.tensor.rows * e.tensor.cols != rows * cols || e.tensor.cols != cols)
       throw std::runtime_error(path + ": tensor " + name + " has shape [" + std::to_string(e.tensor.rows) + ", " +
@@ -132,10 +142,44 @@ class TensorSet {
     return t;
   }
   bool has(const std::string& name) const { return tensors_.count(name) > 0; }
+  // A tensor the model does not read but may carry (a tied lm_head).
+  void ignore(const std::string& name) { taken_.insert(name); }
+
+  // Throws naming the tensors nobody took (rotary frequency buffers that
+  // old checkpoints saved are recomputed, so they may stay behind).
+  void check_all_taken() const {
+    std::string left;
+    int count = 0;
+    for (const auto& [name, e] : tensors_) {
+      if (taken_.count(name) || name.ends_with("rotary_emb.inv_freq")) continue;
+      if (++count <= 5) left += (left.empty() ? "" : ", ") + name;
+    }
+    if (count > 0)
+      throw std::runtime_error("the checkpoint holds " + std::to_string(count) + " tensor(s) that " + architecture_ +
+                               " does not use (" + left + (count > 5 ? ", ..." : "") +
+                               "): a different architecture or an unsupported variant");
+  }
 
  private:
+  std::string architecture_;
   std::map<std::string, std::pair<SafetensorsEntry, std::string>> tensors_;
+  std::set<std::string> taken_;
 };
+
+// Qwen2's q/k/v biases and Qwen3's q/k norms, where the config has them.
+void take_extras(TensorSet& set, const ModelConfig& c, const std::string& p, LayerWeights& lw) {
+  const std::int64_t q = static_cast<std::int64_t>(c.num_heads) * c.head_size;
+  const std::int64_t kv = static_cast<std::int64_t>(c.num_kv_heads) * c.head_size;
+  if (c.qkv_bias) {
+    lw.bq = set.take(p + "self_attn.q_proj.bias", 1, q);
+    lw.bk = set.take(p + "self_attn.k_proj.bias", 1, kv);
+    lw.bv = set.take(p + "self_attn.v_proj.bias", 1, kv);
+  }
+  if (c.qk_norm) {
+    lw.q_norm = set.take(p + "self_attn.q_norm.weight", 1, c.head_size);
+    lw.k_norm = set.take(p + "self_attn.k_norm.weight", 1, c.head_size);
+  }
+}
 
 }  // namespace
 
@@ -144,7 +188,7 @@ HfModel load_hf_model(const std::string& dir_text) {
   HfModel m;
   m.config = parse_hf_config(read_text(dir / "config.json"), dir_text);
   const ModelConfig& c = m.config;
-  TensorSet set;
+  TensorSet set(c.architecture);
   std::vector<std::unique_ptr<SafetensorsFile>> files;
   for (const auto& p : shard_paths(dir)) {
     files.push_back(std::make_unique<SafetensorsFile>(p.string()));
@@ -167,12 +211,19 @@ HfModel load_hf_model(const std::string& dir_text) {
     lw.w_gate = set.take(p + "mlp.gate_proj.weight", hidden, dim);
     lw.w_up = set.take(p + "mlp.up_proj.weight", hidden, dim);
     lw.w_down = set.take(p + "mlp.down_proj.weight", dim, hidden);
+    take_extras(set, c, p, lw);
     w.layers.push_back(std::move(lw));
   }
   w.final_norm = set.take("model.norm.weight", 1, dim);
-  const bool separate_head = set.has("lm_head.weight") && !c.tied_embeddings;
-  w.lm_head = separate_head ? set.take("lm_head.weight", c.vocab_size, dim) : w.token_embedding;
-  m.config.tied_embeddings = !separate_head;
+  // Tied: Hugging Face ties lm_head to the embedding even when a copy is
+  // stored, so the copy is ignored. Untied: lm_head must be there.
+  if (c.tied_embeddings) {
+    set.ignore("lm_head.weight");
+    w.lm_head = w.token_embedding;
+  } else {
+    w.lm_head = set.take("lm_head.weight", c.vocab_size, dim);
+  }
+  set.check_all_taken();
   return m;
 }
 

@@ -14,6 +14,9 @@ struct HfModel {
   ModelWeights weights;
 };
 
+// The whole text of a file of the model directory; throws naming it.
+std::string read_model_file(const std::string& path);
+
 // Parses a config.json text (Llama field names); throws naming the field.
 ModelConfig parse_hf_config(const std::string& json_text, const std::string& where);
 

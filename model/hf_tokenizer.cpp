@@ -268,7 +268,7 @@ void HfTokenizer::encode_text(std::string_view text, std::vector<std::int32_t>& 
 
 std::vector<std::int32_t> HfTokenizer::encode(std::string_view text, bool add_bos) const {
   std::vector<std::int32_t> out;
-  if (add_bos) out.push_back(bos_id_);
+  if (add_bos && adds_bos_) out.push_back(bos_id_);
   std::size_t plain_from = 0, i = 0;
   while (i < text.size()) {
     auto hit = std::find_if(added_.begin(), added_.end(), [&](const auto& a) { return text.substr(i, a.first.size()) == a.first; });

@@ -30,6 +30,16 @@ class HfTokenizer final : public Tokenizer {
   std::vector<std::int32_t> encode(std::string_view text, bool add_bos) const override;
   std::string decode_piece(std::int32_t prev, std::int32_t id) const override;
   bool byte_level() const { return byte_level_; }
+  // The id of a vocabulary or added token's text, or -1.
+  std::int32_t token_id(const std::string& text) const { return id_of(text); }
+  // What the model directory says (tokenizer_config.json): whether encode()
+  // may put BOS first at all (Qwen: never), and which ids BOS and EOS are.
+  void set_special_tokens(bool adds_bos, std::int32_t bos_id, std::int32_t eos_id) {
+    adds_bos_ = adds_bos;
+    bos_id_ = bos_id;
+    eos_id_ = eos_id;
+  }
+  bool adds_bos() const { return adds_bos_; }
 
  private:
   void encode_word(const std::string& word, std::vector<std::int32_t>& out) const;
@@ -38,6 +48,7 @@ class HfTokenizer final : public Tokenizer {
   std::string decode_uncached(std::int32_t id) const;
 
   bool byte_level_ = false;
+  bool adds_bos_ = true;  // false: encode(text, true) adds no BOS
   std::int32_t bos_id_ = 1, eos_id_ = 2;
   std::vector<std::string> pieces_;                      // id -> piece
   std::unordered_map<std::string, std::int32_t> ids_;    // piece -> id

@@ -8,7 +8,7 @@ using kernels::OwnedTensor;
 using kernels::Tensor;
 
 LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, kernels::Backend& backend)
-    : config_(config), backend_(backend) {
+    : config_(config), backend_(backend), merge_qkv_(backend.merges_projections() && !config.qk_norm) {
   config_.validate();
   if (static_cast<int>(weights.layers.size()) != config_.num_layers)
     throw std::invalid_argument("the weights have " + std::to_string(weights.layers.size()) + " layers, the config " +
@@ -25,23 +25,62 @@ LlamaModel::Layer LlamaModel::upload_layer(const LayerWeights& lw) {
   l.wo = upload(lw.wo);
   l.ffn_norm = upload(lw.ffn_norm);
   l.w_down = upload(lw.w_down);
-  if (backend_.merges_projections()) {
+  if (merge_qkv_) {
     l.wqkv = upload_stacked({&lw.wq, &lw.wk, &lw.wv});
-    l.w_gate_up = upload_stacked({&lw.w_gate, &lw.w_up});
   } else {
     l.wq = upload(lw.wq);
     l.wk = upload(lw.wk);
     l.wv = upload(lw.wv);
+  }
+  if (backend_.merges_projections()) {
+    l.w_gate_up = upload_stacked({&lw.w_gate, &lw.w_up});
+  } else {
     l.w_gate = upload(lw.w_gate);
     l.w_up = upload(lw.w_up);
   }
+  upload_attention_extras(lw, l);
   return l;
+}
+
+// Biases go up stacked like their weights when q/k/v are one GEMM.
+void LlamaModel::upload_attention_extras(const LayerWeights& lw, Layer& l) {
+  if (config_.qkv_bias) {
+    if (merge_qkv_) {
+      l.bqkv = upload_concatenated({&lw.bq, &lw.bk, &lw.bv});
+    } else {
+      l.bq = upload(lw.bq);
+      l.bk = upload(lw.bk);
+      l.bv = upload(lw.bv);
+    }
+  }
+  if (config_.qk_norm) {
+    l.q_norm = upload(lw.q_norm);
+    l.k_norm = upload(lw.k_norm);
+  }
 }
 
 OwnedTensor LlamaModel::upload(const HostTensor& t) {
   if (t.empty()) throw std::invalid_argument("a weight tensor is missing");
   OwnedTensor d = backend_.upload_weight(t.view());
   weight_bytes_ += d.view.bytes();
+  return d;
+}
+
+// Row vectors [1, a], [1, b], ... side by side as [1, a + b + ...]: stacked
+// as columns, which lie in memory exactly like the one long row.
+OwnedTensor LlamaModel::upload_concatenated(std::initializer_list<const HostTensor*> parts) {
+  std::vector<kernels::HostTensorView> columns;
+  for (const HostTensor* t : parts) {
+    if (t->empty()) throw std::invalid_argument("a weight tensor is missing");
+    kernels::HostTensorView v = t->view();
+    v.rows = t->rows * t->cols;
+    v.cols = 1;
+    columns.push_back(v);
+  }
+  OwnedTensor d = backend_.upload_stacked(columns);
+  weight_bytes_ += d.view.bytes();
+  d.view.cols = d.view.rows;
+  d.view.rows = 1;
   return d;
 }
 
@@ -84,8 +123,8 @@ void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
     grown.v = backend_.allocate_tensor(dt, n, kv);
     grown.att = backend_.allocate_tensor(dt, n, q);
     grown.hidden = backend_.allocate_tensor(dt, n, config_.hidden_dim);
+    if (merge_qkv_) grown.qkv = backend_.allocate_tensor(dt, n, q + 2 * kv);
     if (backend_.merges_projections()) {
-      grown.qkv = backend_.allocate_tensor(dt, n, q + 2 * kv);
       grown.gate_up = backend_.allocate_tensor(dt, n, 2 * static_cast<std::int64_t>(config_.hidden_dim));
     } else {
       grown.gate = backend_.allocate_tensor(dt, n, config_.hidden_dim);
@@ -115,22 +154,39 @@ void LlamaModel::norm_input(const OwnedTensor& weight, bool pending_residual, st
 // xb (the normalised input) -> residual (the block's output, not yet added).
 void LlamaModel::attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                                  std::int64_t n) {
-  Tensor xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n), att = rows(s_.att, n);
-  if (backend_.merges_projections()) {
-    Tensor qkv = rows(s_.qkv, n);
-    backend_.matmul(xb, w.wqkv.view, qkv);
-    backend_.split_qkv_rotary(qkv, q, k, v, batch, config_.rope_params());
-  } else {
-    backend_.matmul(xb, w.wq.view, q);
-    backend_.matmul(xb, w.wk.view, k);
-    backend_.matmul(xb, w.wv.view, v);
-    backend_.rotary(q, k, batch, config_.rope_params());
-  }
+  Tensor q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n), att = rows(s_.att, n);
+  project_qkv(w, batch, n);
   // Every new K/V of the layer is in the cache before any query reads it,
   // so tokens of one prefill chunk see each other.
   backend_.write_kv(k, v, cache, layer, batch);
   backend_.paged_attention(q, cache, layer, batch, config_.attention_params(), att);
   backend_.matmul(att, w.wo.view, rows(s_.residual, n));
+}
+
+// Hugging Face's order: projection, + bias (Qwen2), per-head RMSNorm of q
+// and k (Qwen3), then RoPE.
+void LlamaModel::project_qkv(const Layer& w, const kernels::StepBatch& batch, std::int64_t n) {
+  Tensor xb = rows(s_.xb, n), q = rows(s_.q, n), k = rows(s_.k, n), v = rows(s_.v, n);
+  if (merge_qkv_) {
+    Tensor qkv = rows(s_.qkv, n);
+    backend_.matmul(xb, w.wqkv.view, qkv);
+    if (config_.qkv_bias) backend_.add_bias(qkv, w.bqkv.view);
+    backend_.split_qkv_rotary(qkv, q, k, v, batch, config_.rope_params());
+    return;
+  }
+  backend_.matmul(xb, w.wq.view, q);
+  backend_.matmul(xb, w.wk.view, k);
+  backend_.matmul(xb, w.wv.view, v);
+  if (config_.qkv_bias) {
+    backend_.add_bias(q, w.bq.view);
+    backend_.add_bias(k, w.bk.view);
+    backend_.add_bias(v, w.bv.view);
+  }
+  if (config_.qk_norm) {
+    backend_.head_rms_norm(q, w.q_norm.view, config_.norm_eps);
+    backend_.head_rms_norm(k, w.k_norm.view, config_.norm_eps);
+  }
+  backend_.rotary(q, k, batch, config_.rope_params());
 }
 
 void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {

@@ -36,8 +36,11 @@ class LlamaModel {
  private:
   // With merged projections (Backend::merges_projections) wqkv and w_gate_up
   // hold the stacked weights and wq, wk, wv, w_gate, w_up stay empty.
+  // bq/bk/bv (or the stacked bqkv) and q_norm/k_norm exist only for the
+  // architectures that have them.
   struct Layer {
     kernels::OwnedTensor attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_down, w_up, wqkv, w_gate_up;
+    kernels::OwnedTensor bq, bk, bv, bqkv, q_norm, k_norm;
   };
   // Activation buffers, grown to the largest batch seen and then reused.
   // x is the residual stream; `residual` the output of a block not yet
@@ -49,7 +52,11 @@ class LlamaModel {
 
   kernels::OwnedTensor upload(const HostTensor& t);
   kernels::OwnedTensor upload_stacked(std::initializer_list<const HostTensor*> parts);
+  kernels::OwnedTensor upload_concatenated(std::initializer_list<const HostTensor*> parts);  // q/k/v biases
   Layer upload_layer(const LayerWeights& lw);
+  void upload_attention_extras(const LayerWeights& lw, Layer& l);
+  // q, k, v of the normalised input: projections, biases, q/k norms, RoPE.
+  void project_qkv(const Layer& w, const kernels::StepBatch& batch, std::int64_t n);
   void ensure_scratch(std::int64_t num_tokens, std::int64_t num_logit_rows);
   // x (+ the last block's output, after the first layer) -> xb normalised.
   void norm_input(const kernels::OwnedTensor& weight, bool pending_residual, std::int64_t n);
@@ -63,6 +70,10 @@ class LlamaModel {
 
   ModelConfig config_;
   kernels::Backend& backend_;
+  // q/k/v as one GEMM where the backend merges projections, except with
+  // q/k norms, which come between the projection and the rotation that
+  // split_qkv_rotary fuses.
+  bool merge_qkv_ = false;
   kernels::OwnedTensor embedding_, final_norm_, lm_head_;
   std::vector<Layer> layers_;
   std::size_t weight_bytes_ = 0;

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "model/dummy_weights.hpp"
+#include "model/hf_directory.hpp"
 #include "model/hf_loader.hpp"
 #include "model/hf_tokenizer.hpp"
 #include "model/llama2c_loader.hpp"
@@ -48,13 +49,16 @@ LoadedModel load_llama2c(const fs::path& checkpoint, const LoadOptions& options)
 LoadedModel load_hf(const fs::path& dir, const LoadOptions& options) {
   auto hf = load_hf_model(dir.string());
   LoadedModel m{hf.config, std::move(hf.weights), nullptr};
+  apply_generation_config(dir.string(), m.config);
   const std::int32_t eos = m.config.eos_ids.front();
   if (!options.tokenizer_path.empty() && fs::path(options.tokenizer_path).extension() == ".bin") {
     m.tokenizer = std::make_unique<Llama2cTokenizer>(options.tokenizer_path, m.config.vocab_size);
   } else {
     auto path = options.tokenizer_path.empty() ? (dir / "tokenizer.json").string() : options.tokenizer_path;
     if (!fs::exists(path)) throw std::runtime_error(dir.string() + " has no tokenizer.json; pass a tokenizer path");
-    m.tokenizer = std::make_unique<HfTokenizer>(HfTokenizer::from_file(path, m.config.bos_id, eos));
+    auto tokenizer = std::make_unique<HfTokenizer>(HfTokenizer::from_file(path, m.config.bos_id, eos));
+    apply_tokenizer_config(dir.string(), path, *tokenizer, m.config);
+    m.tokenizer = std::move(tokenizer);
   }
   return m;
 }

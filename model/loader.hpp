@@ -1,7 +1,9 @@
 #pragma once
 // One entry point for every model source:
 //   - a Hugging Face directory: config.json, model.safetensors (or shards
-//     with model.safetensors.index.json) and tokenizer.json;
+//     with model.safetensors.index.json) and tokenizer.json, with
+//     generation_config.json and tokenizer_config.json when present
+//     (model/hf_directory.hpp);
 //   - a directory holding a llama2.c checkpoint (*.bin) and its tokenizer
 //     (tokenizer.bin or tok*.bin), e.g. models/stories260K;
 //   - a llama2.c checkpoint file, with its tokenizer beside it;

@@ -16,7 +16,8 @@ class Tokenizer {
   virtual int vocab_size() const = 0;
   virtual std::int32_t bos_id() const = 0;
   virtual std::int32_t eos_id() const = 0;
-  // Token ids of `text`, BOS first when add_bos.
+  // Token ids of `text`, BOS first when add_bos and the model has prompts
+  // start with one (a Hugging Face tokenizer_config.json may say never).
   virtual std::vector<std::int32_t> encode(std::string_view text, bool add_bos) const = 0;
   // The bytes token `id` stands for when it follows `prev` (llama2.c drops
   // the leading space of the first piece after BOS). May be part of a UTF-8

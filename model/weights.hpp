@@ -42,6 +42,9 @@ struct LayerWeights {
   HostTensor w_gate;     // [hidden, dim]   (llama2.c w1)
   HostTensor w_down;     // [dim, hidden]   (llama2.c w2)
   HostTensor w_up;       // [hidden, dim]   (llama2.c w3)
+  // Present only where the architecture has them (empty otherwise):
+  HostTensor bq, bk, bv;         // [1, heads*hs], [1, kv_heads*hs] x2 (Qwen2)
+  HostTensor q_norm, k_norm;     // [1, hs] (Qwen3)
 };
 
 struct ModelWeights {

@@ -81,6 +81,7 @@ std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLi
 
 ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
   ChatRequest out;
+  out.params.sampling = limits.sampling_defaults;
   bool has_messages = false;
   int top_logprobs = 0;
   for (auto [key, value] : parse_object(thread_parser(), body)) {

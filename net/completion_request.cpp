@@ -174,6 +174,7 @@ bool read_generation_field(std::string_view key, element v, const RequestLimits&
 }
 
 void read_completion_fields(simdjson::dom::object obj, const RequestLimits& limits, CompletionRequest& out) {
+  out.params.sampling = limits.sampling_defaults;
   bool has_prompt = false;
   for (auto [key, value] : obj) {
     if (value.is_null()) continue;  // null: the default

@@ -74,6 +74,7 @@ void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
   const auto& tokenizer = engine->tokenizer();
   r->limits.vocab_size = engine->model_config().vocab_size;
   r->limits.max_n = engine->config().max_n;
+  r->limits.sampling_defaults = engine->model_config().generation.sampling();
   r->max_model_len = engine->max_model_len();
   std::size_t longest = 1;
   for (int id = 0; id < tokenizer.vocab_size(); ++id)

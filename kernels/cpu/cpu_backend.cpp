@@ -95,6 +95,15 @@ class CpuBackend final : public Backend {
     for (std::int64_t i = 0; i < x.numel(); ++i) a[i] += b[i];
   }
 
+  void add_bias(Tensor x, const Tensor& bias) override {
+    if (bias.numel() != x.cols) throw std::invalid_argument("add_bias: the bias is not one row of x's width");
+    const float* b = f32(bias);
+    for (std::int64_t r = 0; r < x.rows; ++r) {
+      float* row = f32(x) + r * x.cols;
+      for (std::int64_t c = 0; c < x.cols; ++c) row[c] += b[c];
+    }
+  }
+
   void split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, const StepBatch& batch,
                         const RopeParams& p) override {
     for (std::int64_t t = 0; t < qkv.rows; ++t) {

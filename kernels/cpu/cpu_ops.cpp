@@ -29,12 +29,14 @@ void matmul(const float* x, const float* w, std::int64_t n, std::int64_t in, std
 
 namespace {
 
-// Rotates pairs (a, b) of one head by pos * theta^(-2i/hs).
+// Rotates pairs (a, b) of one head by pos * theta^(-2i/hs) (rescaled for
+// Llama 3.x: kernels/rope.hpp).
 void rotate_head(float* head, int pos, const RopeParams& p) {
   const int hs = p.head_size;
   const int half = hs / 2;
   for (int i = 0; i < half; ++i) {
-    const float freq = 1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(hs));
+    const float freq =
+        scaled_inv_freq(1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(hs)), p.scaling);
     const float angle = static_cast<float>(pos) * freq;
     const float c = std::cos(angle), s = std::sin(angle);
     float* a = p.layout == RopeLayout::adjacent_pairs ? head + 2 * i : head + i;

@@ -300,6 +300,7 @@ class CudaBackend final : public Backend {
   }
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) override { cuda::launch_silu_mul(gate, up, out, stream_); }
   void add(Tensor x, const Tensor& y) override { cuda::launch_add(x, y, stream_); }
+  void add_bias(Tensor x, const Tensor& bias) override { cuda::launch_add_bias(x, bias, stream_); }
   void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& w, float eps, Tensor out) override {
     cuda::launch_add_rms_norm(x, residual, w, eps, out, stream_);
   }

@@ -31,6 +31,8 @@ void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor ou
 void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p, cudaStream_t s);
 void launch_silu_mul(const Tensor& gate, const Tensor& up, Tensor out, cudaStream_t s);
 void launch_add(Tensor x, const Tensor& y, cudaStream_t s);
+// bias.cu: x [n, c] += bias [1, c] on every row.
+void launch_add_bias(Tensor x, const Tensor& bias, cudaStream_t s);
 // gemv.cu: out [m, n] = x [m, k] * w [n, k]^T for m <= 8 rows of one type,
 // 16-byte aligned rows; a warp a weight row, the weights read once.
 bool gemv_applies(const Tensor& x, const Tensor& w, const Tensor& out);

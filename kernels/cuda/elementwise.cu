@@ -1,4 +1,4 @@
-// Embedding, RMSNorm, rotary embedding, SiLU-and-multiply, residual add,
+// Embedding, RMSNorm, rotary embedding (frequencies: kernels/rope.hpp), SiLU-and-multiply, residual add,
 // row gathering and conversion to fp32. One thread block per row where a row
 // needs a reduction; grid-stride loops elsewhere.
 
@@ -47,7 +47,8 @@ template <typename T>
 __global__ void rotary_kernel(T* __restrict__ q,  // [n, heads*hs]
                               T* __restrict__ k,  // [n, kv_heads*hs]
                               const std::int32_t* __restrict__ positions,  // [n]
-                              int heads, int kv_heads, int hs, float theta, bool adjacent_pairs) {
+                              int heads, int kv_heads, int hs, float theta, bool adjacent_pairs,
+                              RopeScaling scaling) {
   const std::int64_t t = blockIdx.x;
   const float pos = static_cast<float>(positions[t]);
   const int half = hs / 2;
@@ -55,7 +56,7 @@ __global__ void rotary_kernel(T* __restrict__ q,  // [n, heads*hs]
   for (int i = threadIdx.x; i < total; i += blockDim.x) {
     const int head = i / half, pair = i % half;
     T* base = head < heads ? q + (t * heads + head) * hs : k + (t * kv_heads + (head - heads)) * hs;
-    const float freq = powf(theta, -2.0f * pair / hs);
+    const float freq = scaled_inv_freq(powf(theta, -2.0f * pair / hs), scaling);
     float s, c;
     sincosf(pos * freq, &s, &c);
     T* a = adjacent_pairs ? base + 2 * pair : base + pair;
@@ -122,7 +123,8 @@ __global__ void add_rms_norm_kernel(T* __restrict__ x, const T* __restrict__ res
 template <typename T>
 __global__ void split_qkv_rotary_kernel(const T* __restrict__ qkv, T* __restrict__ q, T* __restrict__ k,
                                         T* __restrict__ v, const std::int32_t* __restrict__ positions, int heads,
-                                        int kv_heads, int hs, float theta, bool adjacent_pairs) {
+                                        int kv_heads, int hs, float theta, bool adjacent_pairs,
+                                        RopeScaling scaling) {
   const std::int64_t t = blockIdx.x;
   const int qw = heads * hs, kw = kv_heads * hs, row_width = qw + 2 * kw;
   const T* row = qkv + t * row_width;
@@ -134,7 +136,7 @@ __global__ void split_qkv_rotary_kernel(const T* __restrict__ qkv, T* __restrict
     T* dst = head < heads ? q + t * qw + head * hs : k + t * kw + (head - heads) * hs;
     const int a = adjacent_pairs ? 2 * pair : pair, b = adjacent_pairs ? 2 * pair + 1 : pair + half;
     float sn, cs;
-    sincosf(pos * powf(theta, -2.0f * pair / hs), &sn, &cs);
+    sincosf(pos * scaled_inv_freq(powf(theta, -2.0f * pair / hs), scaling), &sn, &cs);
     const float v0 = to_float(src[a]), v1 = to_float(src[b]);
     dst[a] = from_float<T>(v0 * cs - v1 * sn);
     dst[b] = from_float<T>(v0 * sn + v1 * cs);
@@ -193,7 +195,7 @@ void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p
   PS_DISPATCH_DTYPE(q.dtype, [&] {
     rotary_kernel<scalar_t><<<static_cast<unsigned>(q.rows), 128, 0, s>>>(
         static_cast<scalar_t*>(q.data), static_cast<scalar_t*>(k.data), b.positions, p.num_heads, p.num_kv_heads,
-        p.head_size, p.theta, p.layout == RopeLayout::adjacent_pairs);
+        p.head_size, p.theta, p.layout == RopeLayout::adjacent_pairs, p.scaling);
   });
   PS_CUDA_LAUNCH_CHECK();
 }
@@ -251,7 +253,7 @@ void launch_split_qkv_rotary(const Tensor& qkv, Tensor q, Tensor k, Tensor v, co
     split_qkv_rotary_kernel<scalar_t><<<static_cast<unsigned>(qkv.rows), 128, 0, s>>>(
         static_cast<const scalar_t*>(qkv.data), static_cast<scalar_t*>(q.data), static_cast<scalar_t*>(k.data),
         static_cast<scalar_t*>(v.data), b.positions, p.num_heads, p.num_kv_heads, p.head_size, p.theta,
-        p.layout == RopeLayout::adjacent_pairs);
+        p.layout == RopeLayout::adjacent_pairs, p.scaling);
   });
   PS_CUDA_LAUNCH_CHECK();
 }

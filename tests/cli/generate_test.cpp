@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "../model/reference_cases.hpp"
+#include "../model/tiny_hf.hpp"
 #include "run_command.hpp"
 
 using pagedserve::testing::run_pagedserve;
@@ -66,4 +70,22 @@ TEST_CASE("an unknown command is refused", "[cli]") {
   auto r = run_pagedserve("frobnicate");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("unknown command") != std::string::npos);
+}
+
+TEST_CASE("generate takes the sampling flags it is not given from generation_config.json", "[cli]") {
+  // A tiny model whose generation_config.json asks for greedy decoding: runs
+  // without --temperature are greedy, the same as --temperature 0.
+  const auto dir = pagedserve::testing::temp_dir("cli-genconfig");
+  pagedserve::testing::write_tiny_hf(pagedserve::testing::make_tiny_checkpoint({}), dir);
+  std::ofstream(dir + "/tokenizer.json") << pagedserve::testing::tiny_tokenizer_json();
+  std::ofstream(dir + "/generation_config.json") << R"({"temperature":0.0,"top_k":5})";
+  const std::string base = "generate --model " + dir + " --prompt abc --max-tokens 10 --ignore-eos --json";
+  const auto greedy = run_pagedserve(base + " --temperature 0");
+  REQUIRE(greedy.exit_code == 0);
+  for (int run = 0; run < 2; ++run) {
+    const auto defaulted = run_pagedserve(base);
+    REQUIRE(defaulted.exit_code == 0);
+    CHECK(defaulted.output == greedy.output);
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -293,3 +293,46 @@ TEST_CASE("CUDA K/V writes, block copies and swaps move the right bytes", "[gpu]
   };
   CHECK(run(*p.gpu) == run(*p.cpu));
 }
+
+// Llama 3.1's own rope scaling numbers.
+static RopeParams llama3_rope(RopeLayout layout) {
+  RopeParams p{4, 2, 64, 500000.0f, layout};
+  p.scaling = RopeScaling{8.0f, 1.0f, 4.0f, 8192.0f};
+  return p;
+}
+
+TEST_CASE("CUDA bias, per-head RMSNorm and llama3 rotary match the CPU reference", "[gpu][ops]") {
+  for (DType dtype : {DType::f32, DType::f16, DType::bf16}) {
+    Pair p(dtype);
+    const double tol = tolerance(dtype);
+    // 5 tokens; 4 q heads and 2 kv heads of 64: q 256, k 128, v 128 wide.
+    auto x = random_vector(5 * 512, 21), bias = random_vector(512, 22), norm = random_vector(64, 23);
+    auto run = [&](Backend& b) {
+      BatchMetadata meta;
+      meta.token_ids = {0, 0, 0, 0, 0};
+      meta.positions = {0, 7, 300, 1200, 2000};
+      meta.slot_mapping = {-1, -1, -1, -1, -1};
+      meta.query_start = {0, 5};
+      meta.context_lens = {2001};
+      auto step = b.prepare(meta);
+      auto qkv = p.up(b, x, 5, 512), bt = p.up(b, bias, 1, 512), nt = p.up(b, norm, 1, 64);
+      b.add_bias(qkv.view, bt.view);
+      std::vector<float> all = p.down(b, qkv.view);
+      for (auto layout : {RopeLayout::rotate_halves, RopeLayout::adjacent_pairs}) {
+        auto q = b.allocate_tensor(b.activation_dtype(), 5, 256), k = b.allocate_tensor(b.activation_dtype(), 5, 128),
+             v = b.allocate_tensor(b.activation_dtype(), 5, 128);
+        b.split_qkv_rotary(qkv.view, q.view, k.view, v.view, *step, llama3_rope(layout));
+        auto q2 = p.up(b, x, 5, 256), k2 = p.up(b, x, 5, 128);
+        b.rotary(q2.view, k2.view, *step, llama3_rope(layout));
+        b.head_rms_norm(q2.view, nt.view, 1e-6f);
+        for (const Tensor& t : {q.view, k.view, v.view, q2.view, k2.view}) {
+          auto d = p.down(b, t);
+          all.insert(all.end(), d.begin(), d.end());
+        }
+      }
+      return all;
+    };
+    INFO("dtype " << dtype_name(dtype));
+    check_close(run(*p.gpu), run(*p.cpu), 4 * tol);
+  }
+}

@@ -130,3 +130,55 @@ TEST_CASE("the backend factory names what is wrong with a device", "[backend]") 
   CHECK_THROWS_WITH(make_backend("tpu"), Catch::Contains("unknown device"));
   CHECK_THROWS_WITH(make_backend("cuda:x"), Catch::Contains("cuda"));
 }
+
+// The ops the supported architectures add: projection biases, per-head
+// RMSNorm, llama3 rotary frequencies.
+
+TEST_CASE("add_bias adds one row to every row and refuses a bias of another width", "[cpu_backend]") {
+  auto backend = make_cpu_backend();
+  auto x = random_vector(3 * 10, 1), bias = random_vector(10, 2);
+  const auto before = x;
+  backend->add_bias(view(x, 3, 10), view(bias, 1, 10));
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 10; ++c) CHECK(x[r * 10 + c] == before[r * 10 + c] + bias[c]);
+  CHECK_THROWS_WITH(backend->add_bias(view(x, 3, 10), view(bias, 1, 9)), Catch::Contains("not one row of x's width"));
+}
+
+TEST_CASE("head_rms_norm normalises each head with one weight and refuses partial heads", "[cpu_backend]") {
+  auto backend = make_cpu_backend();
+  const int rows = 2, heads = 3, hs = 8;
+  auto x = random_vector(rows * heads * hs, 3), w = random_vector(hs, 4);
+  const auto before = x;
+  backend->head_rms_norm(view(x, rows, heads * hs), view(w, 1, hs), 1e-6f);
+  for (int r = 0; r < rows; ++r)
+    for (int h = 0; h < heads; ++h) {
+      const float* in = before.data() + (r * heads + h) * hs;
+      double ss = 0;
+      for (int i = 0; i < hs; ++i) ss += double(in[i]) * in[i];
+      const double inv = 1.0 / std::sqrt(ss / hs + 1e-6);
+      for (int i = 0; i < hs; ++i) CHECK(x[(r * heads + h) * hs + i] == Approx(w[i] * in[i] * inv).epsilon(1e-5));
+    }
+  CHECK_THROWS_WITH(backend->head_rms_norm(view(x, rows, heads * hs), view(w, 1, 5), 1e-6f),
+                    Catch::Contains("rows are not whole heads"));
+}
+
+TEST_CASE("llama3 rope scaling keeps high frequencies, divides low ones and blends the band between", "[cpu_ops]") {
+  const RopeScaling s{8.0f, 1.0f, 4.0f, 8192.0f};
+  // Wavelengths 2*pi/f: below 8192/4 = 2048 kept, above 8192 divided by 8.
+  CHECK(scaled_inv_freq(0.01f, s) == 0.01f);                     // wavelength 628
+  CHECK(scaled_inv_freq(0.0001f, s) == Approx(0.0001f / 8));    // wavelength 62832
+  const float mid = 0.0015f;                                      // wavelength 4189
+  const double smooth = (8192.0 / (2 * M_PI / mid) - 1.0) / 3.0;
+  CHECK(scaled_inv_freq(mid, s) == Approx((1 - smooth) * mid / 8 + smooth * mid).epsilon(1e-5));
+  CHECK(scaled_inv_freq(mid, RopeScaling{}) == mid);  // inactive
+  // The rotary op uses it: a pair at a low frequency turns 8 times slower.
+  RopeParams p{1, 1, 64, 500000.0f, RopeLayout::rotate_halves};
+  std::vector<float> plain(64, 0.0f), scaled(64, 0.0f), k(64, 0.0f);
+  plain[31] = scaled[31] = 1.0f;  // the last pair: the lowest frequency
+  cpu::rotary(plain.data(), k.data(), 1000, p);
+  p.scaling = s;
+  cpu::rotary(scaled.data(), k.data(), 1000, p);
+  const double f = 1.0 / std::pow(500000.0, 62.0 / 64.0);
+  CHECK(plain[63] == Approx(std::sin(1000 * f)).margin(1e-6));
+  CHECK(scaled[63] == Approx(std::sin(1000 * f / 8)).margin(1e-6));
+}

@@ -77,12 +77,13 @@ TEST_CASE("broken Hugging Face directories are refused with the reason", "[hf_lo
   testing::export_hf(kCheckpoint, dir, "F32", 1);
   std::ofstream(dir + "/config.json") << "{\"hidden_size\": 64, ";  // truncated JSON
   CHECK_THROWS_WITH(model::load_hf_model(dir), Catch::Contains("not a JSON object"));
-  std::ofstream(dir + "/config.json") << "{\"hidden_size\": \"64\"}";
+  const std::string llama = "{\"architectures\":[\"LlamaForCausalLM\"],";
+  std::ofstream(dir + "/config.json") << llama << "\"hidden_size\": \"64\"}";
   CHECK_THROWS_WITH(model::load_hf_model(dir), Catch::Contains("hidden_size is not an integer"));
-  std::ofstream(dir + "/config.json") << "{\"hidden_size\": 64}";
+  std::ofstream(dir + "/config.json") << llama << "\"hidden_size\": 64}";
   CHECK_THROWS_WITH(model::load_hf_model(dir), Catch::Contains("lacks intermediate_size"));
   std::ofstream(dir + "/config.json")
-      << "{\"hidden_size\":64,\"intermediate_size\":999,\"num_hidden_layers\":5,\"num_attention_heads\":8,"
+      << llama << "\"hidden_size\":64,\"intermediate_size\":999,\"num_hidden_layers\":5,\"num_attention_heads\":8,"
          "\"num_key_value_heads\":4,\"vocab_size\":512}";
   CHECK_THROWS_WITH(model::load_hf_model(dir), Catch::Contains("the config implies"));
   std::filesystem::remove(dir + "/model.safetensors");
