@@ -4,8 +4,6 @@
 
 namespace pagedserve::engine {
 
-namespace {
-
 // The largest step the engine may run, with every K/V slot -1 (nothing is
 // written) and every block table naming one scratch block: n tokens as
 // sequences of the model's full length (so attention splits every context
@@ -28,8 +26,6 @@ kernels::BatchMetadata profiling_batch(int n, int max_len, int num_logit_rows, i
   for (int r = 0; r < num_logit_rows; ++r) m.logits_rows.push_back(n - 1 - r % n);
   return m;
 }
-
-}  // namespace
 
 KvPlan plan_kv_pools(model::LlamaModel& model, const KvPlanRequest& request) {
   auto& backend = model.backend();

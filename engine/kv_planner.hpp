@@ -25,6 +25,12 @@ struct KvPlan {
   std::size_t total_device_bytes = 0;
 };
 
+// The largest step the engine may run, as the profiling pass runs it:
+// `max_num_batched_tokens` tokens as sequences of `max_len` (so attention
+// splits every context as far as it ever will), `num_logit_rows` logits
+// rows, no K/V written (slots -1), every block table naming block 0.
+kernels::BatchMetadata profiling_batch(int max_num_batched_tokens, int max_len, int num_logit_rows, int block_size);
+
 // Runs the profiling pass on the model's backend (it allocates the
 // activation buffers the engine will reuse). Throws std::runtime_error when
 // no block fits, saying how much memory is missing.
