@@ -15,6 +15,7 @@ packages=(
   chromium              # renders the admin page in the server's black-box tests
   curl                  # the utility routes' black-box test
   prometheus            # promtool checks a live /metrics scrape
+  python3-jinja2        # the reference renderer the chat-template tests compare against
 )
 
 # The server's black-box tests run real clients (the OpenAI Node SDK, ws)
