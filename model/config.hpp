@@ -2,13 +2,23 @@
 // The shape and conventions of a Llama-family model.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/backend.hpp"
 #include "model/generation_config.hpp"
 
 namespace pagedserve::model {
+
+// tokenizer_config.json's chat templates and the text of the special tokens
+// they are rendered with. A lone `chat_template` string is named "default".
+struct ChatTemplateSources {
+  std::vector<std::pair<std::string, std::string>> named;  // (name, Jinja source)
+  std::optional<std::string> bos_token;  // absent where the model has none (Qwen)
+  std::optional<std::string> eos_token;
+};
 
 struct ModelConfig {
   std::string name = "model";
@@ -36,6 +46,7 @@ struct ModelConfig {
   // generation_config.json's sampling defaults: what a request that leaves
   // a parameter out gets.
   GenerationDefaults generation;
+  ChatTemplateSources chat_templates;  // none: the server's fallback chat format
 
   // Throws std::invalid_argument naming the first inconsistent field.
   void validate() const;

@@ -50,6 +50,7 @@ void apply_tokenizer_config(const std::string& dir, const std::string& tokenizer
   tokenizer.set_special_tokens(wants_bos(tc, from_template), bos, eos);
   config.bos_id = bos;
   add_eos(config, eos, dir, "tokenizer_config.json");
+  config.chat_templates = {tc.chat_templates, tc.bos_token, tc.eos_token};
 }
 
 }  // namespace pagedserve::model

@@ -17,7 +17,8 @@ void apply_generation_config(const std::string& dir, ModelConfig& config);
 
 // tokenizer_config.json (when present) and tokenizer.json's post-processor
 // decide the tokenizer's BOS (added or not, and its id) and EOS; config's
-// bos_id follows, and the EOS joins config.eos_ids. Throws naming a token
+// bos_id follows, and the EOS joins config.eos_ids. Its chat templates go
+// to config.chat_templates. Throws naming a token
 // the tokenizer does not have.
 void apply_tokenizer_config(const std::string& dir, const std::string& tokenizer_path, HfTokenizer& tokenizer,
                             ModelConfig& config);

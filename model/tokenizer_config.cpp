@@ -27,6 +27,24 @@ std::optional<std::string> first_special(element template_processing) {
   return std::string(id);
 }
 
+// "chat_template": "..." or [{"name": "default", "template": "..."}, ...].
+std::vector<std::pair<std::string, std::string>> chat_templates(element root, const std::string& where) {
+  element v;
+  if (root["chat_template"].get(v) || v.is_null()) return {};
+  std::string_view text;
+  if (!v.get(text)) return {{"default", std::string(text)}};
+  simdjson::dom::array list;
+  const std::string bad = where + ": tokenizer_config.json field chat_template is neither a string nor a list of {name, template}";
+  if (v.get(list)) throw std::runtime_error(bad);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (element entry : list) {
+    std::string_view name, source;
+    if (entry["name"].get(name) || entry["template"].get(source)) throw std::runtime_error(bad);
+    out.emplace_back(std::string(name), std::string(source));
+  }
+  return out;
+}
+
 }  // namespace
 
 TokenizerConfig parse_tokenizer_config(const std::string& json_text, const std::string& where) {
@@ -44,6 +62,7 @@ TokenizerConfig parse_tokenizer_config(const std::string& json_text, const std::
   }
   c.bos_token = token_text(root, "bos_token", where);
   c.eos_token = token_text(root, "eos_token", where);
+  c.chat_templates = chat_templates(root, where);
   return c;
 }
 

@@ -1,11 +1,13 @@
 #pragma once
 // What a Hugging Face directory says about special tokens beyond
 // tokenizer.json's vocabulary: tokenizer_config.json's add_bos_token,
-// bos_token and eos_token, and the BOS that tokenizer.json's post-processor
-// template puts in front of every text (Llama 3).
+// bos_token, eos_token and chat_template, and the BOS that tokenizer.json's
+// post-processor template puts in front of every text (Llama 3).
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace pagedserve::model {
 
@@ -14,6 +16,8 @@ struct TokenizerConfig {
   std::optional<bool> add_bos_token;
   std::optional<std::string> bos_token;  // the token's text; none when absent or null
   std::optional<std::string> eos_token;
+  // chat_template: a string (named "default") or a list of {name, template}.
+  std::vector<std::pair<std::string, std::string>> chat_templates;
 };
 
 // Parses tokenizer_config.json text. A token may be a string or an

@@ -141,3 +141,25 @@ TEST_CASE("tokenizer_config.json decides whether prompts start with BOS, and whi
     CHECK_THAT(m.error(), Catch::Contains("add_bos_token is not a boolean"));
   }
 }
+
+TEST_CASE("tokenizer_config.json's chat_template, a string or a named list, is kept with the special tokens' text",
+          "[hf_directory]") {
+  ModelDir m("tok-chat");
+  CHECK(m.load().config.chat_templates.named.empty());
+  m.write("tokenizer_config.json", R"({"bos_token":"<s>","eos_token":"</s>","chat_template":"{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}"})");
+  const auto single = m.load().config.chat_templates;
+  REQUIRE(single.named.size() == 1);
+  CHECK(single.named[0].first == "default");
+  CHECK(single.named[0].second == "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}");
+  CHECK(single.bos_token == "<s>");
+  CHECK(single.eos_token == "</s>");
+  m.write("tokenizer_config.json",
+          R"({"bos_token":null,"eos_token":"</s>","chat_template":[{"name":"default","template":"D"},{"name":"tool_use","template":"T"}]})");
+  const auto list = m.load().config.chat_templates;
+  CHECK(list.named == std::vector<std::pair<std::string, std::string>>{{"default", "D"}, {"tool_use", "T"}});
+  CHECK_FALSE(list.bos_token.has_value());
+  m.write("tokenizer_config.json", R"({"chat_template":[{"name":"default"}]})");
+  CHECK_THAT(m.error(), Catch::Contains("chat_template is neither a string nor a list of {name, template}"));
+  m.write("tokenizer_config.json", R"({"chat_template":7})");
+  CHECK_THAT(m.error(), Catch::Contains("chat_template is neither"));
+}
