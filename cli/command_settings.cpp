@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "jinja/template.hpp"
+
 namespace pagedserve::cli {
 
 namespace {
@@ -89,6 +91,21 @@ std::string resolve_api_key(const Settings& s) {
   for (const char* name : {"PAGEDSERVE_API_KEY", "VLLM_API_KEY"})
     if (const char* env = std::getenv(name); env && *env) return env;
   return "";
+}
+
+std::optional<std::string> read_chat_template(const Settings& s) {
+  const auto& path = s.get_string("chat_template");
+  if (path.empty()) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CliError("cannot read --chat-template " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    jinja::Template check(ss.str());
+  } catch (const jinja::TemplateError& e) {
+    throw CliError("--chat-template " + path + ": " + e.what());
+  }
+  return ss.str();
 }
 
 actors::EngineConfig engine_config(const Settings& s) {

@@ -6,6 +6,7 @@
 //
 //   config file  <  environment (API key only)  <  flags  <  positional MODEL
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -29,6 +30,11 @@ Settings read_settings(const Args& args, SettingScope scope, Settings base = Set
 // The key clients must send: api_key, else the api_key_file's contents,
 // else $PAGEDSERVE_API_KEY, else $VLLM_API_KEY; "" for none.
 std::string resolve_api_key(const Settings& s);
+
+// --chat-template's text, checked: a file that cannot be read, or a template
+// this build cannot render, is refused now with its line and construct.
+// std::nullopt when not given.
+std::optional<std::string> read_chat_template(const Settings& s);
 
 // The engine's part of the settings; refuses what this build cannot do yet
 // (tensor or pipeline parallelism above 1) by name.

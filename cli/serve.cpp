@@ -40,6 +40,7 @@ net::ServerOptions server_options(const Settings& s) {
   o.port = static_cast<int>(s.get_int("port"));
   o.model_path = s.get_string("model");
   o.served_model_name = s.get_string("served_model_name");
+  o.chat_template = read_chat_template(s);
   o.api_key = resolve_api_key(s);
   o.allowed_origins = net::split_origins(s.get_string("allowed_origins"));
   o.admin_token = s.get_string("admin_token");

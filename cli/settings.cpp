@@ -48,6 +48,7 @@ std::vector<SettingSpec> make_specs() {
       {"host", std::string("127.0.0.1"), "address the server listens on"},
       {"port", I{8000}, "TCP port", 1, 65535},
       {"served_model_name", std::string(""), "model name the API shows and accepts (empty: the model's file name)"},
+      {"chat_template", std::string(""), "Jinja chat template file used instead of the model's own (empty: the model's)"},
       {"api_key", std::string(""), "key every /v1/* request must send as Authorization: Bearer KEY (empty: none)"},
       {"api_key_file", std::string(""), "file holding the API key, so it stays out of the process list"},
       {"allowed_origins", std::string(""), "comma-separated origins browsers may call the API from, * for any (empty: no CORS)"},

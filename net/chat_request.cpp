@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "jinja/json_value.hpp"
 #include "net/json_read.hpp"
 
 namespace pagedserve::net {
@@ -19,6 +20,15 @@ std::string read_content(element v, const RequestLimits& limits) {
   return read_text_content(v, "messages.content", {"text"}, limits);
 }
 
+// The message for a chat template: as given, a content-part list replaced
+// by its joined text (the "string" content format of vLLM).
+jinja::Value message_fields(element v, const std::string& joined_content) {
+  jinja::Dict fields = jinja::from_json(v).as_dict();
+  for (auto& [key, value] : fields)
+    if (key == "content" && value.is_list()) value = jinja::Value(joined_content);
+  return jinja::Value::dict(std::move(fields));
+}
+
 ChatMessage read_message(element v, const RequestLimits& limits) {
   auto obj = read_object(v, "messages");
   ChatMessage m;
@@ -33,11 +43,13 @@ ChatMessage read_message(element v, const RequestLimits& limits) {
   if (obj["content"].get(content) && m.role != "assistant")
     throw invalid_request("messages.content", "a " + m.role + " message needs content");
   if (!obj["content"].get(content)) m.content = read_content(content, limits);
+  m.fields = message_fields(v, m.content);
   return m;
 }
 
-// Tool calling and structured output are not implemented: a request that
+// Tool choice and structured output are not implemented: a request that
 // asks for them is refused rather than silently answered with plain text.
+// (Tools themselves go to the chat template, which tells the model of them.)
 void refuse_unsupported_chat_field(std::string_view key, element v) {
   simdjson::dom::array a;
   simdjson::dom::object o;
@@ -93,7 +105,8 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
       out.params.want_logprobs = read_bool(value, "logprobs");
     } else if (key == "top_logprobs") {
       top_logprobs = static_cast<int>(read_int(value, "top_logprobs", 0, 20));
-    } else if (key == "tools" || key == "functions" || key == "tool_choice" || key == "response_format") {
+    } else if (read_chat_option(key, value, out.options)) {
+    } else if (key == "functions" || key == "tool_choice" || key == "response_format") {
       refuse_unsupported_chat_field(key, value);
     } else {
       read_generation_field(key, value, limits, out.params);
@@ -105,6 +118,21 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
   out.params.sampling.logprobs = top_logprobs;
   validate_params(out.params, limits);
   return out;
+}
+
+bool read_chat_option(std::string_view key, simdjson::dom::element v, ChatOptions& options) {
+  if (key == "tools") {
+    for (element tool : read_array(v, "tools")) read_object(tool, "tools");
+    options.tools = jinja::from_json(v);
+  } else if (key == "add_generation_prompt") {
+    options.add_generation_prompt = read_bool(v, "add_generation_prompt");
+  } else if (key == "chat_template_kwargs") {
+    read_object(v, "chat_template_kwargs");
+    options.template_kwargs = jinja::from_json(v).as_dict();
+  } else {
+    return false;
+  }
+  return true;
 }
 
 std::string render_chat_prompt(const std::vector<ChatMessage>& messages) {

@@ -53,6 +53,7 @@ struct PromptInput {
   bool is_text = true;
   std::string text;
   std::vector<std::int32_t> ids;
+  bool add_special_tokens = true;  // BOS, where the model wants one; a chat template writes its own
 };
 
 struct CompletionRequest {

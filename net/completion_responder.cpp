@@ -34,7 +34,8 @@ void CompletionResponder::parse(const std::string& body, const ReadyEngine& read
   if (chat_) {
     auto request = parse_chat_request(body, ready.limits);
     params_ = std::move(request.params);
-    prompts_.push_back(PromptInput{true, render_chat_prompt(request.messages), {}});
+    const ChatPrompt prompt = render_chat(ready.chat_template.get(), request.messages, request.options);
+    prompts_.push_back(PromptInput{true, prompt.text, {}, prompt.add_special_tokens});
   } else {
     auto request = parse_completion_request(body, ready.limits);
     params_ = std::move(request.params);

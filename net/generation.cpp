@@ -103,7 +103,7 @@ std::vector<PreparedPrompt> prepare_prompts(const ReadyEngine& ready, const std:
       // text cannot fit: refuse it without the (superlinear) tokenization.
       const std::size_t at_least = p.text.size() / ready.max_piece_bytes;
       if (at_least > max_len) throw too_long(at_least, k);
-      prepared.ids = tokenizer.encode(p.text, true);
+      prepared.ids = tokenizer.encode(p.text, p.add_special_tokens);
       prepared.echo_text = p.text;
     } else {
       prepared.ids = p.ids;

@@ -1,5 +1,7 @@
 #include "net/http_session.hpp"
 
+#include <variant>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
@@ -154,6 +156,7 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
       case Route::version: return serve_version();
       case Route::tokenize:
       case Route::detokenize: return serve_tokenize(match.route == Route::detokenize, std::move(request.body()));
+      case Route::apply_template: return serve_apply_template(std::move(request.body()));
       case Route::models: return serve_models();
       case Route::metrics: return serve_metrics();
       case Route::admin_page: return serve_admin_page(request);
@@ -248,7 +251,7 @@ void HttpSession::serve_tokenize(bool detokenize, std::string body) {
     if (auto refused = context_->check_model(request.model)) throw *refused;
     work = [&ready, request = std::move(request)] { return detokenize_body(ready.engine->tokenizer(), request); };
   } else {
-    auto request = parse_tokenize_request(body, ready.limits);
+    auto request = parse_tokenize_request(body, ready.limits, ready.chat_template.get());
     if (auto refused = context_->check_model(request.model)) throw *refused;
     // As for generation: a text too long to possibly fit is not tokenized.
     if (request.text.size() / ready.max_piece_bytes > static_cast<std::size_t>(ready.max_model_len))
@@ -258,9 +261,25 @@ void HttpSession::serve_tokenize(bool detokenize, std::string body) {
       return tokenize_body(ready.engine->tokenizer(), request, ready.max_model_len);
     };
   }
-  run_blocking(*context_, strand(), std::move(work), [self = shared_from_this()](std::string json) {
-    self->send_response(json_response(http::status::ok, std::move(json), self->version_, self->keep_alive_));
+  // A text the tokenizer cannot encode (a character outside a vocabulary
+  // without byte fallback) is the client's 400, never an escaped exception.
+  auto guarded = [work = std::move(work)]() -> std::variant<std::string, ApiError> {
+    try {
+      return work();
+    } catch (const std::exception& e) {
+      return invalid_request("prompt", std::string("the text cannot be tokenized: ") + e.what());
+    }
+  };
+  run_blocking(*context_, strand(), std::move(guarded), [self = shared_from_this()](std::variant<std::string, ApiError> r) {
+    if (auto* e = std::get_if<ApiError>(&r)) return self->send_error(*e);
+    self->send_response(json_response(http::status::ok, std::move(std::get<std::string>(r)), self->version_, self->keep_alive_));
   });
+}
+
+void HttpSession::serve_apply_template(std::string body) {
+  auto& ready = context_->require_ready();
+  std::string json = apply_template_body(body, ready.limits, ready.chat_template.get());
+  send_response(json_response(http::status::ok, std::move(json), version_, keep_alive_));
 }
 
 void HttpSession::serve_metrics() {

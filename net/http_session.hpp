@@ -71,6 +71,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void serve_health();
   void serve_version();
   void serve_tokenize(bool detokenize, std::string body);
+  void serve_apply_template(std::string body);
   void serve_models();
   void serve_metrics();
   void serve_admin(const RouteMatch& match, const http::request<http::string_body>& request);

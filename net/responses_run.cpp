@@ -22,8 +22,9 @@ std::shared_ptr<ResponseRun> ResponseRun::start(ServerContext& ctx, ReadyEngine&
   std::vector<ChatMessage> messages;
   if (!run->request_.instructions.empty()) messages.push_back({"system", run->request_.instructions});
   messages.insert(messages.end(), run->conversation_.begin(), run->conversation_.end());
+  const ChatPrompt prompt = render_chat(ready.chat_template.get(), messages, ChatOptions{});
   prepare_prompts_async(
-      ctx, ready, strand, {PromptInput{true, render_chat_prompt(messages), {}}},
+      ctx, ready, strand, {PromptInput{true, prompt.text, {}, prompt.add_special_tokens}},
       [run](std::vector<PreparedPrompt> prompts) { run->run(std::move(prompts)); },
       [run](const ApiError& e) { run->fail(e); });
   return run;

@@ -12,7 +12,7 @@ struct Entry {
   Route route;
 };
 
-constexpr std::array<Entry, 11> kFixed = {{
+constexpr std::array<Entry, 12> kFixed = {{
     {"/health", "GET", Route::health},
     {"/version", "GET", Route::version},
     {"/metrics", "GET", Route::metrics},
@@ -23,6 +23,7 @@ constexpr std::array<Entry, 11> kFixed = {{
     {"/v1/responses", "POST", Route::responses},
     {"/tokenize", "POST", Route::tokenize},
     {"/detokenize", "POST", Route::detokenize},
+    {"/apply-template", "POST", Route::apply_template},
     {"/admin/", "GET", Route::admin_page},
 }};
 
@@ -61,7 +62,8 @@ RouteMatch with_method(std::string_view method, std::string_view wanted, RouteMa
 bool needs_api_key(Route route) {
   return route == Route::models || route == Route::completions || route == Route::chat_completions || route == Route::responses ||
          route == Route::responses_socket ||
-         route == Route::stream || route == Route::tokenize || route == Route::detokenize;
+         route == Route::stream || route == Route::tokenize || route == Route::detokenize ||
+         route == Route::apply_template;
 }
 
 std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }

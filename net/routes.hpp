@@ -28,6 +28,7 @@ enum class Route {
   stream,
   tokenize,
   detokenize,
+  apply_template,
   admin_page,
   admin_view,
 };

@@ -71,6 +71,8 @@ void ServerContext::release_engine() {
 
 void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
   auto r = std::make_unique<ReadyEngine>();
+  // A template this engine cannot render refuses the load here, by line and construct.
+  r->chat_template = ChatTemplate::compile(engine->model_config().chat_templates, options_.chat_template);
   const auto& tokenizer = engine->tokenizer();
   r->limits.vocab_size = engine->model_config().vocab_size;
   r->limits.max_n = engine->config().max_n;

@@ -18,6 +18,7 @@
 
 #include "actors/engine.hpp"
 #include "net/api_error.hpp"
+#include "net/chat_template.hpp"
 #include "net/completion_request.hpp"
 #include "net/prometheus.hpp"
 #include "net/response_store.hpp"
@@ -29,6 +30,7 @@ struct ServerOptions {
   int port = 8000;                     // 0: any free port (see Server::port())
   std::string model_path;              // as given on the command line
   std::string served_model_name;       // "" -> derived from model_path
+  std::optional<std::string> chat_template;  // --chat-template's text, over the model's own
   std::string admin_token;             // required for /admin when set
   std::string api_key;                 // required for /v1/* when set
   std::vector<std::string> allowed_origins;  // CORS: origins (or "*") browsers may call from; empty: off
@@ -53,6 +55,7 @@ struct ReadyEngine {
   RequestLimits limits;
   int max_model_len = 0;
   std::size_t max_piece_bytes = 1;  // the longest token's text, bounding bytes per token
+  std::shared_ptr<const ChatTemplate> chat_template;  // null: the fallback chat format
 };
 
 // Counters the server keeps itself (the engine reports the rest).

@@ -6,19 +6,24 @@
 
 namespace pagedserve::net {
 
-TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits) {
+TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits,
+                                       const ChatTemplate* chat_template) {
   TokenizeRequest out;
   bool has_prompt = false, has_messages = false;
+  std::optional<bool> add_special_tokens;
+  std::vector<ChatMessage> messages;
+  ChatOptions options;
   for (auto [key, value] : parse_object(thread_parser(), body)) {
     if (value.is_null()) continue;
     if (key == "prompt") {
       out.text = read_string(value, "prompt", limits.max_string_bytes);
       has_prompt = true;
     } else if (key == "messages") {
-      out.text = render_chat_prompt(read_messages(value, limits));
+      messages = read_messages(value, limits);
       has_messages = true;
+    } else if (read_chat_option(key, value, options)) {
     } else if (key == "add_special_tokens") {
-      out.add_special_tokens = read_bool(value, "add_special_tokens");
+      add_special_tokens = read_bool(value, "add_special_tokens");
     } else if (key == "return_token_strs") {
       out.return_token_strs = read_bool(value, "return_token_strs");
     } else if (key == "model") {
@@ -26,7 +31,31 @@ TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimit
     }
   }
   if (has_prompt == has_messages) throw invalid_request(has_prompt ? "messages" : "prompt", "give prompt or messages (one of them)");
+  if (has_messages) {
+    const ChatPrompt prompt = render_chat(chat_template, messages, options);
+    out.text = prompt.text;
+    out.add_special_tokens = prompt.add_special_tokens;
+  }
+  out.add_special_tokens = add_special_tokens.value_or(out.add_special_tokens);
   return out;
+}
+
+std::string apply_template_body(std::string_view body, const RequestLimits& limits, const ChatTemplate* chat_template) {
+  std::vector<ChatMessage> messages;
+  ChatOptions options;
+  bool has_messages = false;
+  for (auto [key, value] : parse_object(thread_parser(), body)) {
+    if (value.is_null()) continue;
+    if (key == "messages") {
+      messages = read_messages(value, limits);
+      has_messages = true;
+    } else {
+      read_chat_option(key, value, options);
+    }
+  }
+  if (!has_messages) throw invalid_request("messages", "messages is required");
+  JsonWriter w;
+  return w.begin_object().field("prompt", render_chat(chat_template, messages, options).text).end_object().take();
 }
 
 DetokenizeRequest parse_detokenize_request(std::string_view body, const RequestLimits& limits) {

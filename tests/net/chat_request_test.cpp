@@ -57,7 +57,8 @@ TEST_CASE("bad chat requests name the field", "[chat_request]") {
       {R"({"messages":[{"role":"user","content":"x"}],"logprobs":"yes"})", "logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"top_logprobs":3})", "top_logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":21})", "top_logprobs"},
-      {R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]})", "tools"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tools":["get_weather"]})", "tools"},
+      {R"({"messages":[{"role":"user","content":"x"}],"chat_template_kwargs":true})", "chat_template_kwargs"},
       {R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})", "response_format"},
       {R"({"messages":[{"role":"user","content":"x"}],"temperature":-1})", "temperature"},
   };

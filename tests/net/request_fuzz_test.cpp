@@ -185,7 +185,7 @@ TEST_CASE("100,000 random and mutated requests: accepted within bounds or refuse
           break;
         }
         case 4: {
-          auto r = parse_tokenize_request(input, limits);
+          auto r = parse_tokenize_request(input, limits, nullptr);
           CHECK(r.text.size() <= limits.max_string_bytes);
           break;
         }

@@ -13,6 +13,7 @@ TEST_CASE("every documented route is reached by its method", "[routes]") {
   CHECK(match_route("GET", "/v1/responses").route == Route::responses_socket);
   CHECK(match_route("POST", "/tokenize").route == Route::tokenize);
   CHECK(match_route("POST", "/detokenize").route == Route::detokenize);
+  CHECK(match_route("POST", "/apply-template").route == Route::apply_template);
   CHECK(match_route("GET", "/metrics").route == Route::metrics);
   CHECK(match_route("GET", "/v1/models").route == Route::models);
   CHECK(match_route("POST", "/v1/completions").route == Route::completions);

@@ -82,7 +82,7 @@ TEST_CASE("with an API key every /v1 route needs it; without one the API is open
   ServerContext open(ServerOptions{}, pool);
   CHECK_FALSE(open.check_api_key(""));
   for (auto route : {Route::models, Route::completions, Route::chat_completions, Route::stream, Route::responses,
-                     Route::responses_socket, Route::tokenize, Route::detokenize})
+                     Route::responses_socket, Route::tokenize, Route::detokenize, Route::apply_template})
     CHECK(needs_api_key(route));
   for (auto route : {Route::health, Route::version, Route::metrics, Route::admin_page, Route::admin_view})
     CHECK_FALSE(needs_api_key(route));
