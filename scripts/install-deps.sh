@@ -9,6 +9,8 @@ packages=(
   libcaf-dev            # actor runtime (CAF 0.17.6)
   libboost1.74-dev      # Asio + Beast (headers)
   libsimdjson-dev       # JSON parsing
+  libpcre2-dev          # tokenizer.json Split patterns
+  libicu-dev            # NFC normalization for tokenizer.json
   catch2                # unit tests (Catch2 v2)
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
   gnuplot-nox           # charts of pagedserve bench memory --plot
