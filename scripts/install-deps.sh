@@ -27,6 +27,15 @@ if [ ! -d "$blackbox/node_modules" ] && command -v npm >/dev/null; then
   (cd "$blackbox" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# The tokenizer oracle: transformers.js, exactly from its lock file. Install
+# scripts are skipped: onnxruntime-node's would download GPU binaries from
+# outside the npm registry, and the tokenizer never runs ONNX at all.
+oracle="$(cd "$(dirname "$0")/.." && pwd)/tests/model/tokenizer_oracle"
+if [ ! -d "$oracle/node_modules" ] && command -v npm >/dev/null; then
+  echo "install-deps: npm ci in tests/model/tokenizer_oracle"
+  (cd "$oracle" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
