@@ -38,6 +38,30 @@ std::size_t leading_space_end(std::string_view text, std::size_t at) {
   return at;
 }
 
+// What a prompt gets from the post-processor is read elsewhere (BOS, see
+// tokenizer_config.hpp); anything it would add beyond a leading special
+// token is refused here rather than silently left out.
+void check_post_processor(hf_json::Element post) {
+  if (post.is_null()) return;
+  const std::string type = hf_json::type_of(post, "post_processor");
+  if (type == "ByteLevel") return;
+  if (type == "Sequence") {
+    for (auto step : hf_json::sequence_steps(post, "post_processor", "processors")) check_post_processor(step);
+    return;
+  }
+  if (type != "TemplateProcessing")
+    hf_json::refuse("post_processor", type, "TemplateProcessing (a leading special token), ByteLevel, Sequence");
+  simdjson::dom::array single;
+  if (post["single"].get(single)) throw std::runtime_error("tokenizer.json TemplateProcessing has no single template");
+  std::size_t position = 0;
+  for (auto part : single) {
+    std::string_view id;
+    if (position++ > 0 && !part["SpecialToken"]["id"].get(id))
+      throw std::runtime_error("tokenizer.json TemplateProcessing adds " + std::string(id) +
+                               " after the start of a text; only a leading special token (BOS) is supported");
+  }
+}
+
 }  // namespace
 
 HfTokenizer HfTokenizer::from_file(const std::string& path, std::int32_t bos_id, std::int32_t eos_id) {
@@ -58,6 +82,7 @@ HfTokenizer::HfTokenizer(const std::string& json_text, std::int32_t bos_id, std:
   normalizer_ = HfNormalizer(field_or_null(root, "normalizer", null_parser));
   pre_tokenizer_ = HfPreTokenizer(field_or_null(root, "pre_tokenizer", null_parser));
   decoder_ = HfDecoder(field_or_null(root, "decoder", null_parser));
+  check_post_processor(field_or_null(root, "post_processor", null_parser));
   read_added_tokens(root);
   const std::int32_t n = vocab_size();
   for (std::int32_t id = 0; id < n; ++id)

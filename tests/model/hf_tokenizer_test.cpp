@@ -124,3 +124,17 @@ TEST_CASE("NFC applies before the split; a Metaspace file starts words with its 
   CHECK(tok.encode("<s>é", false) == Ids{0, 2});                   // "first": no mark after an added token
   CHECK(tok.decode(-1, {3, 3}) == "é é");
 }
+
+TEST_CASE("a post-processor that adds more than a leading BOS is refused by name", "[hf_tokenizer]") {
+  const std::string model = R"("model": {"type": "BPE", "vocab": {"<s>": 0, "</s>": 1}, "merges": []})";
+  auto with_post = [&](const std::string& post) { return HfTokenizer("{\"post_processor\": " + post + ", " + model + "}", 0, 1); };
+  const std::string bos = R"({"SpecialToken": {"id": "<s>", "type_id": 0}})";
+  const std::string text = R"({"Sequence": {"id": "A", "type_id": 0}})";
+  const std::string eos = R"({"SpecialToken": {"id": "</s>", "type_id": 0}})";
+  CHECK_NOTHROW(with_post(R"({"type": "TemplateProcessing", "single": [)" + bos + "," + text + "]}"));
+  CHECK_NOTHROW(with_post(R"({"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing", "single": [)" +
+                          text + "]}]}"));
+  CHECK_THROWS_WITH(with_post(R"({"type": "TemplateProcessing", "single": [)" + bos + "," + text + "," + eos + "]}"),
+                    Catch::Contains("adds </s> after the start of a text"));
+  CHECK_THROWS_WITH(with_post(R"({"type": "RobertaProcessing"})"), Catch::Contains("post_processor type RobertaProcessing"));
+}

@@ -23,6 +23,7 @@ export function specialTexts(family) {
 
 export function fixedCases(family) {
   const [s0, s1] = specialTexts(family);
+  const last = specialTexts(family).at(-1);
   return [
     '', ' ', '  ', '\t', '\n', '\r\n', '\n\n\n', ' \t \n ', 'a  b   c    d',
     'Hello world', ' Hello world', 'Hello world ', 'hello  world\n\nbye',
@@ -31,7 +32,7 @@ export function fixedCases(family) {
     'café naïve', 'cafe\u0301 nai\u0308ve', 'A\u030Angstro\u0308m', '\u1112\u1161\u11AB\u1100\u1173\u11AF', 'ﬁne ﬂow',
     '<0xC3><0xA9>', '\\xC3\\x28', 'Ã© mojibake Ã¨', '\uFFFD\uFFFD', '\u0301 lone mark', '\u2581 lower one eighth',
     'Ġ and Ċ', '\u00A0nbsp\u00A0', 'ideographic\u3000space', 'em\u2003space', 'zero\u200Bwidth',
-    `${s0}`, `${s0}${s1}`, `before${s0}after`, `before ${s0} after`, `${s1} trailing`, `a${s0}\n${s1}b`,
+    `${s0}`, `${s0}${s1}`, `before${s0}after`, `before ${s0} after`, `${s1} trailing`, `a${s0}\n${s1}b`, `x ${last} y${last}`,
     'def encode(text):\n\treturn [vocab[p] for p in split(text)]\n', '    indented code',
     'x'.repeat(300), ' '.repeat(40) + 'end', '!!!???...;;;', 'MiXeD CaSe WoRdS', "'s 'S 't 're 'VE",
   ];

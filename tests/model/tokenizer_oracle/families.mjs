@@ -25,7 +25,7 @@ const SPACE_MARK = '\u2581';
 // whitespace whose last space stays with the next word).
 const llama3Split = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const qwenSplit = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-const gpt2Split = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
+export const gpt2Split = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
 // JavaScript has no inline (?i:...); for training only, an equivalent.
 const jsRegex = (pattern) => new RegExp(pattern.replace("(?i:'s|'t|'re|'ve|'m|'ll|'d)", "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]"), 'gu');
@@ -41,9 +41,11 @@ function buildVocab(base, merges, extras = []) {
   return vocab;
 }
 
-function withAdded(vocab, contents) {
+// Added tokens: special unless listed in `plain` (matched the same way,
+// but normalized and kept when special tokens are skipped).
+function withAdded(vocab, contents, plain = []) {
   let next = Math.max(...Object.values(vocab)) + 1;
-  return contents.map((c) => (c in vocab ? addedToken(vocab[c], c) : addedToken(next++, c)));
+  return contents.map((c) => addedToken(c in vocab ? vocab[c] : next++, c, !plain.includes(c)));
 }
 
 function template(bos, id) {
@@ -56,11 +58,11 @@ function template(bos, id) {
   };
 }
 
-function byteLevelFamily({ name, split, normalizer, numMerges, pairMerges, ignoreMerges, extras, specials, post, config, prefixSpace = false }) {
+function byteLevelFamily({ name, split, normalizer, numMerges, pairMerges, ignoreMerges, extras, specials, post, config, prefixSpace = false, plain = [] }) {
   const pieces = trainingText.match(jsRegex(split)) ?? [];
   const merges = trainBpe(countWords(pieces, byteSymbols), numMerges);
   const vocab = buildVocab(byteChars, merges, extras.map((e) => byteSymbols(e).join('')));
-  const added = withAdded(vocab, specials);
+  const added = withAdded(vocab, specials, plain);
   const preTokenizer = split === gpt2Split
     ? { type: 'ByteLevel', add_prefix_space: prefixSpace, trim_offsets: true, use_regex: true }
     : { type: 'Sequence', pretokenizers: [
@@ -132,16 +134,17 @@ export function families() {
     }),
     byteLevelFamily({
       name: 'qwen2', split: qwenSplit, normalizer: { type: 'NFC' }, numMerges: 400, pairMerges: false, ignoreMerges: false,
-      extras: [], specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>'],
+      extras: [], specials: ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<tool_call>', '</tool_call>'],
+      plain: ['<tool_call>', '</tool_call>'],
       post: () => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }),
       config: () => ({ add_bos_token: false, bos_token: null, eos_token: '<|im_end|>' }),
     }),
-    byteLevelFamily({
-      name: 'gpt2', split: gpt2Split, normalizer: null, numMerges: 300, pairMerges: false, ignoreMerges: false,
-      extras: [], specials: ['<|endoftext|>'], prefixSpace: true,
-      post: () => ({ type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true }),
+    ...[false, true].map((prefixSpace) => byteLevelFamily({
+      name: prefixSpace ? 'gpt2_prefix_space' : 'gpt2', split: gpt2Split, normalizer: null, numMerges: 300,
+      pairMerges: false, ignoreMerges: false, extras: [], specials: ['<|endoftext|>'], prefixSpace,
+      post: () => ({ type: 'ByteLevel', add_prefix_space: prefixSpace, trim_offsets: false, use_regex: true }),
       config: () => ({ model_max_length: 1024 }),
-    }),
+    })),
     sentencePieceFamily({
       name: 'llama2', numMerges: 300, preTokenizer: null, decoder: spDecoder,
       normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: SPACE_MARK },
