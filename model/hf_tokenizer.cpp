@@ -100,48 +100,71 @@ void HfTokenizer::read_added_tokens(hf_json::Element root) {
       if (hf_json::bool_or(t, "single_word", false))
         throw std::runtime_error("added token " + std::string(content) + ": single_word is not supported");
       model_->add_piece(std::string(content), static_cast<std::int32_t>(id));
-      added_.push_back({std::string(content), static_cast<std::int32_t>(id), hf_json::bool_or(t, "lstrip", false),
-                        hf_json::bool_or(t, "rstrip", false)});
+      // As Hugging Face does, a normalized token is looked for as the
+      // normalizer rewrites it (Llama 2's "<s>" as "▁<s>").
+      const bool normalized = hf_json::bool_or(t, "normalized", !hf_json::bool_or(t, "special", false));
+      std::string pattern = normalized ? normalizer_.apply(std::string(content)) : std::string(content);
+      added_.push_back({std::string(content), std::move(pattern), static_cast<std::int32_t>(id),
+                        hf_json::bool_or(t, "lstrip", false), hf_json::bool_or(t, "rstrip", false), normalized});
     }
-  std::stable_sort(added_.begin(), added_.end(), [](const auto& a, const auto& b) { return a.content.size() > b.content.size(); });
-  added_by_first_byte_.assign(256, {});
+  std::stable_sort(added_.begin(), added_.end(), [](const auto& a, const auto& b) { return a.pattern.size() > b.pattern.size(); });
   for (std::size_t i = 0; i < added_.size(); ++i)
-    added_by_first_byte_[static_cast<unsigned char>(added_[i].content[0])].push_back(i);
+    added_by_first_byte_[added_[i].normalized][static_cast<unsigned char>(added_[i].pattern[0])].push_back(i);
   is_added_.assign(model_->pieces().size(), false);
   for (const auto& a : added_) is_added_[a.id] = true;
 }
 
-// The longest added token that starts at text[at], or null.
-const HfTokenizer::AddedToken* HfTokenizer::added_token_at(std::string_view text, std::size_t at) const {
-  for (std::size_t i : added_by_first_byte_[static_cast<unsigned char>(text[at])])
-    if (text.compare(at, added_[i].content.size(), added_[i].content) == 0) return &added_[i];
+// The longest added token of the kind asked for that starts at text[at], or null.
+const HfTokenizer::AddedToken* HfTokenizer::added_token_at(std::string_view text, std::size_t at, bool normalized) const {
+  for (std::size_t i : added_by_first_byte_[normalized][static_cast<unsigned char>(text[at])])
+    if (text.compare(at, added_[i].pattern.size(), added_[i].pattern) == 0) return &added_[i];
   return nullptr;
 }
 
-void HfTokenizer::encode_stretch(std::string_view text, bool at_start, std::vector<std::int32_t>& out) const {
-  if (text.empty()) return;
-  for (const PrePiece& piece : pre_tokenizer_.apply({normalizer_.apply(std::string(text)), at_start}))
-    model_->encode(piece.text, out);
-}
-
-std::vector<std::int32_t> HfTokenizer::encode(std::string_view text, bool add_bos) const {
-  std::vector<std::int32_t> out;
-  if (add_bos && adds_bos_) out.push_back(bos_id_);
+// `text` cut around the added tokens of one kind (the longest at the
+// leftmost place), with the whitespace they strip removed.
+std::vector<HfTokenizer::Part> HfTokenizer::split_on_added(std::string_view text, bool normalized, bool at_start) const {
+  std::vector<Part> parts;
   std::size_t plain_from = 0, i = 0;
   while (i < text.size()) {
-    const AddedToken* hit = added_token_at(text, i);
+    const AddedToken* hit = added_token_at(text, i, normalized);
     if (!hit) {
       ++i;
       continue;
     }
     const std::size_t plain_to = hit->lstrip ? trailing_space_start(text, plain_from, i) : i;
-    encode_stretch(text.substr(plain_from, plain_to - plain_from), plain_from == 0, out);
-    out.push_back(hit->id);
-    i += hit->content.size();
+    if (plain_to > plain_from) parts.push_back({text.substr(plain_from, plain_to - plain_from), -1, at_start && plain_from == 0});
+    parts.push_back({{}, hit->id, false});
+    i += hit->pattern.size();
     if (hit->rstrip) i = leading_space_end(text, i);
     plain_from = i;
   }
-  encode_stretch(text.substr(plain_from), plain_from == 0, out);
+  if (plain_from < text.size()) parts.push_back({text.substr(plain_from), -1, at_start && plain_from == 0});
+  return parts;
+}
+
+// Hugging Face's order: tokens with normalized false are found in the raw
+// text; each stretch between them is normalized, and tokens with normalized
+// true are found in that; what remains is pre-tokenized and merged.
+void HfTokenizer::encode_stretch(std::string_view text, bool at_start, std::vector<std::int32_t>& out) const {
+  const std::string normalized = normalizer_.apply(std::string(text));
+  for (const Part& part : split_on_added(normalized, true, at_start)) {
+    if (part.token_id >= 0) {
+      out.push_back(part.token_id);
+      continue;
+    }
+    for (const PrePiece& piece : pre_tokenizer_.apply({std::string(part.text), part.at_start}))
+      model_->encode(piece.text, out);
+  }
+}
+
+std::vector<std::int32_t> HfTokenizer::encode(std::string_view text, bool add_bos) const {
+  std::vector<std::int32_t> out;
+  if (add_bos && adds_bos_) out.push_back(bos_id_);
+  for (const Part& part : split_on_added(text, false, true)) {
+    if (part.token_id >= 0) out.push_back(part.token_id);
+    else encode_stretch(part.text, part.at_start, out);
+  }
   return out;
 }
 

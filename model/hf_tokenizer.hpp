@@ -1,6 +1,8 @@
 #pragma once
 // A Hugging Face tokenizer.json, run as it declares: added tokens are found
-// first (longest at the leftmost place, with their lstrip/rstrip); each
+// first (longest at the leftmost place, with their lstrip/rstrip: those with
+// normalized false in the raw text, the others, normalized themselves, in
+// the normalized text); each
 // stretch between them goes through the normalizer, the pre-tokenizer and
 // the BPE model; ids decode through the declared decoder. What the file
 // declares and this project does not implement is refused at load, by name.
@@ -50,11 +52,20 @@ class HfTokenizer final : public Tokenizer {
  private:
   struct AddedToken {
     std::string content;
+    std::string pattern;  // what is searched for: content, normalized for a normalized token
     std::int32_t id;
     bool lstrip, rstrip;  // swallow the whitespace before / after it
+    bool normalized;      // matched in normalized text (after the raw-text ones)
+  };
+  // A stretch of text, or an added token found in it.
+  struct Part {
+    std::string_view text;
+    std::int32_t token_id;  // -1 for text
+    bool at_start;          // text that begins the input
   };
   void read_added_tokens(hf_json::Element root);
-  const AddedToken* added_token_at(std::string_view text, std::size_t at) const;
+  const AddedToken* added_token_at(std::string_view text, std::size_t at, bool normalized) const;
+  std::vector<Part> split_on_added(std::string_view text, bool normalized, bool at_start) const;
   void encode_stretch(std::string_view text, bool at_start, std::vector<std::int32_t>& out) const;
   std::string decode_one(std::int32_t id, bool first) const;
 
@@ -65,7 +76,8 @@ class HfTokenizer final : public Tokenizer {
   bool adds_bos_ = true;  // false: encode(text, true) adds no BOS
   std::int32_t bos_id_ = 1, eos_id_ = 2;
   std::vector<AddedToken> added_;
-  std::vector<std::vector<std::size_t>> added_by_first_byte_;  // byte -> indices into added_, longest first
+  // [normalized][byte] -> indices into added_ of tokens starting with that byte, longest first
+  std::vector<std::size_t> added_by_first_byte_[2][256];
   std::vector<bool> is_added_;                                  // id -> whether it is an added token
   std::vector<std::string> decoded_;                            // id -> its bytes, not first in a text
 };

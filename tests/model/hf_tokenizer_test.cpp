@@ -138,3 +138,23 @@ TEST_CASE("a post-processor that adds more than a leading BOS is refused by name
                     Catch::Contains("adds </s> after the start of a text"));
   CHECK_THROWS_WITH(with_post(R"({"type": "RobertaProcessing"})"), Catch::Contains("post_processor type RobertaProcessing"));
 }
+
+TEST_CASE("normalized added tokens are found in the normalized text", "[hf_tokenizer]") {
+  // Llama 2's normalizer puts a mark before each stretch between raw-text
+  // tokens; a token found only after normalizing leaves the text after it
+  // without one.
+  auto tokenizer = [](bool normalized) {
+    return HfTokenizer(R"({"added_tokens": [{"id": 0, "content": "<s>", "special": true, "normalized": )" +
+                           std::string(normalized ? "true" : "false") + R"(}],
+      "normalizer": {"type": "Sequence", "normalizers": [{"type": "Prepend", "prepend": "▁"},
+                                                         {"type": "Replace", "pattern": {"String": " "}, "content": "▁"}]},
+      "model": {"type": "BPE", "vocab": {"<s>": 0, "▁": 1, "a": 2, "b": 3, "▁a": 4, "▁b": 5}, "merges": ["▁ a", "▁ b"]}})",
+                       0, 0);
+  };
+  // Normalized, the token itself is looked for as "▁<s>": found only where
+  // the mark precedes it, and then the mark goes with it.
+  CHECK(tokenizer(false).encode("a<s>b", false) == Ids{4, 0, 5});
+  CHECK(tokenizer(true).encode("a <s>b", false) == Ids{4, 0, 3});
+  CHECK(tokenizer(true).encode("<s>", false) == Ids{0});
+  CHECK(tokenizer(true).encode("a<s>", false) == Ids{4});  // "▁a<s>" has no "▁<s>"; "<s>" as characters: not in the vocab
+}

@@ -30,8 +30,8 @@ export const gpt2Split = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p
 // JavaScript has no inline (?i:...); for training only, an equivalent.
 const jsRegex = (pattern) => new RegExp(pattern.replace("(?i:'s|'t|'re|'ve|'m|'ll|'d)", "'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]"), 'gu');
 
-const addedToken = (id, content, special = true) =>
-  ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: !special, special });
+const addedToken = (id, content, special = true, normalized = !special) =>
+  ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized, special });
 
 // Vocabulary: base symbols first, then each merge's result, then extras.
 function buildVocab(base, merges, extras = []) {
@@ -82,14 +82,14 @@ function byteLevelFamily({ name, split, normalizer, numMerges, pairMerges, ignor
 
 // SentencePiece-style: words start with U+2581; characters of the training
 // text are the base; <0xNN> byte tokens catch everything else.
-function sentencePieceFamily({ name, normalizer, preTokenizer, decoder, numMerges }) {
+function sentencePieceFamily({ name, normalizer, preTokenizer, decoder, numMerges, normalizedSpecials }) {
   const marked = SPACE_MARK + trainingText.replaceAll(' ', SPACE_MARK);
   const pieces = marked.match(/\u2581*[^\u2581]*/gu).filter((p) => p.length);
   const merges = trainBpe(countWords(pieces, (p) => [...p]), numMerges);
   const chars = [...new Set([...marked])].sort();
   const bytes = Array.from({ length: 256 }, (_, b) => `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
   const vocab = buildVocab(['<unk>', '<s>', '</s>', ...bytes, ...chars], merges);
-  const added = withAdded(vocab, ['<unk>', '<s>', '</s>']);
+  const added = ['<unk>', '<s>', '</s>'].map((c) => addedToken(vocab[c], c, true, normalizedSpecials));
   const tokenizer = {
     version: '1.0', truncation: null, padding: null, added_tokens: added, normalizer, pre_tokenizer: preTokenizer,
     post_processor: template('<s>', vocab['<s>']), decoder,
@@ -146,12 +146,12 @@ export function families() {
       config: () => ({ model_max_length: 1024 }),
     })),
     sentencePieceFamily({
-      name: 'llama2', numMerges: 300, preTokenizer: null, decoder: spDecoder,
+      name: 'llama2', numMerges: 300, preTokenizer: null, decoder: spDecoder, normalizedSpecials: true,
       normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: SPACE_MARK },
                                                     { type: 'Replace', pattern: { String: ' ' }, content: SPACE_MARK }] },
     }),
     sentencePieceFamily({
-      name: 'mistral', numMerges: 300, normalizer: null, decoder: spDecoder,
+      name: 'mistral', numMerges: 300, normalizer: null, decoder: spDecoder, normalizedSpecials: false,
       preTokenizer: { type: 'Metaspace', replacement: SPACE_MARK, prepend_scheme: 'first', split: false },
     }),
     digitsFamily(),
