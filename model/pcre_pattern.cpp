@@ -38,7 +38,12 @@ std::vector<Span> PcrePattern::find_all(std::string_view subject) const {
   std::size_t from = 0;
   while (from <= subject.size()) {
     const int rc = pcre2_match(code_->code, text, subject.size(), from, 0, data.get(), nullptr);
-    if (rc < 0) break;  // no more matches (or a match limit: the rest stays unmatched)
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {  // a resource limit: better refused than cut differently
+      PCRE2_UCHAR message[256];
+      pcre2_get_error_message(rc, message, sizeof(message));
+      throw std::runtime_error(std::string("pattern matching failed: ") + reinterpret_cast<const char*>(message));
+    }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(data.get());
     if (ov[1] > ov[0]) {
       out.push_back({ov[0], ov[1]});

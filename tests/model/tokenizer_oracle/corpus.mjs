@@ -35,6 +35,9 @@ export function fixedCases(family) {
     `${s0}`, `${s0}${s1}`, `before${s0}after`, `before ${s0} after`, `${s1} trailing`, `a${s0}\n${s1}b`, `x ${last} y${last}`,
     'def encode(text):\n\treturn [vocab[p] for p in split(text)]\n', '    indented code',
     'x'.repeat(300), ' '.repeat(40) + 'end', '!!!???...;;;', 'MiXeD CaSe WoRdS', "'s 'S 't 're 'VE",
+    // Long runs: one piece each, where a backtracking pattern or a merge loop would show it.
+    ' '.repeat(20000), ' '.repeat(19999) + 'x', '\n'.repeat(20000), 'ab'.repeat(10000), '1'.repeat(20000),
+    '!'.repeat(20000), 'é'.repeat(10000), 'hello world '.repeat(2000),
   ];
 }
 
