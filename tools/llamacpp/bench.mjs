@@ -80,7 +80,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs) => xs.map((x) => x.toFixed(1)).join(" ");
 
 await llamacppRun(1, 99);  // warm-up: thread pool, caches
-console.log(`${opt.model} (pagedserve) and its GGUF export (llama.cpp), prompt ${promptLen} + ${newTokens} new tokens, ${threads} threads, ` +
+console.log(`${opt.model} (pagedserve) and its GGUF export (llama.cpp), prompt ${promptLen} + ${newTokens} new tokens, threads: ${threads}, ` +
   `interleaved, median of ${repeat}`);
 console.log(["batch", "llama.cpp tok/s", "pagedserve tok/s", "ratio"].map((h) => h.padStart(17)).join(""));
 const rows = [];
