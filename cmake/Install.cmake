@@ -9,7 +9,7 @@ install(TARGETS pagedserve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/stories260K
         DESTINATION ${CMAKE_INSTALL_DATADIR}/pagedserve/models)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-install(CODE "set(pagedserve_source_dir \"${PROJECT_SOURCE_DIR}\")")
+install(CODE "set(pagedserve_source_dir \"${PROJECT_SOURCE_DIR}\")\nset(pagedserve_binary_dir \"${CMAKE_BINARY_DIR}\")")
 install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/InstallConfigured.cmake)
 # The package's own files: logrotate, and lintian's explained overrides.
 install(FILES ${PROJECT_SOURCE_DIR}/conf/debian/lintian-overrides

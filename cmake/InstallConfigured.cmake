@@ -10,7 +10,7 @@ else()
   set(conf_dir ${prefix}/etc/pagedserve)
   set(logrotate_dir ${prefix}/etc/logrotate.d)
 endif()
-set(staging "${CMAKE_CURRENT_BINARY_DIR}/install-configured")
+set(staging "${pagedserve_binary_dir}/install-configured")
 
 file(READ ${pagedserve_source_dir}/conf/pagedserve.service unit_text)
 string(REPLACE "/usr/bin/pagedserve" "${prefix}/bin/pagedserve" unit_text "${unit_text}")
