@@ -5,9 +5,12 @@
 # scripts run; apt resolves Depends from the Debian mirror), start the unit's
 # ExecStart as the service user with the unit's user and groups, send a
 # request, stop it with SIGTERM, then purge the package and check the user
-# and logs are gone. Needs root, debootstrap and the mirror apt uses; not
-# part of `make test`. systemd itself does not run in a chroot: the unit
-# file is checked by `systemd-analyze verify` in tests/cli.
+# and logs are gone. Then, where systemd-nspawn is installed, the systemd
+# stage: systemd and the package go into the same root, which is booted in
+# a container with its own network; package-check/in-systemd.sh starts the
+# unit there, sends a request, reads the journal by priority, stops it, and
+# checks that a missing model exits 3 and is not restarted. Needs root,
+# debootstrap and the mirror apt uses; not part of the default `make test`.
 #
 #   scripts/package-install-check.sh build/pagedserve_0.1.0_amd64.deb [ROOT]
 #
@@ -32,7 +35,7 @@ root=$(mktemp -d /tmp/pagedserve-install-check.XXXXXX)
 mounted=()
 cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
-  rm -rf --one-file-system "$root" "$root.serve.log"
+  rm -rf --one-file-system "$root" "$root.serve.log" "$root.boot.log"
 }
 trap cleanup EXIT
 cp -a "$base/." "$root/"
@@ -84,4 +87,35 @@ in_root apt-get purge -y -qq pagedserve >/dev/null
 ! getent passwd pagedserve >/dev/null || fail "purge left the pagedserve user"
 [ ! -e "$root/var/log/pagedserve" ] || fail "purge left /var/log/pagedserve"
 step "purged: user and logs removed"
+
+if ! command -v systemd-nspawn >/dev/null; then
+  step "no systemd-nspawn: systemd stage skipped"
+  echo "package-install-check: OK"
+  exit 0
+fi
+step "systemd stage: install systemd and the package again"
+in_root apt-get install -y -qq --no-install-recommends systemd systemd-sysv dbus curl >/dev/null
+in_root apt-get install -y -qq --no-install-recommends /tmp/pagedserve.deb >/dev/null
+install -m 755 "$(dirname "$0")/package-check/in-systemd.sh" "$root/usr/local/sbin/pagedserve-in-systemd"
+cat >"$root/etc/systemd/system/pagedserve-in-systemd.service" <<'UNIT'
+[Unit]
+Description=pagedserve package check, then power off
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/pagedserve-in-systemd
+[Install]
+WantedBy=multi-user.target
+UNIT
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+ln -sf ../pagedserve-in-systemd.service "$root/etc/systemd/system/multi-user.target.wants/"
+for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}"; done
+mounted=()
+step "boot the root with systemd-nspawn"
+timeout 300 systemd-nspawn --quiet --register=no --keep-unit --private-network -D "$root" -b \
+  >"$root.boot.log" 2>&1 || true
+results="$root/root/in-systemd.log"
+[ -f "$results" ] || fail "the check did not run in the container: $(tail -20 "$root.boot.log")"
+grep '^check ' "$results"
+grep -q '^in-systemd: done' "$results" || fail "the check did not finish: $(cat "$results")"
+! grep -q '^check .* FAILED' "$results" || fail "in the container: $(cat "$results")"
 echo "package-install-check: OK"
