@@ -17,7 +17,8 @@ reply=$(curl -s http://127.0.0.1:8000/v1/completions -H 'Content-Type: applicati
 echo "completion: $reply"
 check completion sh -c "echo '$reply' | grep -q '\"completion_tokens\":16'"
 check journal-info sh -c 'journalctl -u pagedserve -p info --no-pager | grep -q "model loaded"'
-check journal-priority-info sh -c 'journalctl -u pagedserve -o verbose --no-pager | grep -q "PRIORITY=6"'
+# journald took the "<6>" prefix as the priority: the stored message starts with ts=.
+check journal-prefix-parsed sh -c 'journalctl -u pagedserve -p info -o cat --no-pager | grep -q "^ts=.*model loaded"'
 check journal-warning-filters sh -c '! journalctl -u pagedserve -p warning --no-pager | grep -q "model loaded"'
 check unit-stops systemctl stop pagedserve.service
 check stopped-cleanly sh -c '[ "$(systemctl show -p ExecMainStatus --value pagedserve.service)" = 0 ]'
