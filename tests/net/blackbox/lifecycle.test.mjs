@@ -113,17 +113,17 @@ test('streams still running when the drain timeout ends are cancelled with their
 
 test('a second SIGTERM during the drain exits at once with status 4', async () => {
   const server = await startServer(['--drain-timeout', '20', '--log-level', 'info']);
-  // 64 streams of 480 tokens: seconds of work, so the drain is long.
+  // 128 streams of 480 tokens: seconds of work even on fast cores, so the drain is long.
   const socket = await connect(server.url);
   let streaming;
   const firstToken = new Promise((resolve) => { streaming = resolve; });
   socket.ws.on('message', (data) => { if (JSON.parse(data.toString()).type === 'token') streaming(); });
-  for (let i = 0; i < 64; ++i) socket.send({ type: 'generate', id: `g${i}`, prompt: 'Once upon a time', ...kLong });
+  for (let i = 0; i < 128; ++i) socket.send({ type: 'generate', id: `g${i}`, prompt: 'Once upon a time', ...kLong });
   await firstToken;
   let exited = false;
   server.exited.then(() => { exited = true; });
   server.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 100));
   assert.equal(exited, false, 'the first SIGTERM drains: the process is still running');
   const sentAt = Date.now();
   server.child.kill('SIGTERM');
@@ -133,7 +133,7 @@ test('a second SIGTERM during the drain exits at once with status 4', async () =
   assert.equal(code, 4);
   assert.ok(exitMs < 2000, `exited ${exitMs} ms after the second SIGTERM`);
   assert.match(server.log(), /level=warning msg="second stop signal; exiting without waiting for the drain"/);
-  const unfinished = [...Array(64).keys()].filter((i) => socket.request(`g${i}`).done === null);
+  const unfinished = [...Array(128).keys()].filter((i) => socket.request(`g${i}`).done === null);
   assert.ok(unfinished.length > 0, 'streams were cut, not drained');
 });
 
