@@ -40,10 +40,17 @@ std::string sh(const std::string& cmd, int* status = nullptr) {
 
 bool has_command(const std::string& name) { return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0; }
 
-// Builds the .deb once per test run, into a fresh directory.
+// A directory removed when the test process exits.
+struct ScratchDir {
+  std::string path = "/tmp/pagedserve-deb-test-" + std::to_string(::getpid());
+  ~ScratchDir() { std::system(("rm -rf " + path).c_str()); }
+};
+
+// Builds the .deb once per test process, into a fresh directory.
 const std::string& built_deb() {
+  static const ScratchDir scratch;
   static const std::string deb = [] {
-    const std::string dir = "/tmp/pagedserve-deb-test-" + std::to_string(::getpid());
+    const std::string& dir = scratch.path;
     int status = 0;
     const std::string log = sh("rm -rf " + dir + " && cpack --config " + kBuildDir + "/CPackConfig.cmake -B " + dir +
                                " 2>&1", &status);
