@@ -63,7 +63,10 @@ BlockHash hash_block(const SipKey& key, BlockHash parent, std::span<const std::i
   std::vector<std::byte> heap_buf;
   const std::size_t n = 8 + 4 * tokens.size();
   std::byte* buf = inline_buf;
-  if (tokens.size() > kMaxTokens) buf = (heap_buf.resize(n), heap_buf.data());
+  if (tokens.size() > kMaxTokens) {
+    heap_buf.resize(n);
+    buf = heap_buf.data();
+  }
   std::memcpy(buf, &parent, 8);
   std::memcpy(buf + 8, tokens.data(), 4 * tokens.size());
   return siphash24(key, std::span<const std::byte>(buf, n));
@@ -75,7 +78,7 @@ BlockHash hash_block(BlockHash parent, std::span<const std::int32_t> tokens) {
 
 const SipKey& process_hash_key() {
   static const SipKey key = [] {
-    std::random_device os_random;  // getrandom(2) on Linux
+    std::random_device os_random;  // the CPU's or the kernel's random source
     auto word = [&] { return (static_cast<std::uint64_t>(os_random()) << 32) | os_random(); };
     return SipKey{word(), word()};
   }();

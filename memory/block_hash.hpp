@@ -29,7 +29,7 @@ BlockHash hash_block(const SipKey& key, BlockHash parent, std::span<const std::i
 // The same under this process's key (random, drawn on first use).
 BlockHash hash_block(BlockHash parent, std::span<const std::int32_t> tokens);
 
-// This process's key, from the operating system's random source.
+// This process's key, from std::random_device (hardware or kernel randomness).
 const SipKey& process_hash_key();
 
 }  // namespace pagedserve::memory
