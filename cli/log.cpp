@@ -118,7 +118,8 @@ std::string Logger::format_value(const std::string& v) {
 
 void Logger::log(LogLevel level, const std::string& msg, const Fields& fields) {
   if (level < this->level()) return;
-  std::string line = (journal_ ? journal_prefix(level) : "") + std::string("ts=") + timestamp() + " level=" + level_name(level) + " msg=" + format_value(msg);
+  std::string line = journal_ ? journal_prefix(level) : "";
+  line += "ts=" + timestamp() + " level=" + level_name(level) + " msg=" + format_value(msg);
   for (const auto& [k, v] : fields) line += " " + k + "=" + format_value(v);
   write_line(line + "\n");
 }

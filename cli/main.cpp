@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
       return pagedserve::cli::kExitFailure;
     }
   }
-  std::fprintf(stderr, "pagedserve: unknown command '%s' (see pagedserve --help)\n", argv[1]);
+  std::fprintf(stderr, "%spagedserve: unknown command '%s' (see pagedserve --help)\n",
+               pagedserve::cli::journal_error_prefix(), argv[1]);
   return pagedserve::cli::kExitConfigError;
 }
