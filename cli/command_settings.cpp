@@ -92,10 +92,9 @@ std::string resolve_api_key(const Settings& s) {
 }
 
 actors::EngineConfig engine_config(const Settings& s) {
-  for (const char* key : {"tensor_parallel_size", "pipeline_parallel_size"})
-    if (s.get_int(key) > 1)
-      throw CliError("--" + flag_of(key) + " " + std::to_string(s.get_int(key)) +
-                     ": this build runs a model on one device; only 1 is supported");
+  if (s.get_int("pipeline_parallel_size") > 1)
+    throw CliError("--pipeline-parallel-size " + std::to_string(s.get_int("pipeline_parallel_size")) +
+                   ": this build does not split layers across devices yet; only 1 is supported");
   actors::EngineConfig c;
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
@@ -115,6 +114,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.enable_prefix_caching = s.get_bool("enable_prefix_caching");
   c.watermark = s.get_double("watermark");
   c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
+  c.tensor_parallel_size = static_cast<int>(s.get_int("tensor_parallel_size"));
   return c;
 }
 
@@ -123,6 +123,21 @@ std::string alias_help() {
          "  --num-blocks N, --num-gpu-blocks-override N   the same as --num-gpu-blocks N\n"
          "  --no-prefix-caching                  the same as --no-enable-prefix-caching\n"
          "  --config FILE                        a JSON object of settings; flags override it\n";
+}
+
+std::optional<BenchCommandLine> read_bench_command_line(int argc, char** argv, const std::string& usage,
+                                                        std::set<std::string> own, const std::set<std::string>& own_flags,
+                                                        const Settings& defaults) {
+  auto flags = boolean_setting_flags();
+  flags.insert(own_flags.begin(), own_flags.end());
+  Args args(argc, argv, flags);
+  if (args.answered_help(usage + alias_help() + settings_help(SettingScope::engine))) return std::nullopt;
+  const auto settings = setting_flags(SettingScope::engine);
+  own.insert(settings.begin(), settings.end());
+  own.insert(own_flags.begin(), own_flags.end());
+  args.reject_unknown(own, 1);
+  auto config = engine_config(read_settings(args, SettingScope::engine, defaults));
+  return BenchCommandLine{std::move(args), std::move(config)};
 }
 
 }  // namespace pagedserve::cli
