@@ -1,11 +1,13 @@
 // `pagedserve serve`: the OpenAI-compatible HTTP server. The port is bound
 // first, so /health answers "loading" while the model loads; SIGTERM and
-// SIGINT drain in-flight requests (up to drain_timeout) and stop; SIGHUP
-// reopens the log and reloads the log level from the config file.
+// SIGINT drain in-flight requests (up to drain_timeout) and stop, and a
+// second one exits at once; SIGHUP reopens the log and reloads the log level
+// from the config file. Exit statuses are in cli/exit_codes.hpp.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "cli/args.hpp"
 #include "cli/command_settings.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/log.hpp"
 #include "cli/settings.hpp"
 #include "cli/signals.hpp"
@@ -91,6 +94,15 @@ class StopLatch {
   bool stopping_ = false;
 };
 
+// The first SIGTERM/SIGINT starts the drain; a second one means the operator
+// will not wait for it: exit now, without running any destructor (streams
+// still open see their connection close).
+void on_stop_signal(int count, StopLatch& latch, Logger& logger) {
+  if (count == 1) return latch.stop();
+  logger.log(LogLevel::warning, "second stop signal; exiting without waiting for the drain");
+  std::_Exit(kExitForcedStop);
+}
+
 }  // namespace
 
 int run_serve(int argc, char** argv) {
@@ -106,7 +118,8 @@ int run_serve(int argc, char** argv) {
   Logger logger = open_logger(settings);
   net::set_log_sink([&logger](LogLevel l, const std::string& m, const net::LogFields& f) { logger.log(l, m, f); });
   StopLatch latch;
-  SignalWatcher signals([&] { latch.stop(); },
+  std::atomic<int> stop_signals{0};
+  SignalWatcher signals([&] { on_stop_signal(++stop_signals, latch, logger); },
                         [&] {
                           try {
                             logger.reopen();
@@ -133,7 +146,7 @@ int run_serve(int argc, char** argv) {
     logger.log(LogLevel::warning, "no API key: anyone who can reach this address can use /v1/*; set --api-key",
                {{"host", options.host}});
 
-  int exit_code = 0;
+  int exit_code = kExitOk;
   try {
     server.publish(actors::Engine::start(config));
     logger.log(LogLevel::info, "model loaded; serving", {{"model", server.context().served_model_name()}});
@@ -141,7 +154,7 @@ int run_serve(int argc, char** argv) {
   } catch (const std::exception& e) {
     server.set_load_error(e.what());
     logger.log(LogLevel::error, "the model failed to load", {{"error", e.what()}});
-    exit_code = 1;
+    exit_code = kExitModelError;
     latch.stop();
   }
   latch.wait([&] {
@@ -149,7 +162,7 @@ int run_serve(int argc, char** argv) {
     if (!ready) return true;  // loading
     if (auto dead = ready->engine->dead_reason()) {
       logger.log(LogLevel::error, "the engine stopped working; exiting", {{"error", *dead}});
-      exit_code = 1;
+      exit_code = kExitFailure;
       latch.stop();
       return false;
     }

@@ -13,6 +13,7 @@ packages=(
   libicu-dev            # NFC normalization for tokenizer.json
   catch2                # unit tests (Catch2 v2)
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
+  lintian               # checks the .deb (tests/package)
   gnuplot-nox           # charts of pagedserve bench memory --plot
   chromium              # renders the admin page in the server's black-box tests
   curl                  # the utility routes' black-box test
