@@ -153,6 +153,7 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
     if (request.method() == http::verb::options && !cors_origin_.empty()) return answer_preflight(request);
     if (needs_api_key(match.route))
       if (auto refused = context_->check_api_key(sv(request[http::field::authorization]))) throw *refused;
+    if (auto refused = refuse_cross_site_post(facts.method, facts.content_type)) throw *refused;
     switch (match.route) {
       case Route::not_found:
         throw ApiError(404, "not_found_error", "no route for " + std::string(target_path(sv(request.target()))));

@@ -93,11 +93,14 @@ std::optional<ApiError> refuse_web_request(const WebRequestFacts& r, const WebGu
     return ApiError(403, "permission_error", "a WebSocket from a page of another site (Origin " + std::string(r.origin) +
                                                  "); add the origin to allowed_origins to let it in",
                     "", "origin_not_allowed");
-  if (r.method == "POST" && is_cross_site_simple_type(r.content_type))
-    return ApiError(415, "invalid_request_error",
-                    "request bodies are JSON: send Content-Type: application/json, not " + std::string(r.content_type), "",
-                    "unsupported_media_type");
   return std::nullopt;
+}
+
+std::optional<ApiError> refuse_cross_site_post(std::string_view method, std::string_view content_type) {
+  if (method != "POST" || !is_cross_site_simple_type(content_type)) return std::nullopt;
+  return ApiError(415, "invalid_request_error",
+                  "request bodies are JSON: send Content-Type: application/json, not " + std::string(content_type), "",
+                  "unsupported_media_type");
 }
 
 }  // namespace pagedserve::net

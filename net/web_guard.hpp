@@ -33,11 +33,15 @@ struct WebRequestFacts {
 };
 
 // nullopt when the request may be routed; else 501 (a transfer coding
-// other than chunked), 421 (a Host that is not ours: DNS rebinding), 403
+// other than chunked), 421 (a Host that is not ours: DNS rebinding) or 403
 // (a WebSocket opened by a page of another site: browsers apply no CORS
-// to WebSockets) or 415 (a POST a browser would send cross-site without a
-// preflight).
+// to WebSockets).
 std::optional<ApiError> refuse_web_request(const WebRequestFacts& request, const WebGuardPolicy& policy);
+
+// nullopt unless a POST carries a body a browser sends cross-site without
+// a preflight (is_cross_site_simple_type): then 415. Checked after the API
+// key, so a client without the key learns only that.
+std::optional<ApiError> refuse_cross_site_post(std::string_view method, std::string_view content_type);
 
 // Whether a Host header names this server as bound on loopback:
 // localhost or a loopback address (127.0.0.0/8, [::1]), or one of
