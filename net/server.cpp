@@ -24,6 +24,14 @@ tcp::endpoint resolve(asio::io_context& ioc, const std::string& host, int port) 
   return results.begin()->endpoint();
 }
 
+// accept failed for want of descriptors or memory: every retry would too
+// until something is freed.
+bool out_of_resources(boost::system::error_code ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : acceptor_(ioc_) {
@@ -56,7 +64,8 @@ void Server::publish(std::unique_ptr<actors::Engine> engine) { context_->publish
 void Server::accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) return back_off_accept(ec);
+    if (ec && out_of_resources(ec)) return back_off_accept(ec);
+    if (ec) return accept();  // one connection failed (reset before it was taken): the next
     accept_backoff_ = std::chrono::milliseconds(0);
     socket.set_option(tcp::no_delay(true), ec);  // tokens go out as they come
     if (const int bytes = context_->options().send_buffer_bytes; bytes > 0)
@@ -77,9 +86,9 @@ void Server::accept() {
 void Server::back_off_accept(boost::system::error_code ec) {
   if (!accept_failure_logged_) {
     accept_failure_logged_ = true;
-    const bool out_of_fds = ec == asio::error::no_descriptors || ec.value() == ENFILE;
-    log(LogLevel::warning, std::string(out_of_fds ? "out of file descriptors" : "accept failed") + " (" + ec.message() +
-                               "); new connections wait in the listen queue, retried with backoff up to 1 s");
+    const bool out_of_fds = ec.value() == EMFILE || ec.value() == ENFILE;
+    log(LogLevel::warning, std::string(out_of_fds ? "out of file descriptors" : "out of memory") + " to accept (" +
+                               ec.message() + "); new connections wait in the listen queue, retried with backoff up to 1 s");
   }
   accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
   accept_retry_.expires_after(accept_backoff_);
