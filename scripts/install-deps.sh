@@ -9,6 +9,8 @@ packages=(
   libcaf-dev            # actor runtime (CAF 0.17.6)
   libboost1.74-dev      # Asio + Beast (headers)
   libsimdjson-dev       # JSON parsing
+  libpcre2-dev          # tokenizer.json Split patterns
+  libicu-dev            # NFC normalization for tokenizer.json
   catch2                # unit tests (Catch2 v2)
   libopenblas-openmp-dev  # CPU GEMMs (OpenMP build, shares threads with our loops)
   gnuplot-nox           # charts of pagedserve bench memory --plot
@@ -23,6 +25,15 @@ blackbox="$(cd "$(dirname "$0")/.." && pwd)/tests/net/blackbox"
 if [ ! -d "$blackbox/node_modules" ] && command -v npm >/dev/null; then
   echo "install-deps: npm ci in tests/net/blackbox"
   (cd "$blackbox" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# The tokenizer oracle: transformers.js, exactly from its lock file. Install
+# scripts are skipped: onnxruntime-node's would download GPU binaries from
+# outside the npm registry, and the tokenizer never runs ONNX at all.
+oracle="$(cd "$(dirname "$0")/.." && pwd)/tests/model/tokenizer_oracle"
+if [ ! -d "$oracle/node_modules" ] && command -v npm >/dev/null; then
+  echo "install-deps: npm ci in tests/model/tokenizer_oracle"
+  (cd "$oracle" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 missing=()
