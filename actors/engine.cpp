@@ -7,6 +7,7 @@
 #include "engine/kv_planner.hpp"
 #include "engine/model_executor.hpp"
 #include "model/loader.hpp"
+#include "model/token_vocabulary.hpp"
 
 namespace pagedserve::actors {
 
@@ -83,8 +84,10 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedMo
   const auto sizes = size_kv_pools(config, *llama, parts.max_model_len);
   parts.num_gpu_blocks = sizes.num_gpu_blocks;
   parts.num_cpu_blocks = sizes.num_cpu_blocks;
-  parts.executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
-                                                           sizes.num_cpu_blocks, config.block_size);
+  auto executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
+                                                         sizes.num_cpu_blocks, config.block_size);
+  executor->set_vocabulary(model::grammar_vocabulary(*parts.tokenizer, loaded.config.vocab_size, loaded.config.eos_ids));
+  parts.executor = std::move(executor);
   return start_engine(config, std::move(parts));
 }
 

@@ -269,6 +269,11 @@ std::vector<std::int32_t> HfTokenizer::encode(std::string_view text, bool add_bo
   return out;
 }
 
+bool HfTokenizer::is_control(std::int32_t id) const {
+  return id == bos_id_ || id == eos_id_ ||
+         std::any_of(added_.begin(), added_.end(), [&](const auto& a) { return a.second == id; });
+}
+
 std::string HfTokenizer::decode_piece(std::int32_t prev, std::int32_t id) const {
   if (id < 0 || id >= vocab_size()) throw std::out_of_range("token id " + std::to_string(id) + " is outside the vocabulary");
   const std::string& text = decoded_[id];

@@ -29,6 +29,8 @@ class HfTokenizer final : public Tokenizer {
   std::int32_t eos_id() const override { return eos_id_; }
   std::vector<std::int32_t> encode(std::string_view text, bool add_bos) const override;
   std::string decode_piece(std::int32_t prev, std::int32_t id) const override;
+  // Added tokens (chat markers, BOS/EOS and the like) are control tokens.
+  bool is_control(std::int32_t id) const override;
   bool byte_level() const { return byte_level_; }
   // The id of a vocabulary or added token's text, or -1.
   std::int32_t token_id(const std::string& text) const { return id_of(text); }
