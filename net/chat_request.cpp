@@ -36,15 +36,12 @@ ChatMessage read_message(element v, const RequestLimits& limits) {
   return m;
 }
 
-// Tool calling and structured output are not implemented: a request that
-// asks for them is refused rather than silently answered with plain text.
+// Tool calling is not implemented: a request that asks for it is refused
+// rather than silently answered with plain text.
 void refuse_unsupported_chat_field(std::string_view key, element v) {
   simdjson::dom::array a;
-  simdjson::dom::object o;
   std::string_view s;
-  std::string_view type;
-  const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto")) ||
-                        (key == "response_format" && !v.get(o) && !o["type"].get(type) && type == "text");
+  const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto"));
   if (!harmless) throw invalid_request(std::string(key), std::string(key) + " is not supported");
 }
 
@@ -93,7 +90,7 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
       out.params.want_logprobs = read_bool(value, "logprobs");
     } else if (key == "top_logprobs") {
       top_logprobs = static_cast<int>(read_int(value, "top_logprobs", 0, 20));
-    } else if (key == "tools" || key == "functions" || key == "tool_choice" || key == "response_format") {
+    } else if (key == "tools" || key == "functions" || key == "tool_choice") {
       refuse_unsupported_chat_field(key, value);
     } else {
       read_generation_field(key, value, limits, out.params);
