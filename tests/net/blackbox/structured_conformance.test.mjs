@@ -3,7 +3,7 @@
 // temperature 1 under hundreds of random JSON Schemas, regexes, choice
 // lists and GBNF grammars. Every output must validate: schemas by ajv,
 // regexes and grammars by JavaScript's RegExp, choices by membership.
-// PAGEDSERVE_CONFORMANCE_COUNT sets how many of each kind (default 60; a
+// PAGEDSERVE_CONFORMANCE_COUNT sets how many of each kind (default 40; a
 // thorough run uses thousands: PAGEDSERVE_CONFORMANCE_COUNT=2000).
 
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import Ajv from 'ajv';
 import { randomChoice, randomRegex, randomTopSchema, rng } from './lib/random_constraints.mjs';
 import { sourceDir, startServer } from './lib/server.mjs';
 
-const count = Number(process.env.PAGEDSERVE_CONFORMANCE_COUNT ?? 60);
+const count = Number(process.env.PAGEDSERVE_CONFORMANCE_COUNT ?? 40);
 const kConcurrency = 32;
 let server;
 
