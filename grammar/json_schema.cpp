@@ -25,8 +25,8 @@ const std::set<std::string_view> kSupported = {"type",      "enum",     "const",
 
 int count_of(element value, const std::string& where) {
   std::int64_t n = 0;
-  if (value.get_int64().get(n) || n < 0 || n > 100000)
-    throw GrammarError(where + " must be a whole number from 0 to 100000");
+  if (value.get_int64().get(n) || n < 0 || n > 10000)
+    throw GrammarError(where + " must be a whole number from 0 to 10000");
   return static_cast<int>(n);
 }
 

@@ -8,7 +8,7 @@ namespace pagedserve::grammar {
 
 namespace {
 
-constexpr int kMaxRepeat = 100000;  // a bound of {m,n}: each count is a rule
+constexpr int kMaxRepeat = 10000;  // a bound of {m,n}: each count is a rule, and chains of rules are expanded recursively
 
 using Alternative = std::vector<Element>;
 using Body = std::vector<Alternative>;

@@ -64,7 +64,7 @@ int TextCursor::count() {
   if (!(peek() >= '0' && peek() <= '9')) fail("expected a repetition count");
   while (peek() >= '0' && peek() <= '9') {
     v = v * 10 + (peek() - '0');
-    if (v > 100000) fail("repetition count too large");
+    if (v > 10000) fail("repetition count above 10000");
     ++pos_;
   }
   return v;

@@ -24,7 +24,7 @@ class TextCursor {
   std::uint32_t escape();
   // After '[': the class up to ']'. `regex` adds \d \w \s and their negations.
   CodepointSet char_class(bool regex);
-  // A repetition count: decimal digits, at most 100000.
+  // A repetition count: decimal digits, at most 10000.
   int count();
   [[noreturn]] void fail(const std::string& why) const;
   std::size_t pos() const { return pos_; }

@@ -41,3 +41,9 @@ TEST_CASE("regex: anchors at the ends, refusals by name elsewhere") {
   CHECK_THAT(error_of("(ab"), Catch::Contains("expected ')'"));
   CHECK_THAT(error_of("*a"), Catch::Contains("nothing to repeat"));
 }
+
+TEST_CASE("regex: long chains of optional repetitions compile and match; counts are bounded") {
+  CHECK(regex_match("(a?){0,2000}b", "ab"));
+  CHECK_FALSE(regex_match("(a?){0,2000}b", "abb"));
+  CHECK_THAT(pagedserve::testing::compile_error({"regex", "a{0,20000}"}), Catch::Contains("above 10000"));
+}
