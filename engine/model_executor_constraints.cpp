@@ -23,7 +23,7 @@ std::optional<grammar::TokenMatcher> ModelExecutor::start_matcher(const SamplerS
 
 std::span<const std::uint32_t> ModelExecutor::mask_of(const Sampler& s) {
   if (!s.matcher) return {};
-  mask_.resize(grammar::mask_words(static_cast<std::int32_t>(model_.config().vocab_size)));
+  mask_.resize(grammar::mask_words(grammars_->vocabulary().size()));  // the full vocabulary, as wide as a logits row
   s.matcher->fill_mask(mask_);
   return mask_;
 }
