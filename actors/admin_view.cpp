@@ -1,26 +1,13 @@
 #include "actors/admin_view.hpp"
 
+#include "grammar/json_values.hpp"
+
 #include <cstdio>
 #include <sstream>
 
 namespace pagedserve::actors {
 
-std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
+std::string json_quote(const std::string& s) { return grammar::json::quote(s); }
 
 std::vector<SeqOwner> seq_owners(const engine::Scheduler& scheduler) {
   std::vector<SeqOwner> owners;

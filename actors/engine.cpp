@@ -9,6 +9,7 @@
 #include "engine/tensor_parallel_executor.hpp"
 #include "model/tensor_parallel.hpp"
 #include "model/loader.hpp"
+#include "model/token_vocabulary.hpp"
 
 namespace pagedserve::actors {
 
@@ -78,7 +79,8 @@ namespace {
 // One rank per thread, each with its slice of the model and of every KV
 // block (model/tensor_parallel.hpp), sized like rank 0's pools.
 std::shared_ptr<engine::StepExecutor> tensor_parallel_executor(const EngineConfig& config, const model::LoadedModel& loaded,
-                                                               EngineParts& parts) {
+                                                               EngineParts& parts,
+                                                               std::shared_ptr<const grammar::Vocabulary> vocabulary) {
   const int world = config.tensor_parallel_size;
   if (config.device != "cpu")
     throw std::invalid_argument("--tensor-parallel-size " + std::to_string(world) + " runs on --device cpu only in this build");
@@ -92,8 +94,10 @@ std::shared_ptr<engine::StepExecutor> tensor_parallel_executor(const EngineConfi
     auto llama = std::make_unique<model::LlamaModel>(shard, model::shard_weights(loaded.config, loaded.weights, r, world), *backend);
     llama->join_tensor_parallel_group(group->member(r));
     if (r == 0) sizes = size_kv_pools(config, *llama, parts.max_model_len);
-    ranks.push_back(std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
-                                                            sizes.num_cpu_blocks, config.block_size));
+    auto rank = std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
+                                                        sizes.num_cpu_blocks, config.block_size);
+    rank->set_vocabulary(vocabulary);  // every rank draws the same tokens, constrained alike
+    ranks.push_back(std::move(rank));
   }
   parts.num_gpu_blocks = sizes.num_gpu_blocks;
   parts.num_cpu_blocks = sizes.num_cpu_blocks;
@@ -108,16 +112,19 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedMo
   EngineParts parts;
   parts.model_config = loaded.config;
   parts.max_model_len = resolve_max_model_len(config, loaded.config);
+  const auto vocabulary = model::grammar_vocabulary(*loaded.tokenizer, loaded.config.vocab_size, loaded.config.eos_ids);
   if (config.tensor_parallel_size > 1) {
-    parts.executor = tensor_parallel_executor(config, loaded, parts);
+    parts.executor = tensor_parallel_executor(config, loaded, parts, vocabulary);
   } else {
     auto backend = kernels::make_backend(config.device, backend_options(config, loaded.weights.token_embedding.dtype));
     auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
     const auto sizes = size_kv_pools(config, *llama, parts.max_model_len);
     parts.num_gpu_blocks = sizes.num_gpu_blocks;
     parts.num_cpu_blocks = sizes.num_cpu_blocks;
-    parts.executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
-                                                             sizes.num_cpu_blocks, config.block_size);
+    auto executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
+                                                            sizes.num_cpu_blocks, config.block_size);
+    executor->set_vocabulary(vocabulary);
+    parts.executor = std::move(executor);
   }
   parts.tokenizer = std::move(loaded.tokenizer);
   return start_engine(config, std::move(parts));

@@ -68,7 +68,7 @@ typename Inspector::result_type inspect(Inspector& f, SamplingParams& x) {
   detail::OptionalFields<std::uint64_t> seed(x.seed);
   return f(caf::meta::type_name("SamplingParams"), x.temperature, x.top_k, x.top_p, x.min_p, seed.has, seed.value,
            x.repetition_penalty, x.presence_penalty, x.frequency_penalty, x.stop_token_ids, x.stop, x.max_tokens,
-           x.logprobs, x.ignore_eos, detail::load_into(x.seed, [&seed] { return seed.get(); }));
+           x.logprobs, x.ignore_eos, x.constraint.kind, x.constraint.source, detail::load_into(x.seed, [&seed] { return seed.get(); }));
 }
 
 template <class Inspector>
@@ -103,7 +103,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, SamplerSetup& x) {
   model::SamplingParams params = x.params ? *x.params : model::SamplingParams{};
   detail::OptionalFields<std::uint64_t> seed(x.seed);
-  return f(caf::meta::type_name("SamplerSetup"), x.seq_id, params, seed.has, seed.value, x.context,
+  return f(caf::meta::type_name("SamplerSetup"), x.seq_id, params, seed.has, seed.value, x.context, x.num_prompt_tokens,
            detail::load_into(x.params, [&params] { return std::make_shared<const model::SamplingParams>(params); }),
            detail::load_into(x.seed, [&seed] { return seed.get(); }));
 }

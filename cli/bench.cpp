@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <sstream>
+#include <stdexcept>
 
 #include "cli/args.hpp"
 
@@ -20,10 +22,28 @@ constexpr Benchmark kBenchmarks[] = {
     {"kernels", "PagedAttention decode bandwidth vs the device's copy bandwidth", run_bench_kernels},
     {"serving", "a request trace through the engine: requests/s, tokens/s, KV use, preemptions", run_bench_serving},
     {"overhead", "engine work per step: the real actors with a null executor", run_bench_overhead},
+    {"grammar", "constrained decoding: mask time per token, schema compile time, tokens/s with and without", run_bench_grammar},
     {"memory", "KV utilization, fragmentation, sustained rate and sharing: paged vs contiguous", run_bench_memory},
 };
 
 }  // namespace
+
+std::vector<int> parse_batch_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    try {
+      std::size_t used = 0;
+      int v = std::stoi(item, &used);
+      if (used != item.size() || v <= 0 || v > 4096) throw std::invalid_argument(item);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw CliError("--batch expects positive integers separated by commas, got '" + text + "'");
+    }
+  }
+  if (out.empty()) throw CliError("--batch is empty");
+  return out;
+}
 
 int run_bench(int argc, char** argv) {
   if (argc >= 1)

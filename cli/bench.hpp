@@ -3,7 +3,13 @@
 // `int run_bench_<name>(int argc, char** argv)` and list it in kBenchmarks
 // (cli/bench.cpp).
 
+#include <string>
+#include <vector>
+
 namespace pagedserve::cli {
+
+// "1,8,64": positive batch sizes; throws CliError naming --batch.
+std::vector<int> parse_batch_list(const std::string& text);
 
 int run_bench(int argc, char** argv);
 int run_bench_throughput(int argc, char** argv);
@@ -11,5 +17,6 @@ int run_bench_memory(int argc, char** argv);
 int run_bench_kernels(int argc, char** argv);
 int run_bench_serving(int argc, char** argv);
 int run_bench_overhead(int argc, char** argv);
+int run_bench_grammar(int argc, char** argv);
 
 }  // namespace pagedserve::cli

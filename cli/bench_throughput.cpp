@@ -40,23 +40,6 @@ Settings bench_defaults() {
   return s;
 }
 
-std::vector<int> parse_list(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    try {
-      std::size_t used = 0;
-      int v = std::stoi(item, &used);
-      if (used != item.size() || v <= 0 || v > 4096) throw std::invalid_argument(item);
-      out.push_back(v);
-    } catch (const std::exception&) {
-      throw CliError("--batch expects positive integers separated by commas, got '" + text + "'");
-    }
-  }
-  if (out.empty()) throw CliError("--batch is empty");
-  return out;
-}
-
 struct Run {
   int batch = 0;
   double seconds = 0;
@@ -97,7 +80,7 @@ int run_bench_throughput(int argc, char** argv) {
       read_bench_command_line(argc, argv, kHelp, {"batch", "prompt-len", "tokens", "repeat"}, {"json"}, bench_defaults());
   if (!command) return 0;
   const auto& [args, config] = *command;
-  const auto batches = parse_list(args.get_or("batch", "1,8,32,64"));
+  const auto batches = parse_batch_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 64, 1, 8192));
   const int repeat = static_cast<int>(args.get_int("repeat", 3, 1, 100));

@@ -1,5 +1,7 @@
 #include "engine/generator.hpp"
 
+#include "model/token_vocabulary.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -35,7 +37,10 @@ Generator::Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer
     : limits_(request_limits(model.config(), config)),
       config_(config),
       executor_(model, config.blocks.num_gpu_blocks, config.blocks.num_cpu_blocks, config.blocks.block_size),
-      core_(core_config(model.config(), config), executor_, tokenizer) {}
+      core_(core_config(model.config(), config), executor_, tokenizer) {
+  if (tokenizer)
+    executor_.set_vocabulary(model::grammar_vocabulary(*tokenizer, model.config().vocab_size, model.config().eos_ids));
+}
 
 void Generator::check(const GenerationRequest& r, std::size_t index) const {
   GenerateRequest g;

@@ -40,7 +40,7 @@ void ModelExecutor::update_samplers(const StepPlan& plan) {
   for (const auto& s : plan.new_samplers) {
     model::SamplingParams p = *s.params;
     p.seed = s.seed;
-    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context, backend_seed(p)});
+    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context, backend_seed(p), start_matcher(s)});
   }
 }
 
@@ -55,7 +55,8 @@ void ModelExecutor::sample_row(const RowRequest& row, std::span<const float> log
   if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
   for (SeqId id : row.samplers()) {
     Sampler& s = sampler(id);
-    auto drawn = model::sample(logits, *s.params, s.state, s.context);
+    auto drawn = model::sample(logits, *s.params, s.state, s.context, mask_of(s));
+    advance_matcher(s, drawn.token_id);
     s.context.push_back(drawn.token_id);
     out.add_sample({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
   }

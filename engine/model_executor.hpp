@@ -12,10 +12,12 @@
 // earlier plan and not released since.
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/executor.hpp"
+#include "grammar/token_grammar_pool.hpp"
 #include "kernels/backend.hpp"
 #include "model/llama.hpp"
 
@@ -38,6 +40,9 @@ class ModelExecutor final : public StepExecutor {
   // where the backend samples on its device); on the CPU backend this runs
   // the GPU sampler's host twin.
   void set_sample_on_backend(bool on) { sample_on_backend_ = on; }
+  // The vocabulary constrained requests are masked over; without one, a
+  // constrained request is a logic error (the engine sets it at start).
+  void set_vocabulary(std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
  private:
   struct Sampler {
@@ -45,6 +50,7 @@ class ModelExecutor final : public StepExecutor {
     model::SamplerState state;
     std::vector<std::int32_t> context;
     std::uint64_t seed = 0;  // the backend sampler's stream (drawn at random when unseeded)
+    std::optional<grammar::TokenMatcher> matcher;  // constrained requests only
   };
 
   void allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size);
@@ -54,6 +60,11 @@ class ModelExecutor final : public StepExecutor {
   // model_executor_sampling.cpp: the same draws through Backend::sample.
   void sample_on_backend(const StepPlan& plan, const kernels::Tensor& logits, StepResult& out);
   Sampler& sampler(SeqId id);
+  // model_executor_constraints.cpp
+  std::optional<grammar::TokenMatcher> start_matcher(const SamplerSetup& setup);
+  // The sampler's token mask for this step, or nothing when unconstrained.
+  std::span<const std::uint32_t> mask_of(const Sampler& s);
+  void advance_matcher(Sampler& s, std::int32_t token);
 
   std::unique_ptr<kernels::Backend> owned_backend_;  // declared first: outlives the model and pools
   std::unique_ptr<model::LlamaModel> owned_model_;
@@ -66,6 +77,8 @@ class ModelExecutor final : public StepExecutor {
   bool sample_on_backend_ = false;
   kernels::SampleBatch sample_batch_;
   kernels::SampleOutput sampled_;
+  std::unique_ptr<grammar::TokenGrammarPool> grammars_;
+  std::vector<std::uint32_t> mask_;
 };
 
 }  // namespace pagedserve::engine

@@ -79,7 +79,7 @@ void ModelExecutor::sample_on_backend(const StepPlan& plan, const kernels::Tenso
     for (SeqId id : row.samplers()) {
       const Sampler& s = sampler(id);
       sample_batch_.add(draw_row(*s.params, s.seed, s.context.size(), logits_row),
-                        penalty_tokens(*s.params, s.state, s.context));
+                        penalty_tokens(*s.params, s.state, s.context), mask_of(s));
     }
   }
   if (!sample_batch_.rows.empty()) backend_.sample(logits, sample_batch_, sampled_);  // prompt chunks draw nothing yet
@@ -93,6 +93,7 @@ void ModelExecutor::sample_on_backend(const StepPlan& plan, const kernels::Tenso
     for (SeqId id : row.samplers()) {
       Sampler& s = sampler(id);
       const std::int32_t token = sampled_.token_ids[j];
+      advance_matcher(s, token);
       s.context.push_back(token);
       s.state.record(token);
       out.add_sample({id, token, sampled_.logprobs[j], choices(sampled_, sample_batch_.rows[j])});

@@ -52,6 +52,8 @@ SubmitResult RequestLimits::check_sampling(const GenerateRequest& r) const {
   if (width > max_num_seqs)
     return invalid(r.best_of ? "best_of" : "n", "the request runs " + std::to_string(width) +
                                                     " sequences, more than max_num_seqs (" + std::to_string(max_num_seqs) + ")");
+  if (r.use_beam_search && !r.sampling.constraint.empty())
+    return invalid("use_beam_search", "beam search cannot be combined with structured output (response_format, guided_*)");
   if (r.use_beam_search && !r.sampling.stop.empty())
     return invalid("stop", "stop strings are not supported with beam search");
   if (!std::isfinite(r.length_penalty)) return invalid("length_penalty", "length_penalty must be a finite number");

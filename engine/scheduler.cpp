@@ -35,6 +35,7 @@ SamplerSetup sampler_setup(const SequenceGroup& g, SeqId id, int index) {
   SamplerSetup s;
   s.seq_id = id;
   s.params = g.shared_params();
+  s.num_prompt_tokens = g.prompt_len();
   if (g.params().seed) s.seed = *g.params().seed + static_cast<std::uint64_t>(index);
   return s;
 }

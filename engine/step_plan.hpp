@@ -48,6 +48,7 @@ struct SamplerSetup {
   std::shared_ptr<const model::SamplingParams> params;
   std::optional<std::uint64_t> seed;   // overrides params->seed (n > 1: seed + sample index)
   std::vector<std::int32_t> context;   // the tokens so far (repetition penalty)
+  std::int32_t num_prompt_tokens = 0;  // context's prompt part: a constraint replays the rest
 };
 
 struct StepPlan {

@@ -4,7 +4,10 @@
 
 namespace pagedserve::kernels {
 
-void SampleBatch::add(SampleRow row, const std::vector<PenaltyToken>& row_penalties) {
+void SampleBatch::add(SampleRow row, const std::vector<PenaltyToken>& row_penalties, std::span<const std::uint32_t> mask) {
+  row.masked = mask.empty() ? 0 : 1;
+  row.first_mask_word = static_cast<std::uint32_t>(allowed.size());
+  allowed.insert(allowed.end(), mask.begin(), mask.end());
   row.first_top = num_top;
   row.first_penalty = static_cast<std::uint32_t>(penalties.size());
   row.num_penalties = static_cast<std::uint32_t>(row_penalties.size());

@@ -6,6 +6,8 @@
 // the same thing the same way (kernels/sampling_twin.hpp).
 //
 // What a row draws, in order:
+//   0. a row with an allowed-token mask (constrained decoding) sets every
+//      other token's logit to -inf, so no later step can pick it
 //   1. penalties: repetition over the listed (context) tokens, then
 //      presence + frequency * output_count
 //   2. greedy (temperature ~ 0): the first maximum
@@ -24,6 +26,7 @@
 // The structs are plain data: the CUDA backend uploads them as they are.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace pagedserve::kernels {
@@ -44,6 +47,8 @@ struct SampleRow {
   std::uint32_t first_top = 0;        // into the flat top-logprob output (set by SampleBatch::add)
   std::uint32_t first_penalty = 0;    // into SampleBatch::penalties
   std::uint32_t num_penalties = 0;
+  std::uint32_t masked = 0;           // 1: SampleBatch::allowed holds this row's mask
+  std::uint32_t first_mask_word = 0;  // into SampleBatch::allowed: bit t of word t / 32 allows token t
 
   constexpr bool greedy() const { return temperature < 1e-5f; }
 };
@@ -58,15 +63,19 @@ struct PenaltyToken {
 struct SampleBatch {
   std::vector<SampleRow> rows;
   std::vector<PenaltyToken> penalties;
+  std::vector<std::uint32_t> allowed;  // the masked rows' masks, ceil(vocab / 32) words each
   std::uint32_t num_top = 0;  // sum of rows' num_top_logprobs
 
   void clear() {
     rows.clear();
     penalties.clear();
+    allowed.clear();
     num_top = 0;
   }
-  // Appends `row` with its penalty tokens, filling the offsets.
-  void add(SampleRow row, const std::vector<PenaltyToken>& row_penalties = {});
+  // Appends `row` with its penalty tokens and, when not empty, its mask,
+  // filling the offsets.
+  void add(SampleRow row, const std::vector<PenaltyToken>& row_penalties = {}, std::span<const std::uint32_t> mask = {});
+  bool has_masks() const { return !allowed.empty(); }
 };
 
 struct TokenLogprob {

@@ -28,6 +28,12 @@ double log_sum_exp(std::span<const float> work, float max_logit) {
   return static_cast<double>(max_logit) + std::log(sum);
 }
 
+void apply_mask(std::vector<float>& work, const SampleRow& row, const SampleBatch& batch) {
+  const std::uint32_t* words = batch.allowed.data() + row.first_mask_word;
+  for (std::size_t t = 0; t < work.size(); ++t)
+    if (!((words[t >> 5] >> (t & 31)) & 1)) work[t] = -INFINITY;
+}
+
 void apply_penalties(std::vector<float>& work, const SampleRow& row, const SampleBatch& batch) {
   for (std::uint32_t p = row.first_penalty; p < row.first_penalty + row.num_penalties; ++p) {
     const PenaltyToken& t = batch.penalties[p];
@@ -121,6 +127,7 @@ void sample_on_host(std::span<const float> logits, std::int64_t vocab, const Sam
       throw std::out_of_range("sample: logits row out of range");
     work.assign(logits.begin() + static_cast<std::ptrdiff_t>(first),
                 logits.begin() + static_cast<std::ptrdiff_t>(first + static_cast<std::size_t>(vocab)));
+    if (row.masked) apply_mask(work, row, batch);
     if (row.draws) apply_penalties(work, row, batch);
     const std::uint64_t best = max_key(work);
     const float max_logit = sampling::key_value(best);

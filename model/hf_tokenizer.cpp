@@ -168,6 +168,10 @@ std::vector<std::int32_t> HfTokenizer::encode(std::string_view text, bool add_bo
   return out;
 }
 
+bool HfTokenizer::is_control(std::int32_t id) const {
+  return id == bos_id_ || id == eos_id_ || (id >= 0 && static_cast<std::size_t>(id) < is_added_.size() && is_added_[static_cast<std::size_t>(id)]);
+}
+
 std::string HfTokenizer::decode_piece(std::int32_t prev, std::int32_t id) const {
   // After BOS is first too: the text then reads as Hugging Face decodes it
   // with special tokens skipped (and as llama2.c prints it).

@@ -34,6 +34,8 @@ class HfTokenizer final : public Tokenizer {
   std::vector<std::int32_t> encode(std::string_view text, bool add_bos) const override;
   // A `prev` below zero or equal to BOS marks the first token of a text.
   std::string decode_piece(std::int32_t prev, std::int32_t id) const override;
+  // Added tokens (chat markers, BOS/EOS and the like) are control tokens.
+  bool is_control(std::int32_t id) const override;
   // The text of a whole id sequence, as Hugging Face's decode with special
   // tokens kept: only ids[0] is first, even where BOS appears later.
   std::string decode_sequence(const std::vector<std::int32_t>& ids) const;

@@ -20,6 +20,7 @@ class Llama2cTokenizer final : public Tokenizer {
   int vocab_size() const override { return static_cast<int>(pieces_.size()); }
   std::int32_t bos_id() const override { return 1; }
   std::int32_t eos_id() const override { return 2; }
+  bool is_control(std::int32_t id) const override { return id >= 0 && id <= 2; }  // <unk> <s> </s>
   std::vector<std::int32_t> encode(std::string_view text, bool add_bos) const override;
   std::string decode_piece(std::int32_t prev, std::int32_t id) const override;
 

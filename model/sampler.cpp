@@ -20,6 +20,14 @@ void SamplingParams::validate() const {
   if (logprobs < 0 || logprobs > 20) bad("logprobs", "must be in [0, 20]");
   for (const auto& s : stop)
     if (s.empty()) bad("stop", "strings must not be empty");
+  if (!constraint.empty()) {
+    try {
+      grammar::compile(constraint);  // cached: the server compiled it already when it parsed the request
+    } catch (const grammar::GrammarError& e) {
+      const bool json = constraint.kind == "json_schema" || constraint.kind == "json_object";
+      throw InvalidParam(json ? "response_format" : "guided_" + constraint.kind, e.what());
+    }
+  }
 }
 
 SamplerState::SamplerState(const SamplingParams& params)
@@ -64,6 +72,8 @@ std::int32_t sample_filtered(const std::vector<float>& logits, const SamplingPar
   if (p.top_k > 0) keep = std::min<std::size_t>(keep, static_cast<std::size_t>(p.top_k));
   auto by_logit = [&](std::int32_t a, std::int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), by_logit);
+  // Masked-out tokens (-inf) sort last and are never candidates.
+  while (keep > 1 && logits[order[keep - 1]] == -INFINITY) --keep;
   order.resize(keep);
   const float mx = logits[order[0]];
   std::vector<double> probs(keep);
@@ -102,9 +112,12 @@ std::vector<TokenChoice> top_logprobs(std::span<const float> logits, int k) {
 }
 
 SampleResult sample(std::span<const float> logits, const SamplingParams& params, SamplerState& state,
-                    std::span<const std::int32_t> context) {
+                    std::span<const std::int32_t> context, std::span<const std::uint32_t> allowed) {
   if (logits.empty()) throw std::invalid_argument("sample: no logits");
   std::vector<float> work(logits.begin(), logits.end());
+  if (!allowed.empty())
+    for (std::size_t t = 0; t < work.size(); ++t)
+      if (!((allowed[t >> 5] >> (t & 31)) & 1)) work[t] = -INFINITY;
   apply_penalties(work, params, state, context);
   SampleResult r;
   r.token_id = params.greedy() ? argmax(work) : sample_filtered(work, params, state.rng);

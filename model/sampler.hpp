@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "grammar/constraint.hpp"
+
 namespace pagedserve::model {
 
 // A sampling parameter out of range; `param` names it (OpenAI style).
@@ -36,6 +38,7 @@ struct SamplingParams {
   int max_tokens = 16;
   int logprobs = 0;                  // how many top alternatives to report (0..20)
   bool ignore_eos = false;
+  grammar::Constraint constraint;   // structured output: what the text must match (empty: anything)
 
   bool greedy() const { return temperature < 1e-5f; }
   // Throws InvalidParam naming the first bad field.
@@ -63,8 +66,10 @@ struct SampleResult {
 
 // `context` is the sequence so far (prompt then output) for the repetition
 // penalty; `state` holds the generator and the output token counts.
+// `allowed`, when not empty, is a constrained request's token mask (bit t of
+// word t / 32): every other token is out before anything else is applied.
 SampleResult sample(std::span<const float> logits, const SamplingParams& params, SamplerState& state,
-                    std::span<const std::int32_t> context);
+                    std::span<const std::int32_t> context, std::span<const std::uint32_t> allowed = {});
 
 // The `k` most likely tokens with their log-probabilities (descending), as
 // beam search extends a beam.

@@ -23,6 +23,9 @@ class Tokenizer {
   // the leading space of the first piece after BOS). May be part of a UTF-8
   // character: join pieces before showing them.
   virtual std::string decode_piece(std::int32_t prev, std::int32_t id) const = 0;
+  // Whether `id` is a control token (BOS, EOS, unknown, added special
+  // tokens): never part of text a grammar constrains.
+  virtual bool is_control(std::int32_t id) const { return id == bos_id() || id == eos_id(); }
   // The text of a whole output that followed `prev` (e.g. the last prompt token).
   std::string decode(std::int32_t prev, const std::vector<std::int32_t>& ids) const;
 };

@@ -47,16 +47,13 @@ ChatMessage read_message(element v, const RequestLimits& limits) {
   return m;
 }
 
-// Tool choice and structured output are not implemented: a request that
-// asks for them is refused rather than silently answered with plain text.
-// (Tools themselves go to the chat template, which tells the model of them.)
+// Tool choice is not implemented: a request that asks for it is refused
+// rather than silently answered with plain text. (Tools themselves go to
+// the chat template, which tells the model of them.)
 void refuse_unsupported_chat_field(std::string_view key, element v) {
   simdjson::dom::array a;
-  simdjson::dom::object o;
   std::string_view s;
-  std::string_view type;
-  const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto")) ||
-                        (key == "response_format" && !v.get(o) && !o["type"].get(type) && type == "text");
+  const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto"));
   if (!harmless) throw invalid_request(std::string(key), std::string(key) + " is not supported");
 }
 
@@ -106,7 +103,7 @@ ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limit
     } else if (key == "top_logprobs") {
       top_logprobs = static_cast<int>(read_int(value, "top_logprobs", 0, 20));
     } else if (read_chat_option(key, value, out.options)) {
-    } else if (key == "functions" || key == "tool_choice" || key == "response_format") {
+    } else if (key == "functions" || key == "tool_choice") {
       refuse_unsupported_chat_field(key, value);
     } else {
       read_generation_field(key, value, limits, out.params);

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "net/json_read.hpp"
+#include "net/structured_output.hpp"
 
 namespace pagedserve::net {
 
@@ -117,6 +118,7 @@ void check_prompt_ids(const std::vector<PromptInput>& prompts, const RequestLimi
 }  // namespace
 
 bool read_generation_field(std::string_view key, element v, const RequestLimits& limits, GenerationParams& out) {
+  if (read_structured_output_field(key, v, out)) return true;
   auto& s = out.sampling;
   if (key == "max_tokens" || key == "max_completion_tokens") {
     s.max_tokens = static_cast<int>(read_int(v, std::string(key), 0, kMaxInt));

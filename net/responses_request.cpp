@@ -1,6 +1,7 @@
 #include "net/responses_request.hpp"
 
 #include "net/json_read.hpp"
+#include "net/structured_output.hpp"
 
 namespace pagedserve::net {
 
@@ -36,24 +37,14 @@ std::vector<ChatMessage> read_input(element v, const RequestLimits& limits) {
   return out;
 }
 
-// "text": {"format": {"type": "text"}} (or no format): plain text output.
-bool is_plain_text(element v) {
-  simdjson::dom::object o;
-  element format;
-  std::string_view type;
-  if (v.get(o)) return false;
-  if (o["format"].get(format)) return true;
-  return !format["type"].get(type) && type == "text";
-}
-
-// Asking for a tool, a background run or structured output is refused;
+// Asking for a tool or a background run is refused;
 // their empty or default values are fine.
 void refuse_unless_default(std::string_view key, element v) {
   simdjson::dom::array a;
   std::string_view s;
   bool b = false;
   const bool harmless = (!v.get(a) && a.size() == 0) || (!v.get(s) && (s == "none" || s == "auto" || s == "disabled")) ||
-                        (!v.get(b) && !b) || (key == "text" && is_plain_text(v));
+                        (!v.get(b) && !b);
   if (!harmless) throw invalid_request(std::string(key), std::string(key) + " is not supported");
 }
 
@@ -72,7 +63,9 @@ bool read_responses_field(std::string_view key, element value, const RequestLimi
   } else if (key == "max_output_tokens") {
     out.params.sampling.max_tokens = static_cast<int>(read_int(value, "max_output_tokens", 1, 1 << 30));
     out.params.max_tokens_given = true;
-  } else if (key == "tools" || key == "tool_choice" || key == "background" || key == "text" || key == "truncation" ||
+  } else if (key == "text") {
+    read_text_format(value, out.params);
+  } else if (key == "tools" || key == "tool_choice" || key == "background" || key == "truncation" ||
              key == "conversation" || key == "prompt") {
     refuse_unless_default(key, value);
   } else if (key == "metadata" || key == "include" || key == "parallel_tool_calls" || key == "reasoning" ||

@@ -12,8 +12,9 @@
 //   max_output_tokens, temperature, top_p, stream, store, model, and the
 //   sampling fields completions take (top_k, seed, stop, ...)
 //
-// One answer per request (n = 1); tools, background runs and structured
-// output are refused rather than ignored.
+// One answer per request (n = 1); text.format constrains it like
+// response_format (net/structured_output.hpp); tools and background runs
+// are refused rather than ignored.
 
 #include <string>
 #include <string_view>

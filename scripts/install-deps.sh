@@ -21,10 +21,12 @@ packages=(
   python3-jinja2        # the reference renderer the chat-template tests compare against
 )
 
-# The server's black-box tests run real clients (the OpenAI Node SDK, ws)
-# on the Node 20 of the base image: installed exactly from the lock file.
+# The server's black-box tests run real clients (the OpenAI Node SDK, ws,
+# ajv, zod) on the Node 20 of the base image: installed exactly from the
+# lock file, again whenever the lock file is newer than the installed tree.
 blackbox="$(cd "$(dirname "$0")/.." && pwd)/tests/net/blackbox"
-if [ ! -d "$blackbox/node_modules" ] && command -v npm >/dev/null; then
+if { [ ! -d "$blackbox/node_modules" ] || [ "$blackbox/package-lock.json" -nt "$blackbox/node_modules/.package-lock.json" ]; } &&
+   command -v npm >/dev/null; then
   echo "install-deps: npm ci in tests/net/blackbox"
   (cd "$blackbox" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

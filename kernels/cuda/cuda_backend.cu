@@ -382,6 +382,9 @@ class CudaBackend final : public Backend {
 
   bool samples_on_device() const override { return true; }
   void sample(const Tensor& logits, const SampleBatch& batch, SampleOutput& out) override {
+    // Constrained rows carry token masks the device sampler does not read
+    // yet: such a batch is drawn on the host (the twin applies the masks).
+    if (batch.has_masks()) return Backend::sample(logits, batch, out);
     sampler_.sample(logits, batch, out, stream_);
   }
 

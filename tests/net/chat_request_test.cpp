@@ -59,7 +59,9 @@ TEST_CASE("bad chat requests name the field", "[chat_request]") {
       {R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":21})", "top_logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"tools":["get_weather"]})", "tools"},
       {R"({"messages":[{"role":"user","content":"x"}],"chat_template_kwargs":true})", "chat_template_kwargs"},
-      {R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})", "response_format"},
+      {R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"schema":{"minimum":1}}}})",
+       "response_format.json_schema.schema"},
+      {R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"xml"}})", "response_format.type"},
       {R"({"messages":[{"role":"user","content":"x"}],"temperature":-1})", "temperature"},
   };
   for (const auto& [body, param] : cases) {
@@ -71,4 +73,7 @@ TEST_CASE("bad chat requests name the field", "[chat_request]") {
   CHECK_NOTHROW(parse_chat_request(
       R"({"messages":[{"role":"user","content":"x"}],"tools":[],"tool_choice":"none","response_format":{"type":"text"}})",
       RequestLimits{}));
+  const auto json = parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})",
+                                       RequestLimits{});
+  CHECK(json.params.sampling.constraint.kind == "json_object");
 }
