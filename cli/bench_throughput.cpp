@@ -37,7 +37,7 @@ constexpr const char* kHelp = R"(usage: pagedserve bench throughput [options]
   --repeat R         runs per batch size; the median is reported (default 3)
   --quantization none|int8  cpu: int8 weights in groups of 32 (default none)
   --isa scalar|avx2|avx512  cpu: the GEMV path (default: the best this CPU runs)
-  --gemv-up-to N     cpu: GEMMs of up to N rows use the GEMV kernels (default 4)
+  --gemv-up-to N     cpu: GEMMs of up to N rows use the GEMV kernels (default 8)
   --no-probe         skip the memory bandwidth probe
   --json             one JSON line
 )";

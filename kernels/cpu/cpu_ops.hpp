@@ -22,7 +22,7 @@ void add_rms_norm(float* x, const float* residual, const float* weight, float ep
 // sgemm, which reuses each weight across many rows, is faster. The default
 // is where the switch paid when measured (docs/PERFORMANCE.md); benchmarks
 // move it to measure again.
-inline constexpr int kDefaultGemvUpToRows = 4;
+inline constexpr int kDefaultGemvUpToRows = 8;
 int gemv_up_to_rows();
 void set_gemv_up_to_rows(int rows);
 
