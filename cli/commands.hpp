@@ -21,5 +21,6 @@ int run_config(int argc, char** argv);
 int run_serve(int argc, char** argv);
 int run_admin(int argc, char** argv);
 int run_version(int argc, char** argv);
+int run_export_gguf(int argc, char** argv);
 
 }  // namespace pagedserve::cli

@@ -25,6 +25,15 @@ if [ ! -d "$blackbox/node_modules" ] && command -v npm >/dev/null; then
   (cd "$blackbox" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
+# llama.cpp, the forward-pass oracle and benchmark reference: node-llama-cpp
+# with only its prebuilt CPU binary (optional GPU builds left out), told
+# never to download or compile llama.cpp.
+llamacpp="$(cd "$(dirname "$0")/.." && pwd)/tools/llamacpp"
+if [ ! -d "$llamacpp/node_modules" ] && command -v npm >/dev/null; then
+  echo "install-deps: npm ci in tools/llamacpp"
+  (cd "$llamacpp" && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm ci --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
