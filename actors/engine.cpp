@@ -69,6 +69,7 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
 kernels::BackendOptions backend_options(const EngineConfig& config, kernels::DType checkpoint) {
   kernels::BackendOptions o;
   o.activation = kernels::resolve_activation_dtype(config.dtype, checkpoint, config.device);
+  o.weights = kernels::resolve_weight_dtype(config.dtype, config.quantization, config.device);
   o.simple_attention = config.simple_attention;
   o.enforce_eager = config.enforce_eager;
   return o;

@@ -30,6 +30,7 @@ struct EngineConfig {
   std::string tokenizer;                     // optional override
   std::string device = "cpu";                // cpu | cuda:N
   std::string dtype = "auto";                // auto | f32 | f16 | bf16 (kernels::resolve_activation_dtype)
+  std::string quantization = "none";         // none | int8: CPU weights (kernels::resolve_weight_dtype)
   bool simple_attention = false;             // CUDA: the first PagedAttention kernel
   bool enforce_eager = false;                // CUDA: no recorded (graph) decode steps
   int block_size = 16;

@@ -1,19 +1,25 @@
 // `pagedserve bench throughput`: aggregate decode tokens/s at several batch
 // sizes through the real paged generation loop, against one-at-a-time
-// decoding (batch 1) measured in the same run.
+// decoding (batch 1) measured in the same run. On the CPU it also measures
+// the memory bandwidth (a STREAM-like probe) and how much of it batch 1
+// achieves: one decode step reads every weight once.
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
 #include <random>
 #include <sstream>
 
 #include "actors/engine.hpp"
 #include "cli/args.hpp"
+#include "cli/bandwidth_probe.hpp"
 #include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
 #include "kernels/backend.hpp"
+#include "kernels/cpu/cpu_ops.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
 
@@ -27,6 +33,9 @@ constexpr const char* kHelp = R"(usage: pagedserve bench throughput [MODEL] [opt
   --prompt-len N     prompt tokens per sequence (default 16)
   --tokens N         new tokens per sequence (default 64)
   --repeat R         runs per batch size; the median is reported (default 3)
+  --isa scalar|avx2|avx512  cpu: the GEMV path (default: the best this CPU runs)
+  --gemv-up-to N     cpu: GEMMs of up to N rows use the GEMV kernels (default 8)
+  --no-probe         skip the memory bandwidth probe
   --json             one JSON line
 
 engine settings (as for serve; here --model defaults to dummy:stories15M; the
@@ -73,13 +82,79 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
   return r;
 }
 
+struct Report {
+  std::string model, device, activation, weights;
+  int prompt_len = 0, tokens = 0, block_size = 0, repeat = 0;
+  std::size_t weight_bytes_per_step = 0;
+  std::optional<MemoryBandwidth> bandwidth;
+  std::vector<Run> runs;
+
+  double single() const { return runs.front().batch == 1 ? runs.front().tokens_per_s : 0; }
+  // Weights read per second: every step reads them all once, for `batch` tokens.
+  double weight_gbps(const Run& r) const {
+    return static_cast<double>(weight_bytes_per_step) * r.tokens_per_s / r.batch / 1e9;
+  }
+};
+
+void print_json(const Report& rep) {
+  net::JsonWriter w;
+  w.begin_object().field("model", rep.model).field("device", rep.device).field("prompt_len", rep.prompt_len);
+  w.field("dtype", rep.activation).field("weights", rep.weights);
+  w.field("weight_bytes_per_step", static_cast<std::int64_t>(rep.weight_bytes_per_step));
+  if (rep.bandwidth) {
+    w.key("memory_bandwidth").begin_object().field("threads", rep.bandwidth->threads);
+    w.field("copy_gbps", rep.bandwidth->copy_gbps).field("read_gbps", rep.bandwidth->read_gbps).end_object();
+  }
+  w.field("tokens", rep.tokens).field("block_size", rep.block_size).key("runs").begin_array();
+  for (const auto& r : rep.runs) {
+    w.begin_object().field("batch", r.batch).field("seconds", r.seconds).field("tokens_per_s", r.tokens_per_s);
+    w.field("weight_gbps", rep.weight_gbps(r));
+    if (rep.single() > 0) w.field("speedup_vs_batch1", r.tokens_per_s / rep.single());
+    w.end_object();
+  }
+  w.end_array().end_object();
+  std::printf("%s\n", w.str().c_str());
+}
+
+void print_table(const Report& rep) {
+  std::printf("%s on %s, %s weights (%.1f MB read a step), prompt %d + %d new tokens, median of %d\n", rep.model.c_str(),
+              rep.device.c_str(), rep.weights.c_str(), static_cast<double>(rep.weight_bytes_per_step) / 1e6, rep.prompt_len,
+              rep.tokens, rep.repeat);
+  if (rep.bandwidth)
+    std::printf("memory bandwidth (%d threads, 2 x %zu MiB arrays, best of 5): copy %.1f GB/s, read %.1f GB/s\n",
+                rep.bandwidth->threads, rep.bandwidth->array_bytes >> 20, rep.bandwidth->copy_gbps, rep.bandwidth->read_gbps);
+  std::printf("%8s %12s %14s %10s %14s\n", "batch", "seconds", "tokens/s", "vs batch 1", "weights GB/s");
+  for (const auto& r : rep.runs)
+    std::printf("%8d %12.3f %14.1f %9.2fx %14.2f\n", r.batch, r.seconds, r.tokens_per_s,
+                rep.single() > 0 ? r.tokens_per_s / rep.single() : 0.0, rep.weight_gbps(r));
+}
+
+// --isa and --gemv-up-to: the CPU's GEMV path and where it hands over to
+// OpenBLAS, set for the whole process (A/B runs of the kernels).
+void apply_cpu_kernel_flags(const Args& args) {
+  if (args.has("isa")) {
+    const std::string isa = args.get_or("isa", "");
+    const kernels::cpu::Isa all[] = {kernels::cpu::Isa::scalar, kernels::cpu::Isa::avx2, kernels::cpu::Isa::avx512};
+    const auto* it = std::find_if(std::begin(all), std::end(all), [&](auto i) { return kernels::cpu::isa_name(i) == isa; });
+    if (it == std::end(all)) throw CliError("--isa must be scalar, avx2 or avx512");
+    try {
+      kernels::cpu::set_active_isa(*it);
+    } catch (const std::invalid_argument& e) {
+      throw CliError(std::string("--isa: ") + e.what());
+    }
+  }
+  kernels::cpu::set_gemv_up_to_rows(static_cast<int>(args.get_int("gemv-up-to", kernels::cpu::kDefaultGemvUpToRows, 0, 4096)));
+}
+
 }  // namespace
 
 int run_bench_throughput(int argc, char** argv) {
-  const auto command =
-      read_bench_command_line(argc, argv, kHelp, {"batch", "prompt-len", "tokens", "repeat"}, {"json"}, bench_defaults());
+  const auto command = read_bench_command_line(argc, argv, kHelp,
+                                               {"batch", "prompt-len", "tokens", "repeat", "isa", "gemv-up-to", "no-probe"},
+                                               {"json", "no-probe"}, bench_defaults());
   if (!command) return 0;
   const auto& [args, config] = *command;
+  apply_cpu_kernel_flags(args);
   const auto batches = parse_batch_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 64, 1, 8192));
@@ -103,26 +178,12 @@ int run_bench_throughput(int argc, char** argv) {
     std::sort(tries.begin(), tries.end(), [](const Run& a, const Run& c) { return a.tokens_per_s < c.tokens_per_s; });
     runs.push_back(tries[tries.size() / 2]);
   }
-  const double single = runs.front().batch == 1 ? runs.front().tokens_per_s : 0;
-  if (args.flag("json")) {
-    net::JsonWriter w;
-    w.begin_object().field("model", model_path).field("device", backend->name()).field("prompt_len", prompt_len);
-    w.field("dtype", std::string(kernels::dtype_name(backend->activation_dtype())));
-    w.field("tokens", tokens).field("block_size", block_size).key("runs").begin_array();
-    for (const auto& r : runs) {
-      w.begin_object().field("batch", r.batch).field("seconds", r.seconds).field("tokens_per_s", r.tokens_per_s);
-      if (single > 0) w.field("speedup_vs_batch1", r.tokens_per_s / single);
-      w.end_object();
-    }
-    w.end_array().end_object();
-    std::printf("%s\n", w.str().c_str());
-  } else {
-    std::printf("%s on %s, prompt %d + %d new tokens, median of %d\n", model_path.c_str(), backend->name().c_str(),
-                prompt_len, tokens, repeat);
-    std::printf("%8s %12s %14s %10s\n", "batch", "seconds", "tokens/s", "vs batch 1");
-    for (const auto& r : runs)
-      std::printf("%8d %12.3f %14.1f %9.2fx\n", r.batch, r.seconds, r.tokens_per_s, single > 0 ? r.tokens_per_s / single : 0.0);
-  }
+  Report report{model_path, backend->name(), std::string(kernels::dtype_name(backend->activation_dtype())),
+                std::string(kernels::dtype_name(backend->weight_dtype())), prompt_len,
+                tokens, block_size, repeat, llama.streamed_weight_bytes(), {}, runs};
+  if (config.device == "cpu" && !args.flag("no-probe")) report.bandwidth = measure_memory_bandwidth();
+  if (args.flag("json")) print_json(report);
+  else print_table(report);
   return 0;
 }
 

@@ -117,6 +117,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.tokenizer = s.get_string("tokenizer");
   c.device = s.get_string("device");
   c.dtype = s.get_string("dtype");
+  c.quantization = s.get_string("quantization");
   c.simple_attention = s.get_string("attention_kernel") == "simple";
   c.enforce_eager = s.get_bool("enforce_eager");
   c.block_size = static_cast<int>(s.get_int("block_size"));

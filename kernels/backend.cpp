@@ -55,7 +55,7 @@ MakeCudaBackend cuda_module() {
 
 OwnedTensor Backend::allocate_tensor(DType dtype, std::int64_t rows, std::int64_t cols) {
   OwnedTensor t;
-  t.buffer = allocate(static_cast<std::size_t>(rows * cols) * dtype_size(dtype));
+  t.buffer = allocate(static_cast<std::size_t>(rows) * row_bytes(dtype, cols));
   t.view = Tensor{t.buffer.get(), dtype, rows, cols};
   return t;
 }
@@ -67,7 +67,7 @@ void Backend::sample(const Tensor& logits, const SampleBatch& batch, SampleOutpu
 }
 
 OwnedTensor Backend::upload_weight(const HostTensorView& host) {
-  OwnedTensor t = allocate_tensor(weight_dtype(), host.rows, host.cols);
+  OwnedTensor t = allocate_tensor(weight_dtype_for(host.rows, host.cols), host.rows, host.cols);
   upload_weight_into(host, t.view);
   return t;
 }
@@ -79,7 +79,7 @@ OwnedTensor Backend::upload_stacked(std::span<const HostTensorView> parts) {
     if (p.cols != parts.front().cols) throw std::invalid_argument("upload_stacked: parts of different widths");
     rows += p.rows;
   }
-  OwnedTensor t = allocate_tensor(weight_dtype(), rows, parts.front().cols);
+  OwnedTensor t = allocate_tensor(weight_dtype_for(rows, parts.front().cols), rows, parts.front().cols);
   std::int64_t at = 0;
   for (const auto& p : parts) {
     upload_weight_into(p, t.view.row_slice(at, p.rows));
@@ -122,9 +122,21 @@ DType resolve_activation_dtype(const std::string& flag, DType checkpoint, const 
   if (flag == "auto") return cpu ? DType::f32 : checkpoint == DType::f32 ? DType::f16 : checkpoint;
   const auto dtype = parse_dtype(flag);
   if (!dtype) throw std::invalid_argument("dtype '" + flag + "' is not one of auto, f32, f16, bf16");
-  if (cpu && *dtype != DType::f32)
-    throw std::invalid_argument("dtype " + std::string(dtype_name(*dtype)) + ": the CPU backend computes in f32");
-  return *dtype;
+  if (cpu && *dtype == DType::f16)
+    throw std::invalid_argument("dtype f16: the CPU backend computes in f32 and keeps weights in f32, bf16 or int8");
+  return cpu ? DType::f32 : *dtype;
+}
+
+std::optional<DType> resolve_weight_dtype(const std::string& dtype_flag, const std::string& quantization,
+                                          const std::string& device) {
+  const bool cpu = device == "cpu";
+  if (quantization == "int8") {
+    if (!cpu) throw std::invalid_argument("quantization int8: only the CPU backend keeps int8 weights");
+    return DType::q8_0;
+  }
+  if (quantization != "none") throw std::invalid_argument("quantization '" + quantization + "' is not one of none, int8");
+  if (!cpu) return std::nullopt;
+  return parse_dtype(dtype_flag) == DType::bf16 ? DType::bf16 : DType::f32;
 }
 
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options) {
@@ -132,7 +144,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
   if (device == "cpu") {
     if (activation && *activation != DType::f32)
       throw std::invalid_argument("dtype " + std::string(dtype_name(*activation)) + ": the CPU backend computes in f32");
-    return make_cpu_backend();
+    return make_cpu_backend(options.weights.value_or(DType::f32));
   }
   if (device.rfind("cuda", 0) == 0) {
     int index = 0;

@@ -72,6 +72,12 @@ class Backend {
   // The type weights are kept in (the CPU backend keeps fp32; CUDA the
   // activation type).
   virtual DType weight_dtype() const = 0;
+  // The type a weight of this shape is kept in: weight_dtype(), except where
+  // a backend keeps vectors (norms, biases) apart from matrices.
+  virtual DType weight_dtype_for(std::int64_t rows, std::int64_t cols) const {
+    (void)rows, (void)cols;
+    return weight_dtype();
+  }
   // Copies a host weight into `dst` [rows, cols] of weight_dtype(),
   // converting (or generating a synthetic one).
   virtual void upload_weight_into(const HostTensorView& host, Tensor dst) = 0;
@@ -179,14 +185,25 @@ struct BackendOptions {
   // CUDA: every step launched kernel by kernel, none recorded as a graph
   // (--enforce-eager).
   bool enforce_eager = false;
+  // CPU: the type weight matrices are kept in (f32, bf16 or q8_0; norms and
+  // biases stay f32), converted at load (resolve_weight_dtype).
+  std::optional<DType> weights;
 };
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options = {});
 
 // --dtype: "auto" follows the checkpoint (bf16 stays bf16, f16 stays f16, f32
 // runs in f16 on a GPU, as vLLM does) and is f32 on the CPU; f32, f16 and
-// bf16 are taken as they are. Throws std::invalid_argument for anything else
+// bf16 are taken as they are on a GPU. The CPU computes in f32 whatever the
+// flag: there bf16 names the weights' type (resolve_weight_dtype). Throws std::invalid_argument for anything else
 // or for a type the device cannot run.
 DType resolve_activation_dtype(const std::string& flag, DType checkpoint, const std::string& device);
+// The CPU backend's weight matrices from --dtype and --quantization:
+// --quantization int8 keeps them as q8_0 (int8 in groups of 32, one scale
+// each), --dtype bf16 as bf16, otherwise f32; activations and the KV cache
+// stay f32 either way. A GPU keeps weights in its activation type (nullopt);
+// int8 there is refused with std::invalid_argument, as is anything unknown.
+std::optional<DType> resolve_weight_dtype(const std::string& dtype_flag, const std::string& quantization,
+                                          const std::string& device);
 std::optional<DType> parse_dtype(const std::string& name);  // "f32"/"float32", "f16"/"float16"/"half", "bf16"/"bfloat16"
 // Which backends this build has, e.g. "cpu, cuda (sm_90)".
 std::string available_backends();

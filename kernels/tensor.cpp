@@ -1,6 +1,9 @@
 #include "kernels/tensor.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <stdexcept>
 
 namespace pagedserve::kernels {
 
@@ -9,6 +12,7 @@ std::string_view dtype_name(DType t) {
     case DType::f32: return "f32";
     case DType::f16: return "f16";
     case DType::bf16: return "bf16";
+    case DType::q8_0: return "q8_0";
   }
   return "?";
 }
@@ -80,6 +84,7 @@ float bf16_to_float(std::uint16_t b) {
 }
 
 void convert_to_f32(const void* src, DType from, float* dst, std::size_t n) {
+  if (from == DType::q8_0) throw std::invalid_argument("convert_to_f32: q8_0 is converted by rows");
   if (from == DType::f32) {
     std::memcpy(dst, src, n * 4);
     return;
@@ -92,6 +97,39 @@ void convert_to_f32(const void* src, DType from, float* dst, std::size_t n) {
     std::memcpy(&h, in + 2 * i, 2);
     dst[i] = from == DType::f16 ? half_to_float(h) : bf16_to_float(h);
   }
+}
+
+void quantize_q8_0_row(const float* src, std::int64_t cols, void* dst) {
+  auto* scales = static_cast<float*>(dst);
+  auto* q = reinterpret_cast<std::int8_t*>(scales + q8_groups(cols));
+  for (std::int64_t g = 0; g < q8_groups(cols); ++g) {
+    const std::int64_t begin = g * kQ8GroupSize, end = std::min(cols, begin + kQ8GroupSize);
+    float max_abs = 0.0f;
+    for (std::int64_t i = begin; i < end; ++i) max_abs = std::max(max_abs, std::fabs(src[i]));
+    const float scale = max_abs / 127.0f;
+    const float inverse = scale > 0.0f ? 1.0f / scale : 0.0f;
+    scales[g] = scale;
+    for (std::int64_t i = begin; i < end; ++i) q[i] = static_cast<std::int8_t>(std::nearbyint(src[i] * inverse));
+  }
+}
+
+void dequantize_q8_0_row(const void* src, std::int64_t cols, float* dst) {
+  const auto* scales = static_cast<const float*>(src);
+  const auto* q = reinterpret_cast<const std::int8_t*>(scales + q8_groups(cols));
+  for (std::int64_t i = 0; i < cols; ++i) dst[i] = scales[i / kQ8GroupSize] * static_cast<float>(q[i]);
+}
+
+void convert_row_from_f32(const float* src, DType to, std::int64_t cols, void* dst) {
+  if (to == DType::f32) return static_cast<void>(std::memcpy(dst, src, static_cast<std::size_t>(cols) * 4));
+  if (to == DType::q8_0) return quantize_q8_0_row(src, cols, dst);
+  auto* out = static_cast<std::uint16_t*>(dst);
+  for (std::int64_t i = 0; i < cols; ++i) out[i] = to == DType::f16 ? float_to_half(src[i]) : float_to_bf16(src[i]);
+}
+
+void convert_rows_to_f32(const void* src, DType from, std::int64_t rows, std::int64_t cols, float* dst) {
+  if (from != DType::q8_0) return convert_to_f32(src, from, dst, static_cast<std::size_t>(rows * cols));
+  const auto* in = static_cast<const std::byte*>(src);
+  for (std::int64_t r = 0; r < rows; ++r) dequantize_q8_0_row(in + r * row_bytes(from, cols), cols, dst + r * cols);
 }
 
 }  // namespace pagedserve::kernels

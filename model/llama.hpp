@@ -23,6 +23,10 @@ class LlamaModel {
   // The KV pool shape this model needs for `num_blocks` blocks.
   kernels::KvCacheSpec kv_spec(int num_blocks, int block_size, kernels::DType dtype) const;
   std::size_t weight_bytes() const { return weight_bytes_; }
+  // Weight bytes one decode step reads from memory whatever its batch: every
+  // matrix once (the classifier included), but of an untied embedding table
+  // only the batch's rows.
+  std::size_t streamed_weight_bytes() const { return weight_bytes_ - (lm_head_.buffer.ptr == embedding_.buffer.ptr ? 0 : embedding_.view.bytes()); }
 
   // Runs every layer for the batch, writing the new K/V into `cache`, and
   // returns the logits of `meta.logits_rows` as [rows, vocab] on the host.

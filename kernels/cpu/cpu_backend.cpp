@@ -1,11 +1,15 @@
 #include "kernels/cpu/cpu_backend.hpp"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "kernels/cpu/cpu_ops.hpp"
 
@@ -18,8 +22,26 @@ float* f32(const Tensor& t) {
   return static_cast<float*>(t.data);
 }
 
+std::byte* row_of(const Tensor& t, std::int64_t r) { return static_cast<std::byte*>(t.data) + r * row_bytes(t.dtype, t.cols); }
+
+// Below this, a buffer comes from the heap; above, from its own mapping.
+constexpr std::size_t kMapFrom = 64 * 1024;
+
+// Anonymous mappings are zero pages the kernel supplies on first touch: a
+// KV pool or swap area costs resident memory only as far as it is used.
+Buffer map_zeroed(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return Buffer{std::shared_ptr<void>(p, [bytes](void* q) { ::munmap(q, bytes); }), bytes};
+}
+
 class CpuBackend final : public Backend {
  public:
+  explicit CpuBackend(DType weights) : weights_(weights) {
+    if (weights != DType::f32 && weights != DType::bf16 && weights != DType::q8_0)
+      throw std::invalid_argument("the CPU backend keeps weights in f32, bf16 or q8_0, not " + std::string(dtype_name(weights)));
+  }
+
   std::string name() const override { return "cpu"; }
   DType activation_dtype() const override { return DType::f32; }
 
@@ -29,7 +51,8 @@ class CpuBackend final : public Backend {
   }
 
   Buffer allocate(std::size_t bytes) override {
-    // 64-byte alignment for vector loads; zeroed so a fresh pool is defined.
+    if (bytes >= kMapFrom) return map_zeroed(bytes);
+    // 64-byte alignment for vector loads; zeroed so a fresh buffer is defined.
     const std::size_t rounded = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
     if (!p) throw std::bad_alloc();
@@ -37,24 +60,54 @@ class CpuBackend final : public Backend {
     return Buffer{std::shared_ptr<void>(p, std::free), bytes};
   }
 
-  DType weight_dtype() const override { return DType::f32; }
+  DType weight_dtype() const override { return weights_; }
+  // Norms and biases (one row or one column) stay f32: they are tiny, and
+  // the element-wise kernels read them as f32.
+  DType weight_dtype_for(std::int64_t rows, std::int64_t cols) const override {
+    return rows > 1 && cols > 1 ? weights_ : DType::f32;
+  }
 
   void upload_weight_into(const HostTensorView& host, Tensor dst) override {
     if (dst.rows != host.rows || dst.cols != host.cols) throw std::invalid_argument("upload_weight_into: shape mismatch");
-    if (host.synthetic) fill_synthetic(dst, *host.synthetic);
-    else convert_to_f32(host.data, host.dtype, f32(dst), static_cast<std::size_t>(host.rows * host.cols));
+    if (host.synthetic) return fill_synthetic(dst, *host.synthetic);
+    if (dst.dtype == DType::f32)
+      return convert_to_f32(host.data, host.dtype, f32(dst), static_cast<std::size_t>(host.rows * host.cols));
+    // Row by row through f32: converted at load, whatever the checkpoint's type.
+    const auto* src = static_cast<const std::byte*>(host.data);
+    const std::size_t src_row = row_bytes(host.dtype, host.cols);
+#pragma omp parallel
+    {
+      std::vector<float> row(static_cast<std::size_t>(host.cols));
+#pragma omp for schedule(static)
+      for (std::int64_t r = 0; r < host.rows; ++r) {
+        convert_to_f32(src + r * src_row, host.dtype, row.data(), row.size());
+        convert_row_from_f32(row.data(), dst.dtype, dst.cols, row_of(dst, r));
+      }
+    }
   }
 
   void fill_synthetic(Tensor t, const SyntheticFill& fill) override {
-    float* out = f32(t);
-    const auto n = t.numel();
+    if (t.dtype == DType::f32) {
+      float* out = f32(t);
+      const auto n = t.numel();
 #pragma omp parallel for if (n > (1 << 16))
-    for (std::int64_t i = 0; i < n; ++i) out[i] = synthetic_value(fill, static_cast<std::uint64_t>(i));
+      for (std::int64_t i = 0; i < n; ++i) out[i] = synthetic_value(fill, static_cast<std::uint64_t>(i));
+      return;
+    }
+#pragma omp parallel
+    {
+      std::vector<float> row(static_cast<std::size_t>(t.cols));
+#pragma omp for schedule(static)
+      for (std::int64_t r = 0; r < t.rows; ++r) {
+        for (std::int64_t i = 0; i < t.cols; ++i) row[i] = synthetic_value(fill, static_cast<std::uint64_t>(r * t.cols + i));
+        convert_row_from_f32(row.data(), t.dtype, t.cols, row_of(t, r));
+      }
+    }
   }
 
   void to_host_f32(const Tensor& t, std::span<float> out) override {
     if (out.size() != static_cast<std::size_t>(t.numel())) throw std::invalid_argument("to_host_f32: size mismatch");
-    convert_to_f32(t.data, t.dtype, out.data(), out.size());
+    convert_rows_to_f32(t.data, t.dtype, t.rows, t.cols, out.data());
   }
 
   KvCache allocate_kv_cache(const KvCacheSpec& spec) override { return make_pool(spec); }
@@ -67,7 +120,7 @@ class CpuBackend final : public Backend {
     const auto& ids = batch.host().token_ids;
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] < 0 || ids[i] >= table.rows) throw std::out_of_range("token id outside the vocabulary");
-      std::memcpy(f32(out) + i * out.cols, f32(table) + ids[i] * table.cols, out.cols * sizeof(float));
+      convert_rows_to_f32(row_of(table, ids[i]), table.dtype, 1, table.cols, f32(out) + i * out.cols);
     }
   }
 
@@ -75,14 +128,21 @@ class CpuBackend final : public Backend {
     cpu::rms_norm(f32(x), f32(weight), eps, x.rows, x.cols, f32(out));
   }
 
+  void add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out) override {
+    cpu::add_rms_norm(f32(x), f32(residual), f32(weight), eps, x.rows, x.cols, f32(out));
+  }
+
   void matmul(const Tensor& x, const Tensor& w, Tensor out) override {
-    cpu::matmul(f32(x), f32(w), x.rows, x.cols, w.rows, f32(out));
+    if (w.cols != x.cols || out.rows != x.rows || out.cols != w.rows) throw std::invalid_argument("matmul: shapes do not chain");
+    cpu::matmul(f32(x), x.rows, cpu::WeightView{w.data, w.dtype, w.rows, w.cols}, f32(out), tile_);
   }
 
   void rotary(Tensor q, Tensor k, const StepBatch& batch, const RopeParams& p) override {
     const auto& pos = batch.host().positions;
+    const int max_pos = pos.empty() ? 0 : *std::max_element(pos.begin(), pos.end());
+    rope_.angles(max_pos, p);  // grows the table before threads read it
 #pragma omp parallel for if (q.rows > 8)
-    for (std::int64_t t = 0; t < q.rows; ++t) cpu::rotary(f32(q) + t * q.cols, f32(k) + t * k.cols, pos[t], p);
+    for (std::int64_t t = 0; t < q.rows; ++t) cpu::rotary(f32(q) + t * q.cols, f32(k) + t * k.cols, rope_.angles(pos[t], p), p);
   }
 
   void silu_mul(const Tensor& gate, const Tensor& up, Tensor out) override {
@@ -147,6 +207,10 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  DType weights_;
+  std::vector<float> tile_;  // bf16/q8_0 weights as f32 for sgemm (cpu::matmul)
+  cpu::RopeTable rope_;
+
   KvCache make_pool(const KvCacheSpec& spec) {
     if (spec.dtype != DType::f32) throw std::invalid_argument("the CPU backend keeps its KV cache in f32");
     return KvCache{spec, allocate(spec.total_bytes()), true};
@@ -165,6 +229,6 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend() { return std::make_unique<CpuBackend>(); }
+std::unique_ptr<Backend> make_cpu_backend(DType weights) { return std::make_unique<CpuBackend>(weights); }
 
 }  // namespace pagedserve::kernels

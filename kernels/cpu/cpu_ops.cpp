@@ -1,11 +1,23 @@
 #include "kernels/cpu/cpu_ops.hpp"
 
-#include <cblas.h>
-
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace pagedserve::kernels::cpu {
+
+namespace {
+
+// o = weight * (x / rms(x)) given x's sum of squares, as llama2.c orders it.
+void scale_row(const float* xr, float ss, const float* weight, float eps, std::int64_t dim, float* o) {
+  ss /= static_cast<float>(dim);
+  ss += eps;
+  ss = 1.0f / std::sqrt(ss);
+  for (std::int64_t j = 0; j < dim; ++j) o[j] = weight[j] * (ss * xr[j]);
+}
+
+}  // namespace
 
 void rms_norm(const float* x, const float* weight, float eps, std::int64_t rows, std::int64_t dim, float* out) {
 #pragma omp parallel for if (rows > 4)
@@ -13,34 +25,47 @@ void rms_norm(const float* x, const float* weight, float eps, std::int64_t rows,
     const float* xr = x + r * dim;
     float ss = 0.0f;
     for (std::int64_t j = 0; j < dim; ++j) ss += xr[j] * xr[j];
-    ss /= static_cast<float>(dim);
-    ss += eps;
-    ss = 1.0f / std::sqrt(ss);
-    float* o = out + r * dim;
-    for (std::int64_t j = 0; j < dim; ++j) o[j] = weight[j] * (ss * xr[j]);
+    scale_row(xr, ss, weight, eps, dim, out + r * dim);
   }
 }
 
-void matmul(const float* x, const float* w, std::int64_t n, std::int64_t in, std::int64_t out_features, float* out) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(out_features),
-              static_cast<int>(in), 1.0f, x, static_cast<int>(in), w, static_cast<int>(in), 0.0f, out,
-              static_cast<int>(out_features));
+void add_rms_norm(float* x, const float* residual, const float* weight, float eps, std::int64_t rows, std::int64_t dim,
+                  float* out) {
+#pragma omp parallel for if (rows > 4)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* xr = x + r * dim;
+    const float* rr = residual + r * dim;
+    float ss = 0.0f;
+    for (std::int64_t j = 0; j < dim; ++j) {
+      xr[j] += rr[j];
+      ss += xr[j] * xr[j];
+    }
+    scale_row(xr, ss, weight, eps, dim, out + r * dim);
+  }
+}
+
+
+void rope_angles(int pos, const RopeParams& p, float* cos_sin) {
+  const int hs = p.head_size;
+  for (int i = 0; i < hs / 2; ++i) {
+    const float freq =
+        scaled_inv_freq(1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(hs)), p.scaling);
+    const float angle = static_cast<float>(pos) * freq;
+    cos_sin[2 * i] = std::cos(angle);
+    cos_sin[2 * i + 1] = std::sin(angle);
+  }
 }
 
 namespace {
 
-// Rotates pairs (a, b) of one head by pos * theta^(-2i/hs) (rescaled for
-// Llama 3.x: kernels/rope.hpp).
-void rotate_head(float* head, int pos, const RopeParams& p) {
-  const int hs = p.head_size;
-  const int half = hs / 2;
+// Rotates pairs (a, b) of one head by the precomputed angles.
+void rotate_head(float* head, const float* cos_sin, const RopeParams& p) {
+  const int half = p.head_size / 2;
+  const bool adjacent = p.layout == RopeLayout::adjacent_pairs;
   for (int i = 0; i < half; ++i) {
-    const float freq =
-        scaled_inv_freq(1.0f / std::pow(p.theta, static_cast<float>(2 * i) / static_cast<float>(hs)), p.scaling);
-    const float angle = static_cast<float>(pos) * freq;
-    const float c = std::cos(angle), s = std::sin(angle);
-    float* a = p.layout == RopeLayout::adjacent_pairs ? head + 2 * i : head + i;
-    float* b = p.layout == RopeLayout::adjacent_pairs ? head + 2 * i + 1 : head + i + half;
+    const float c = cos_sin[2 * i], s = cos_sin[2 * i + 1];
+    float* a = adjacent ? head + 2 * i : head + i;
+    float* b = adjacent ? head + 2 * i + 1 : head + i + half;
     const float v0 = *a, v1 = *b;
     *a = v0 * c - v1 * s;
     *b = v0 * s + v1 * c;
@@ -49,9 +74,33 @@ void rotate_head(float* head, int pos, const RopeParams& p) {
 
 }  // namespace
 
+void rotary(float* q, float* k, const float* cos_sin, const RopeParams& p) {
+  for (int h = 0; h < p.num_heads; ++h) rotate_head(q + h * p.head_size, cos_sin, p);
+  for (int h = 0; h < p.num_kv_heads; ++h) rotate_head(k + h * p.head_size, cos_sin, p);
+}
+
 void rotary(float* q, float* k, int pos, const RopeParams& p) {
-  for (int h = 0; h < p.num_heads; ++h) rotate_head(q + h * p.head_size, pos, p);
-  for (int h = 0; h < p.num_kv_heads; ++h) rotate_head(k + h * p.head_size, pos, p);
+  std::vector<float> cos_sin(static_cast<std::size_t>(p.head_size));
+  rope_angles(pos, p, cos_sin.data());
+  rotary(q, k, cos_sin.data(), p);
+}
+
+const float* RopeTable::angles(int pos, const RopeParams& p) {
+  const RopeScaling &a = p.scaling, &b = params_.scaling;
+  const bool same = p.head_size == params_.head_size && p.theta == params_.theta && a.factor == b.factor &&
+                    a.low_freq_factor == b.low_freq_factor && a.high_freq_factor == b.high_freq_factor &&
+                    a.original_max_positions == b.original_max_positions;
+  if (!same) {
+    params_ = p;
+    num_positions_ = 0;
+  }
+  if (pos >= num_positions_) {
+    const int grown = std::max(pos + 1, 2 * num_positions_);
+    cos_sin_.resize(static_cast<std::size_t>(grown) * p.head_size);
+    for (int q = num_positions_; q < grown; ++q) rope_angles(q, p, cos_sin_.data() + static_cast<std::size_t>(q) * p.head_size);
+    num_positions_ = grown;
+  }
+  return cos_sin_.data() + static_cast<std::size_t>(pos) * p.head_size;
 }
 
 void silu_mul(const float* gate, const float* up, std::int64_t n, float* out) {

@@ -53,9 +53,12 @@ TEST_CASE("generate refuses bad flags and bad models with a message", "[cli]") {
 
 TEST_CASE("dtype and attention kernel flags: what the device cannot run is refused by name", "[cli]") {
   const std::string model = " --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --max-tokens 2";
-  auto r = run_pagedserve("generate --dtype bf16" + model);
+  auto r = run_pagedserve("generate --dtype f16" + model);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("the CPU backend computes in f32") != std::string::npos);
+  r = run_pagedserve("generate --quantization int4" + model);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("quantization must be one of none, int8") != std::string::npos);
   r = run_pagedserve("generate --dtype fp8" + model);
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("dtype must be one of auto, f32, f16, bf16") != std::string::npos);
@@ -64,6 +67,20 @@ TEST_CASE("dtype and attention kernel flags: what the device cannot run is refus
   CHECK(r.output.find("--attention-kernel") != std::string::npos);
   CHECK(run_pagedserve("generate --dtype f32 --attention-kernel simple" + model).exit_code == 0);
   CHECK(run_pagedserve("generate --dtype auto" + model).exit_code == 0);
+}
+
+TEST_CASE("bf16 and int8 weights on the CPU generate what f32 weights do over a short story", "[cli]") {
+  // Greedy margins are wide enough here for either format
+  // (tests/model/weight_formats_test measures where they are not).
+  const std::string model = " --model " PAGEDSERVE_SOURCE_DIR "/models/stories260K --max-tokens 12 --temperature 0 --json --prompt Lily";
+  const auto f32 = run_pagedserve("generate" + model);
+  REQUIRE(f32.exit_code == 0);
+  for (const char* flags : {" --dtype bf16", " --quantization int8"}) {
+    const auto r = run_pagedserve("generate" + std::string(flags) + model);
+    INFO(flags);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == f32.output);
+  }
 }
 
 TEST_CASE("an unknown command is refused", "[cli]") {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "kernels/backend.hpp"
+#include "kernels/cpu/gemv.hpp"
 #include "model/loader.hpp"
 #include "../model/reference_cases.hpp"
 
@@ -44,6 +45,21 @@ TEST_CASE("each reference story is reproduced exactly, one at a time, at block s
       CHECK(out[0].output_ids == c.output_ids);
     }
   }
+}
+
+TEST_CASE("each reference story is reproduced exactly on every GEMV path this CPU runs", "[generator][parity]") {
+  Fixture f;
+  const auto before = kernels::cpu::active_isa();
+  for (auto isa : {kernels::cpu::Isa::scalar, kernels::cpu::Isa::avx2, kernels::cpu::Isa::avx512}) {
+    if (!kernels::cpu::isa_supported(isa)) continue;
+    kernels::cpu::set_active_isa(isa);
+    for (const auto& c : f.cases) {
+      engine::Generator gen(f.llama, f.loaded.tokenizer.get(), f.config(16, 66));
+      INFO(kernels::cpu::isa_name(isa) << " path, prompt '" << c.prompt << "'");
+      CHECK(gen.generate({f.request(c)})[0].output_ids == c.output_ids);
+    }
+  }
+  kernels::cpu::set_active_isa(before);
 }
 
 TEST_CASE("all reference stories together in one batch are reproduced exactly", "[generator][parity]") {

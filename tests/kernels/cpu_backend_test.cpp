@@ -46,6 +46,20 @@ TEST_CASE("rms_norm scales each row by its root mean square", "[cpu_ops]") {
   }
 }
 
+TEST_CASE("add_rms_norm gives add then rms_norm bit for bit", "[cpu_ops]") {
+  for (std::int64_t rows : {1, 7}) {
+    const std::int64_t dim = 37;
+    auto x = random_vector(rows * dim, 51), res = random_vector(rows * dim, 52), w = random_vector(dim, 53);
+    auto x2 = x;
+    std::vector<float> want(rows * dim), got(rows * dim);
+    for (std::int64_t i = 0; i < rows * dim; ++i) x2[i] += res[i];
+    cpu::rms_norm(x2.data(), w.data(), 1e-5f, rows, dim, want.data());
+    cpu::add_rms_norm(x.data(), res.data(), w.data(), 1e-5f, rows, dim, got.data());
+    CHECK(x == x2);
+    CHECK(got == want);
+  }
+}
+
 TEST_CASE("rotary embedding rotates the right pairs in both layouts", "[cpu_ops]") {
   const int hs = 8, pos = 5;
   for (auto layout : {RopeLayout::adjacent_pairs, RopeLayout::rotate_halves}) {
@@ -61,6 +75,26 @@ TEST_CASE("rotary embedding rotates the right pairs in both layouts", "[cpu_ops]
       CHECK(q[b] == Approx(q0[a] * std::sin(angle) + q0[b] * std::cos(angle)).margin(1e-5));
     }
   }
+}
+
+TEST_CASE("the rope table gives rope_angles' very floats, and follows new parameters", "[cpu_ops]") {
+  cpu::RopeTable table;
+  RopeParams p{2, 1, 8, 10000.0f, RopeLayout::adjacent_pairs};
+  std::vector<float> want(8);
+  for (int pos : {0, 5, 3, 40, 17}) {
+    cpu::rope_angles(pos, p, want.data());
+    CHECK(std::memcmp(table.angles(pos, p), want.data(), 8 * sizeof(float)) == 0);
+  }
+  p.theta = 500000.0f;
+  cpu::rope_angles(17, p, want.data());
+  CHECK(std::memcmp(table.angles(17, p), want.data(), 8 * sizeof(float)) == 0);
+  // Rotating with the table's angles is rotating at the position.
+  auto q = random_vector(16, 41), k = random_vector(8, 42);
+  auto q2 = q, k2 = k;
+  cpu::rotary(q.data(), k.data(), 17, p);
+  cpu::rotary(q2.data(), k2.data(), table.angles(17, p), p);
+  CHECK(q == q2);
+  CHECK(k == k2);
 }
 
 TEST_CASE("silu_mul is silu(gate) * up", "[cpu_ops]") {
