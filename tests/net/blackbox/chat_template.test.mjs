@@ -169,7 +169,7 @@ test('--chat-template FILE replaces the model\'s template; an unsupported one st
   fs.writeFileSync(file, '{% for m in messages %}[{{ m.role | upper }}] {{ m.content }}\n{% endfor %}');
   const other = await startServer(['--chat-template', file], { model: dir });
   try {
-    const r = await fetch(`${other.url}/apply-template`, { method: 'POST', body: JSON.stringify({ messages }) });
+    const r = await fetch(`${other.url}/apply-template`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ messages }) });
     assert.equal((await r.json()).prompt, '[SYSTEM] You answer briefly.\n[USER] Weather in Zürich?\n');
   } finally {
     await other.stop();
