@@ -128,7 +128,8 @@ test('bad constraints are 400s that name the problem, and the server keeps servi
     assert.equal(body.error.param, param, JSON.stringify(body));
     assert.match(body.error.message, message);
   }
-  const chat = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ messages,
+  const chat = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages,
     response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'array', uniqueItems: true } } } }) });
   assert.equal(chat.status, 400);
   assert.match((await chat.json()).error.message, /'uniqueItems'/);
