@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/worker_link.hpp"
+
 namespace pagedserve::cli {
 
 namespace {
@@ -100,6 +102,14 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
   c.device = s.get_string("device");
+  c.executor = s.get_string("executor");
+  if (!c.executor.empty()) {
+    try {
+      actors::parse_endpoint(c.executor, "--executor");
+    } catch (const std::invalid_argument& e) {
+      throw CliError(e.what());
+    }
+  }
   c.dtype = s.get_string("dtype");
   c.simple_attention = s.get_string("attention_kernel") == "simple";
   c.enforce_eager = s.get_bool("enforce_eager");
