@@ -11,7 +11,9 @@
 #include <sstream>
 #include <memory>
 
+#include "actors/engine.hpp"
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "kernels/backend.hpp"
 #include "net/json_writer.hpp"
@@ -22,15 +24,17 @@ namespace {
 
 constexpr const char* kHelp = R"(usage: pagedserve bench kernels [options]
 
-  --device DEV     cpu | cuda:N (default cpu)
   --batch LIST     sequences (default: 1,8,32 on cpu; 1,8,32,64,128,256 on cuda)
   --context LIST   tokens per sequence (default: 128,512 on cpu; 128,512,1024,2048,4096,8192 on cuda)
   --heads H        query heads (default 32)   --gqa LIST  query heads per KV head (default 1,4)
-  --head-size D    (default 128)              --block-size B  (default 16)
+  --head-size D    (default 128)
   --iters N        timed repetitions (default 20)
-  --kernels LIST   cuda: PagedAttention kernels to time side by side (default fast,simple)
-  --dtype f32|f16|bf16  (default f16 on cuda)
+  --kernels LIST   cuda: PagedAttention kernels to time side by side (default fast,simple,
+                   or the one --attention-kernel names)
   --json           one JSON line per configuration and kernel
+
+engine settings (as for serve; the device, dtype (auto: f16 on a GPU),
+attention kernel and block size apply):
 )";
 
 std::vector<int> ints(const std::string& text, const char* flag) {
@@ -72,28 +76,28 @@ double copy_bandwidth(kernels::Backend& b, kernels::DType dtype, int iters) {
 }  // namespace
 
 int run_bench_kernels(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"device", "batch", "context", "heads", "gqa", "head-size", "block-size", "iters", "kernels", "dtype",
-                       "json", "help"});
-  const std::string device = args.get_or("device", "cpu");
+  const auto command = read_bench_command_line(
+      argc, argv, kHelp, {"batch", "context", "heads", "gqa", "head-size", "iters", "kernels"}, {"json"});
+  if (!command) return 0;
+  const auto& [args, config] = *command;
+  const std::string& device = config.device;
   const bool cpu = device == "cpu";
   const auto batches = ints(args.get_or("batch", cpu ? "1,8,32" : "1,8,32,64,128,256"), "batch");
   const auto contexts = ints(args.get_or("context", cpu ? "128,512" : "128,512,1024,2048,4096,8192"), "context");
   const auto gqas = ints(args.get_or("gqa", "1,4"), "gqa");
   const int heads = static_cast<int>(args.get_int("heads", 32, 1, 1024));
   const int hs = static_cast<int>(args.get_int("head-size", 128, 2, 1024));
-  const int bs = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
+  const int bs = config.block_size;
   const int iters = static_cast<int>(args.get_int("iters", 20, 1, 100000));
   // One backend per kernel timed; the first also allocates the pools.
   std::vector<std::string> kernel_names{"cpu"};
   std::vector<std::unique_ptr<kernels::Backend>> backends;
-  kernels::BackendOptions options;
+  // No checkpoint: auto is what f32 weights run in (f16 on a GPU).
+  kernels::BackendOptions options = actors::backend_options(config, kernels::DType::f32);
   if (!cpu) {
-    options.activation = kernels::parse_dtype(args.get_or("dtype", "f16"));
-    if (!options.activation) throw CliError("--dtype must be f32, f16 or bf16");
     kernel_names.clear();
-    std::stringstream ss(args.get_or("kernels", "fast,simple"));
+    const std::string fallback = args.has("attention-kernel") ? (config.simple_attention ? "simple" : "fast") : "fast,simple";
+    std::stringstream ss(args.get_or("kernels", fallback));
     for (std::string k; std::getline(ss, k, ',');) {
       if (k != "fast" && k != "simple") throw CliError("--kernels lists fast and/or simple");
       kernel_names.push_back(k);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "cli/bench_memory_engine.hpp"
 #include "cli/bench_memory_plot.hpp"
@@ -22,7 +23,6 @@ constexpr const char* kHelp = R"(usage: pagedserve bench memory [options]
   --trace NAME|FILE    sharegpt (default), alpaca, or a file of "input output" lines
   --num-requests N     requests in a synthetic trace (default 1000)
   --kv-tokens T        KV budget in token slots (default 15000: OPT-13B on a 40 GB GPU)
-  --block-size B       paged block size (default 16)
   --max-len L          model maximum length (default 2048)
   --step-time S        seconds per decode step (default 0.04)
   --rate R             requests/s for the utilization runs (default 0: all arrive at once)
@@ -34,6 +34,9 @@ constexpr const char* kHelp = R"(usage: pagedserve bench memory [options]
   --engine-requests N  requests for that check (default 64)
   --json               one JSON line
   --plot DIR           write PNG charts with gnuplot
+
+engine settings (as for serve; the block size applies to the simulation and
+the engine check):
 )";
 
 const sim::KvSystem kSystems[] = {sim::KvSystem::paged, sim::KvSystem::orca_max, sim::KvSystem::orca_pow2,
@@ -65,13 +68,15 @@ void write_system(net::JsonWriter& w, const SystemReport& r) {
 }  // namespace
 
 int run_bench_memory(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help", "no-rate-search", "sweep-block-sizes"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"trace", "num-requests", "kv-tokens", "block-size", "max-len", "step-time", "rate", "seed",
-                       "no-rate-search", "sweep-block-sizes", "json", "plot", "help", "engine", "engine-requests"});
+  const auto command = read_bench_command_line(
+      argc, argv, kHelp,
+      {"trace", "num-requests", "kv-tokens", "max-len", "step-time", "rate", "seed", "plot", "engine", "engine-requests"},
+      {"json", "no-rate-search", "sweep-block-sizes"});
+  if (!command) return 0;
+  const auto& args = command->args;
   sim::SimConfig config;
   config.kv_tokens = args.get_int("kv-tokens", 15000, 64, 1LL << 32);
-  config.block_size = static_cast<int>(args.get_int("block-size", 16, 1, 4096));
+  config.block_size = command->config.block_size;
   config.max_len = static_cast<int>(args.get_int("max-len", 2048, 2, 1 << 20));
   config.step_time = args.get_double("step-time", 0.04, 1e-6, 100);
   if (config.max_len > config.kv_tokens) throw CliError("--max-len exceeds --kv-tokens: orca_max could never run");

@@ -16,6 +16,7 @@
 
 #include "actors/engine_start.hpp"
 #include "cli/args.hpp"
+#include "cli/command_settings.hpp"
 #include "engine/engine_core.hpp"
 #include "model/loader.hpp"
 #include "net/json_writer.hpp"
@@ -24,15 +25,24 @@ namespace pagedserve::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: pagedserve bench overhead [options]
+constexpr const char* kHelp = R"(usage: pagedserve bench overhead [MODEL] [options]
 
   --seqs N          running sequences (default 256)
   --prompt-len N    prompt tokens per sequence (default 32)
   --tokens N        new tokens per sequence and round (default 448)
   --rounds R        rounds; the median is reported (default 3)
-  --model PATH      where the tokenizer comes from (default models/stories260K)
   --json            one JSON line
+
+engine settings (as for serve; the model gives the tokenizer, no model runs;
+--max-num-seqs and --max-num-batched-tokens are raised so all --seqs run at
+once; --watermark defaults to 0 here):
 )";
+
+Settings bench_defaults() {
+  Settings s;
+  s.set_from_text("watermark", "0");
+  return s;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -139,27 +149,29 @@ double core_us_per_step(const model::Tokenizer& tokenizer, const actors::EngineC
 }  // namespace
 
 int run_bench_overhead(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help"});
-  if (args.answered_help(kHelp)) return 0;
-  args.reject_unknown({"seqs", "prompt-len", "tokens", "rounds", "model", "json", "help"});
+  const auto command =
+      read_bench_command_line(argc, argv, kHelp, {"seqs", "prompt-len", "tokens", "rounds"}, {"json"}, bench_defaults());
+  if (!command) return 0;
+  const auto& args = command->args;
+  auto config = command->config;
   const int seqs = static_cast<int>(args.get_int("seqs", 256, 1, 4096));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 32, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 448, 64, 1 << 16));
   const int rounds = static_cast<int>(args.get_int("rounds", 3, 1, 100));
 
-  auto loaded = model::load_model(args.get_or("model", "models/stories260K"));
+  model::LoadOptions load;
+  load.tokenizer_path = config.tokenizer;
+  auto loaded = model::load_model(config.model, load);
   if (!loaded.tokenizer) throw CliError("the model has no tokenizer");
   actors::EngineParts parts;
   parts.model_config = loaded.config;
   parts.max_model_len = parts.model_config.max_seq_len = prompt_len + tokens;  // no model runs: any length
   parts.tokenizer = std::move(loaded.tokenizer);
   parts.executor = std::make_shared<engine::NullExecutor>(300);
-  parts.num_gpu_blocks = seqs * ((prompt_len + tokens + 15) / 16 + 1);
-  actors::EngineConfig config;
-  config.max_num_seqs = seqs;
-  config.max_num_batched_tokens = std::max(2048, seqs * prompt_len);
-  config.max_waiting_requests = seqs + 1;
-  config.watermark = 0;
+  parts.num_gpu_blocks = seqs * ((prompt_len + tokens + config.block_size - 1) / config.block_size + 1);
+  config.max_num_seqs = std::max(config.max_num_seqs, seqs);
+  config.max_num_batched_tokens = std::max(config.max_num_batched_tokens, seqs * prompt_len);
+  config.max_waiting_requests = std::max(config.max_waiting_requests, seqs + 1);
   const int num_gpu_blocks = parts.num_gpu_blocks;
   auto engine = actors::start_engine(config, std::move(parts));
 
@@ -172,6 +184,7 @@ int run_bench_overhead(int argc, char** argv) {
   if (args.flag("json")) {
     net::JsonWriter w;
     w.begin_object().field("benchmark", "overhead").field("seqs", seqs).field("rounds", rounds);
+    w.field("block_size", config.block_size);
     w.field("steps_per_s", median.steps_per_s).field("us_per_step", us_per_step);
     w.field("tokens_per_s", median.tokens_per_s).field("user_us_per_step", median.user_us_per_step);
     w.field("system_us_per_step", median.system_us_per_step);

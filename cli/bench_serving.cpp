@@ -31,8 +31,6 @@ engine settings (as for serve; here --model defaults to dummy:stories15M,
 the CPU, sized from memory on a GPU):
 )";
 
-std::string help_text() { return kUsage + alias_help() + settings_help(SettingScope::engine); }
-
 // The benchmark's own defaults, under the flags.
 Settings bench_defaults() {
   Settings s;
@@ -64,14 +62,9 @@ engine::GeneratorConfig generator_config(actors::EngineConfig c, model::LlamaMod
 }  // namespace
 
 int run_bench_serving(int argc, char** argv) {
-  auto flags = boolean_setting_flags();
-  flags.insert("json");
-  Args args(argc, argv, flags);
-  if (args.answered_help(help_text())) return 0;
-  auto known = setting_flags(SettingScope::engine);
-  known.insert({"trace", "num-requests", "seed", "json"});
-  args.reject_unknown(known, 1);
-  const auto config = engine_config(read_settings(args, SettingScope::engine, bench_defaults()));
+  const auto command = read_bench_command_line(argc, argv, kUsage, {"trace", "num-requests", "seed"}, {"json"}, bench_defaults());
+  if (!command) return 0;
+  const auto& [args, config] = *command;
   model::LoadOptions load;
   load.tokenizer_path = config.tokenizer;
   // Dummy weights are stored as --dtype says (f16 for auto); a checkpoint's own.

@@ -8,8 +8,9 @@
 #include <random>
 #include <sstream>
 
+#include "actors/engine.hpp"
 #include "cli/args.hpp"
-#include "cli/backend_flags.hpp"
+#include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
 #include "kernels/backend.hpp"
@@ -20,17 +21,24 @@ namespace pagedserve::cli {
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: pagedserve bench throughput [options]
+constexpr const char* kHelp = R"(usage: pagedserve bench throughput [MODEL] [options]
 
-  --model PATH       model or dummy:<preset> (default dummy:stories15M)
   --batch LIST       batch sizes, comma separated (default 1,8,32,64)
   --prompt-len N     prompt tokens per sequence (default 16)
   --tokens N         new tokens per sequence (default 64)
-  --block-size B     (default 16)
-  --device DEV       cpu | cuda:N (default cpu)
   --repeat R         runs per batch size; the median is reported (default 3)
   --json             one JSON line
+
+engine settings (as for serve; here --model defaults to dummy:stories15M; the
+model, device, dtype, attention kernel and block size apply, the pool is
+sized to the batch):
 )";
+
+Settings bench_defaults() {
+  Settings s;
+  s.set_from_text("model", "dummy:stories15M");
+  return s;
+}
 
 std::vector<int> parse_list(const std::string& text) {
   std::vector<int> out;
@@ -85,21 +93,23 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
 }  // namespace
 
 int run_bench_throughput(int argc, char** argv) {
-  Args args(argc, argv, {"json", "help", "enforce-eager"});
-  if (args.answered_help((std::string(kHelp) + kBackendFlagsHelp).c_str())) return 0;
-  args.reject_unknown({"model", "batch", "prompt-len", "tokens", "block-size", "device", "repeat", "json", "help", "dtype",
-                       "attention-kernel", "enforce-eager"});
+  const auto command =
+      read_bench_command_line(argc, argv, kHelp, {"batch", "prompt-len", "tokens", "repeat"}, {"json"}, bench_defaults());
+  if (!command) return 0;
+  const auto& [args, config] = *command;
   const auto batches = parse_list(args.get_or("batch", "1,8,32,64"));
   const int prompt_len = static_cast<int>(args.get_int("prompt-len", 16, 1, 4096));
   const int tokens = static_cast<int>(args.get_int("tokens", 64, 1, 8192));
-  const int block_size = static_cast<int>(args.get_int("block-size", 16, 1, 1024));
   const int repeat = static_cast<int>(args.get_int("repeat", 3, 1, 100));
-  const std::string model_path = args.get_or("model", "dummy:stories15M");
-  auto loaded = model::load_model(model_path);
+  const int block_size = config.block_size;
+  const std::string& model_path = config.model;
+  model::LoadOptions load;
+  load.tokenizer_path = config.tokenizer;
+  // Dummy weights in f32, so that --dtype alone chooses what runs.
+  auto loaded = model::load_model(model_path, load);
   if (prompt_len + tokens > loaded.config.max_seq_len + 1)
     throw CliError("--prompt-len + --tokens exceeds the model's " + std::to_string(loaded.config.max_seq_len) + " positions");
-  const std::string device = args.get_or("device", "cpu");
-  auto backend = kernels::make_backend(device, backend_options(args, device, loaded.weights.token_embedding.dtype));
+  auto backend = kernels::make_backend(config.device, actors::backend_options(config, loaded.weights.token_embedding.dtype));
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
   run_batch(llama, 1, prompt_len, 4, block_size, 0);  // warm-up: caches, thread pools
 

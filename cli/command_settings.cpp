@@ -135,4 +135,19 @@ std::string alias_help() {
          "  --config FILE                        a JSON object of settings; flags override it\n";
 }
 
+std::optional<BenchCommandLine> read_bench_command_line(int argc, char** argv, const std::string& usage,
+                                                        std::set<std::string> own, const std::set<std::string>& own_flags,
+                                                        const Settings& defaults) {
+  auto flags = boolean_setting_flags();
+  flags.insert(own_flags.begin(), own_flags.end());
+  Args args(argc, argv, flags);
+  if (args.answered_help(usage + alias_help() + settings_help(SettingScope::engine))) return std::nullopt;
+  const auto settings = setting_flags(SettingScope::engine);
+  own.insert(settings.begin(), settings.end());
+  own.insert(own_flags.begin(), own_flags.end());
+  args.reject_unknown(own, 1);
+  auto config = engine_config(read_settings(args, SettingScope::engine, defaults));
+  return BenchCommandLine{std::move(args), std::move(config)};
+}
+
 }  // namespace pagedserve::cli

@@ -6,6 +6,7 @@
 //
 //   config file  <  environment (API key only)  <  flags  <  positional MODEL
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -36,5 +37,19 @@ actors::EngineConfig engine_config(const Settings& s);
 
 // The help text of the aliases and the positional MODEL.
 std::string alias_help();
+
+// A benchmark's command line: its own options beside the engine settings.
+struct BenchCommandLine {
+  Args args;
+  actors::EngineConfig config;
+};
+
+// Parses a benchmark's command line. `usage` heads its help (the engine
+// settings follow it); `own` are the benchmark's options and `own_flags`
+// those of them that are booleans; `defaults` are its own defaults under the
+// config file and the flags. nullopt once --help has been answered.
+std::optional<BenchCommandLine> read_bench_command_line(int argc, char** argv, const std::string& usage,
+                                                        std::set<std::string> own, const std::set<std::string>& own_flags,
+                                                        const Settings& defaults = Settings());
 
 }  // namespace pagedserve::cli
