@@ -4,7 +4,7 @@
 
 namespace pagedserve::actors {
 
-Endpoint parse_endpoint(const std::string& text, const std::string& what) {
+HostPort parse_host_port(const std::string& text, const std::string& what) {
   const auto bad = [&](const std::string& why) {
     return std::invalid_argument(what + " '" + text + "': " + why + " (expected HOST:PORT)");
   };

@@ -18,12 +18,12 @@
 
 namespace pagedserve::actors {
 
-struct Endpoint {
+struct HostPort {
   std::string host;
   std::uint16_t port = 0;
 };
 // "HOST:PORT" or "[IPv6]:PORT"; throws std::invalid_argument naming `what`.
-Endpoint parse_endpoint(const std::string& text, const std::string& what);
+HostPort parse_host_port(const std::string& text, const std::string& what);
 
 ModelShape shape_of(const model::ModelConfig& config);
 // The first field in which the worker's model differs from the server's,

@@ -105,7 +105,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.executor = s.get_string("executor");
   if (!c.executor.empty()) {
     try {
-      actors::parse_endpoint(c.executor, "--executor");
+      actors::parse_host_port(c.executor, "--executor");
     } catch (const std::invalid_argument& e) {
       throw CliError(e.what());
     }

@@ -51,11 +51,11 @@ class StopSignal {
   bool stopped_ = false;
 };
 
-actors::Endpoint listen_endpoint(const Args& args) {
+actors::HostPort listen_endpoint(const Args& args) {
   const auto listen = args.get("listen");
   if (!listen) throw CliError("--listen HOST:PORT is required (see --help)");
   try {
-    return actors::parse_endpoint(*listen, "--listen");
+    return actors::parse_host_port(*listen, "--listen");
   } catch (const std::invalid_argument& e) {
     throw CliError(e.what());
   }

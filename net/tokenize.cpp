@@ -6,7 +6,7 @@
 
 namespace pagedserve::net {
 
-TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits) {
+TokenizeRequest parse_tokenize_request(std::string_view body, const InputLimits& limits) {
   TokenizeRequest out;
   bool has_prompt = false, has_messages = false;
   for (auto [key, value] : parse_object(thread_parser(), body)) {
@@ -29,7 +29,7 @@ TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimit
   return out;
 }
 
-DetokenizeRequest parse_detokenize_request(std::string_view body, const RequestLimits& limits) {
+DetokenizeRequest parse_detokenize_request(std::string_view body, const InputLimits& limits) {
   DetokenizeRequest out;
   bool has_tokens = false;
   for (auto [key, value] : parse_object(thread_parser(), body)) {

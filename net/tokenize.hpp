@@ -33,8 +33,8 @@ struct DetokenizeRequest {
 };
 
 // Parse and validate; throw ApiError naming the field.
-TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits);
-DetokenizeRequest parse_detokenize_request(std::string_view body, const RequestLimits& limits);
+TokenizeRequest parse_tokenize_request(std::string_view body, const InputLimits& limits);
+DetokenizeRequest parse_detokenize_request(std::string_view body, const InputLimits& limits);
 
 // The answers. token_strs holds each token's text as it follows the one
 // before (bytes of a character split across tokens are kept apart).
