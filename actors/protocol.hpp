@@ -34,6 +34,7 @@ enum class engine_errc : std::uint8_t {
   scheduling_failed,  // the scheduler threw: the queues are in an unknown state
   delivery_failed,    // the router threw
   worker_refused,     // a worker would not set up an executor (busy, bad setup)
+  worker_stopped,     // the worker process was told to stop (SIGTERM)
 };
 std::string to_string(engine_errc x);
 

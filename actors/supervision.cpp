@@ -11,6 +11,7 @@ std::string to_string(engine_errc x) {
     case engine_errc::scheduling_failed: return "scheduling_failed";
     case engine_errc::delivery_failed: return "delivery_failed";
     case engine_errc::worker_refused: return "worker_refused";
+    case engine_errc::worker_stopped: return "worker_stopped";
   }
   return "unknown";
 }

@@ -3,6 +3,7 @@
 // the model on the device and the KV pools, sized from the server's
 // settings. The executor ends with the scheduler it serves (it monitors
 // it), and with it the KV pools; then the worker takes the next server.
+// When the worker itself stops, it ends the executor it set up.
 
 #include "actors/runtime.hpp"
 #include "actors/worker_link.hpp"
@@ -55,6 +56,14 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<WorkerState> s
   self->state.served = std::move(served);
   self->set_down_handler([self](caf::down_msg& down) {
     if (down.source == self->state.current.address()) self->state.current = nullptr;
+  });
+  // The worker stops: the executor it set up ends too (else the process
+  // would wait for it), with a reason the server's supervision reports.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    if (self->state.current)
+      self->send_exit(self->state.current,
+                      caf::make_error(engine_errc::worker_stopped, std::string("the worker process is stopping")));
+    self->quit(msg.reason);
   });
   return {
       [=](hello_atom) { return shape_of(self->state.served->loaded.config); },

@@ -3,7 +3,8 @@
 // exactly, also under swap and recompute preemption; a worker killed
 // mid-stream ends every open stream with an error and turns /health to 503
 // engine_dead within a second; a restarted worker and server serve again;
-// a worker with another model is refused by name.
+// a worker stopped with SIGTERM exits and ends its server's engine; a
+// worker with another model is refused by name.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -41,6 +42,21 @@ async function stream(url, body, onToken = () => {}) {
     }
   }
   return { ids, finish, error };
+}
+
+// Polls /health until it answers 503 or `ms` pass since `since`: the last
+// answer, with how long after `since` it came (null if the server exited).
+async function healthUntil503(url, since, ms) {
+  let health = null;
+  while (Date.now() - since < ms) {
+    try {
+      const r = await fetch(`${url}/health`);
+      health = { status: r.status, body: await r.json(), after: Date.now() - since };
+      if (r.status === 503) break;
+    } catch { break; /* the server exited */ }
+    await sleep(10);
+  }
+  return health;
 }
 
 async function withWorkerAndServer(serverFlags, body) {
@@ -100,15 +116,7 @@ test('killing the worker mid-stream ends the streams with errors and /health tur
   for (let i = 0; i < 32; ++i)
     streams.push(stream(server.url, { prompt: c.prompt, max_tokens: 480, ignore_eos: true }, kill));
   while (killedAt === null) await sleep(1);
-  let health = null;
-  while (Date.now() - killedAt < 3000) {
-    try {
-      const r = await fetch(`${server.url}/health`);
-      health = { status: r.status, body: await r.json(), after: Date.now() - killedAt };
-      if (r.status === 503) break;
-    } catch { break; /* the server exited */ }
-    await sleep(10);
-  }
+  const health = await healthUntil503(server.url, killedAt, 3000);
   assert.equal(health?.status, 503, `health after the kill: ${JSON.stringify(health)}`);
   assert.equal(health.body.status, 'engine_dead');
   assert.match(health.body.error, /executor_unreachable/);
@@ -138,6 +146,17 @@ test('killing the worker mid-stream ends the streams with errors and /health tur
   }
 });
 
+test('a worker stopped with SIGTERM while serving exits, and its server turns 503', async () => {
+  const worker = await startWorker();
+  const server = await startServer(['--executor', worker.endpoint]);
+  const stoppedAt = Date.now();
+  assert.equal(await Promise.race([worker.stop('SIGTERM'), sleep(5000).then(() => 'still running')]), 0);
+  const health = await healthUntil503(server.url, stoppedAt, 5000);
+  assert.equal(health?.status, 503, `health after the stop: ${JSON.stringify(health)}`);
+  assert.match(health.body.error, /worker_stopped|executor_unreachable/);
+  assert.equal(await server.exited, 1);
+});
+
 test('a worker serving another model is refused by name, and a worker serves one server at a time', async () => {
   const other = await startWorker({ model: 'dummy:stories260K' });
   try {
@@ -146,9 +165,31 @@ test('a worker serving another model is refused by name, and a worker serves one
   } finally {
     await other.stop();
   }
-  await withWorkerAndServer([], async (server, worker) => {
+  const worker = await startWorker();
+  try {
+    const first = await startServer(['--executor', worker.endpoint]);
     await assert.rejects(startServer(['--executor', worker.endpoint]), /worker_refused: it serves another server/);
-    const g = await stream(server.url, { prompt: cases[3].prompt, max_tokens: cases[3].maxTokens });
+    const g = await stream(first.url, { prompt: cases[3].prompt, max_tokens: cases[3].maxTokens });
     assert.deepEqual(g.ids, cases[3].output_ids);
-  });
+    assert.equal(await first.stop(), 0);
+    // The first server is gone: its executor ended with it, and the worker
+    // takes the next server (within two seconds).
+    let next = null;
+    for (const deadline = Date.now() + 2000; !next;) {
+      try {
+        next = await startServer(['--executor', worker.endpoint]);
+      } catch (e) {
+        if (!/it serves another server/.test(e.message) || Date.now() > deadline) throw e;
+        await sleep(100);
+      }
+    }
+    try {
+      const h = await stream(next.url, { prompt: cases[2].prompt, max_tokens: cases[2].maxTokens });
+      assert.deepEqual(h.ids, cases[2].output_ids);
+    } finally {
+      await next.stop();
+    }
+  } finally {
+    await worker.stop();
+  }
 });
