@@ -7,6 +7,8 @@
 #include "actors/worker_link.hpp"
 #include "engine/kv_planner.hpp"
 #include "engine/model_executor.hpp"
+#include "engine/tensor_parallel_executor.hpp"
+#include "model/tensor_parallel.hpp"
 #include "model/loader.hpp"
 
 namespace pagedserve::actors {
@@ -87,17 +89,50 @@ BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfi
   return built;
 }
 
+namespace {
+
+// One rank per thread, each with its slice of the model and of every KV
+// block (model/tensor_parallel.hpp), sized like rank 0's pools.
+std::shared_ptr<engine::StepExecutor> tensor_parallel_executor(const EngineConfig& config, const model::LoadedModel& loaded,
+                                                               EngineParts& parts) {
+  const int world = config.tensor_parallel_size;
+  if (config.device != "cpu")
+    throw std::invalid_argument("--tensor-parallel-size " + std::to_string(world) + " runs on --device cpu only in this build");
+  if (auto reason = model::tensor_parallel_refusal(loaded.config, world); !reason.empty()) throw std::invalid_argument(reason);
+  auto group = kernels::make_in_process_group(world);
+  std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
+  KvPoolSizes sizes;
+  for (int r = 0; r < world; ++r) {
+    const auto shard = model::shard_config(loaded.config, r, world);
+    auto backend = kernels::make_backend(config.device, backend_options(config, loaded.weights.token_embedding.dtype));
+    auto llama = std::make_unique<model::LlamaModel>(shard, model::shard_weights(loaded.config, loaded.weights, r, world), *backend);
+    llama->join_tensor_parallel_group(group->member(r));
+    if (r == 0) sizes = size_kv_pools(config, *llama, parts.max_model_len);
+    ranks.push_back(std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
+                                                            sizes.num_cpu_blocks, config.block_size));
+  }
+  parts.num_gpu_blocks = sizes.num_gpu_blocks;
+  parts.num_cpu_blocks = sizes.num_cpu_blocks;
+  return std::make_shared<engine::TensorParallelExecutor>(std::move(ranks), std::move(group));
+}
+
+}  // namespace
+
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
   if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
   if (!loaded.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
   EngineParts parts;
   parts.model_config = loaded.config;
-  parts.tokenizer = std::move(loaded.tokenizer);
   parts.max_model_len = resolve_max_model_len(config, loaded.config);
-  auto built = build_executor(config, loaded.config, loaded.weights, parts.max_model_len);
-  parts.num_gpu_blocks = built.sizes.num_gpu_blocks;
-  parts.num_cpu_blocks = built.sizes.num_cpu_blocks;
-  parts.executor = std::move(built.executor);
+  if (config.tensor_parallel_size > 1) {
+    parts.executor = tensor_parallel_executor(config, loaded, parts);
+  } else {
+    auto built = build_executor(config, loaded.config, loaded.weights, parts.max_model_len);
+    parts.num_gpu_blocks = built.sizes.num_gpu_blocks;
+    parts.num_cpu_blocks = built.sizes.num_cpu_blocks;
+    parts.executor = std::move(built.executor);
+  }
+  parts.tokenizer = std::move(loaded.tokenizer);
   return start_engine(config, std::move(parts));
 }
 

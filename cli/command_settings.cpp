@@ -94,10 +94,9 @@ std::string resolve_api_key(const Settings& s) {
 }
 
 actors::EngineConfig engine_config(const Settings& s) {
-  for (const char* key : {"tensor_parallel_size", "pipeline_parallel_size"})
-    if (s.get_int(key) > 1)
-      throw CliError("--" + flag_of(key) + " " + std::to_string(s.get_int(key)) +
-                     ": this build runs a model on one device; only 1 is supported");
+  if (s.get_int("pipeline_parallel_size") > 1)
+    throw CliError("--pipeline-parallel-size " + std::to_string(s.get_int("pipeline_parallel_size")) +
+                   ": this build does not split layers across devices yet; only 1 is supported");
   actors::EngineConfig c;
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
@@ -125,6 +124,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.enable_prefix_caching = s.get_bool("enable_prefix_caching");
   c.watermark = s.get_double("watermark");
   c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
+  c.tensor_parallel_size = static_cast<int>(s.get_int("tensor_parallel_size"));
   return c;
 }
 

@@ -15,6 +15,8 @@ const std::vector<Command>& commands() {
       {"worker", "run a model's executor for a server in another process (serve --executor)", run_worker},
       {"admin", "interactive console for a running server's admin views", run_admin},
       {"bench", "benchmarks: throughput, kernels, serving, memory (see pagedserve bench --help)", run_bench},
+      {"export-gguf", "write a model as a GGUF file for llama.cpp (same weights, its conventions)", run_export_gguf},
+      {"tokenize", "a tokenizer.json's ids and decoded text for lines of input", run_tokenize},
       {"config", "print the settings and defaults, or check a config file", run_config},
       {"version", "print the version and the backends this build has", run_version},
   };

@@ -22,5 +22,7 @@ int run_serve(int argc, char** argv);
 int run_worker(int argc, char** argv);
 int run_admin(int argc, char** argv);
 int run_version(int argc, char** argv);
+int run_export_gguf(int argc, char** argv);
+int run_tokenize(int argc, char** argv);
 
 }  // namespace pagedserve::cli

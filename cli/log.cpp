@@ -1,12 +1,14 @@
 #include "cli/log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <stdexcept>
 
@@ -22,6 +24,17 @@ const char* level_name(LogLevel l) {
     case LogLevel::error: return "error";
   }
   return "info";
+}
+
+// sd-daemon(3) prefixes: the syslog priority of each level.
+const char* journal_prefix(LogLevel l) {
+  switch (l) {
+    case LogLevel::debug: return "<7>";
+    case LogLevel::info: return "<6>";
+    case LogLevel::warning: return "<4>";
+    case LogLevel::error: return "<3>";
+  }
+  return "<6>";
 }
 
 std::string timestamp() {
@@ -44,6 +57,16 @@ int open_log(const std::string& path) {
 
 }  // namespace
 
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  unsigned long long dev = 0, ino = 0;
+  if (!stream || std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  return ::fstat(2, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+const char* journal_error_prefix() { return stderr_is_journal() ? journal_prefix(LogLevel::error) : ""; }
+
 LogLevel parse_log_level(const std::string& name) {
   if (name == "debug") return LogLevel::debug;
   if (name == "info") return LogLevel::info;
@@ -54,6 +77,7 @@ LogLevel parse_log_level(const std::string& name) {
 
 Logger::Logger(LogLevel level, std::string path) : level_(level), path_(std::move(path)) {
   if (!path_.empty()) fd_ = open_log(path_);
+  else journal_ = stderr_is_journal();
 }
 
 Logger::~Logger() {
@@ -94,7 +118,8 @@ std::string Logger::format_value(const std::string& v) {
 
 void Logger::log(LogLevel level, const std::string& msg, const Fields& fields) {
   if (level < this->level()) return;
-  std::string line = "ts=" + timestamp() + " level=" + level_name(level) + " msg=" + format_value(msg);
+  std::string line = journal_ ? journal_prefix(level) : "";
+  line += "ts=" + timestamp() + " level=" + level_name(level) + " msg=" + format_value(msg);
   for (const auto& [k, v] : fields) line += " " + k + "=" + format_value(v);
   write_line(line + "\n");
 }

@@ -1,7 +1,9 @@
 #pragma once
 // Structured log lines (logfmt: `ts=... level=info msg="..." key=value`) on
 // stderr, or a file reopened on SIGHUP, so journald and log shippers parse
-// them. Thread-safe; a line is written whole.
+// them. Thread-safe; a line is written whole. When stderr is the journal
+// (systemd sets JOURNAL_STREAM to its device:inode), each line starts with
+// its syslog priority, `<3>` to `<7>`, so `journalctl -p warning` filters.
 
 #include <cstdint>
 #include <mutex>
@@ -18,6 +20,11 @@ using LogLevel = net::LogLevel;
 
 // "debug", "info", "warning", "error"; throws std::invalid_argument otherwise.
 LogLevel parse_log_level(const std::string& name);
+
+// Whether fd 2 is the stream systemd named in JOURNAL_STREAM.
+bool stderr_is_journal();
+// "<3>" when stderr is the journal, else "": for errors printed without a Logger.
+const char* journal_error_prefix();
 
 class Logger {
  public:
@@ -43,6 +50,7 @@ class Logger {
   LogLevel level_;
   std::string path_;
   int fd_ = 2;
+  bool journal_ = false;  // prefix lines with their syslog priority
 };
 
 }  // namespace pagedserve::cli

@@ -6,6 +6,8 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/log.hpp"
 
 namespace {
 
@@ -28,13 +30,14 @@ int main(int argc, char** argv) {
     try {
       return c.run(argc - 2, argv + 2);
     } catch (const pagedserve::cli::CliError& e) {
-      std::fprintf(stderr, "pagedserve %s: %s\n", argv[1], e.what());
-      return 2;
+      std::fprintf(stderr, "%spagedserve %s: %s\n", pagedserve::cli::journal_error_prefix(), argv[1], e.what());
+      return pagedserve::cli::kExitConfigError;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "pagedserve %s: error: %s\n", argv[1], e.what());
-      return 1;
+      std::fprintf(stderr, "%spagedserve %s: error: %s\n", pagedserve::cli::journal_error_prefix(), argv[1], e.what());
+      return pagedserve::cli::kExitFailure;
     }
   }
-  std::fprintf(stderr, "pagedserve: unknown command '%s' (see pagedserve --help)\n", argv[1]);
-  return 2;
+  std::fprintf(stderr, "%spagedserve: unknown command '%s' (see pagedserve --help)\n",
+               pagedserve::cli::journal_error_prefix(), argv[1]);
+  return pagedserve::cli::kExitConfigError;
 }

@@ -1,11 +1,13 @@
 // `pagedserve serve`: the OpenAI-compatible HTTP server. The port is bound
 // first, so /health answers "loading" while the model loads; SIGTERM and
-// SIGINT drain in-flight requests (up to drain_timeout) and stop; SIGHUP
-// reopens the log and reloads the log level from the config file.
+// SIGINT drain in-flight requests (up to drain_timeout) and stop, and a
+// second one exits at once; SIGHUP reopens the log and reloads the log level
+// from the config file. Exit statuses are in cli/exit_codes.hpp.
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -14,7 +16,9 @@
 #include "cli/args.hpp"
 #include "cli/command_settings.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/log.hpp"
+#include "cli/open_file_limit.hpp"
 #include "cli/settings.hpp"
 #include "cli/signals.hpp"
 #include "cli/systemd_notify.hpp"
@@ -34,6 +38,10 @@ std::string help_text() {
          alias_help() + "\nsettings:\n" + settings_help(SettingScope::server);
 }
 
+std::chrono::milliseconds milliseconds_of(double seconds) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+}
+
 net::ServerOptions server_options(const Settings& s) {
   net::ServerOptions o;
   o.host = s.get_string("host");
@@ -42,8 +50,15 @@ net::ServerOptions server_options(const Settings& s) {
   o.served_model_name = s.get_string("served_model_name");
   o.api_key = resolve_api_key(s);
   o.allowed_origins = net::split_origins(s.get_string("allowed_origins"));
+  o.allowed_hosts = net::split_origins(s.get_string("allowed_hosts"));
+  o.max_response_tokens = s.get_int("max_response_tokens");
   o.admin_token = s.get_string("admin_token");
   o.max_body_bytes = static_cast<std::size_t>(s.get_int("max_body_bytes"));
+  o.max_connections = static_cast<int>(s.get_int("max_connections"));
+  o.max_connection_buffer_bytes = static_cast<std::size_t>(s.get_int("max_connection_buffer_bytes"));
+  o.request_timeout = milliseconds_of(s.get_double("request_timeout"));
+  o.idle_timeout = milliseconds_of(s.get_double("idle_timeout"));
+  o.write_timeout = milliseconds_of(s.get_double("write_timeout"));
   return o;
 }
 
@@ -53,6 +68,19 @@ Logger open_logger(const Settings& s) {
   } catch (const std::exception& e) {
     throw CliError(std::string("log_file: ") + e.what());
   }
+}
+
+// Raises the soft open-file limit and says what it is: below
+// max_connections, accept fails with EMFILE before the limit is reached.
+void log_open_file_limit(Logger& logger, int max_connections) {
+  const auto fds = raise_open_file_limit();
+  const auto text = [](std::int64_t v) { return v < 0 ? std::string("unlimited") : std::to_string(v); };
+  const bool short_of = fds.soft >= 0 && fds.soft < max_connections;
+  logger.log(short_of ? LogLevel::warning : LogLevel::info,
+             short_of ? "open-file limit is below max_connections; connections past it wait in the listen queue"
+                      : "open-file limit",
+             {{"soft_before", text(fds.soft_before)}, {"soft", text(fds.soft)}, {"hard", text(fds.hard)},
+              {"max_connections", std::to_string(max_connections)}});
 }
 
 // Waits for SIGTERM/SIGINT, a failed load or a dead engine. Every beat
@@ -91,6 +119,15 @@ class StopLatch {
   bool stopping_ = false;
 };
 
+// The first SIGTERM/SIGINT starts the drain; a second one means the operator
+// will not wait for it: exit now, without running any destructor (streams
+// still open see their connection close).
+void on_stop_signal(int count, StopLatch& latch, Logger& logger) {
+  if (count == 1) return latch.stop();
+  logger.log(LogLevel::warning, "second stop signal; exiting without waiting for the drain");
+  std::_Exit(kExitForcedStop);
+}
+
 }  // namespace
 
 int run_serve(int argc, char** argv) {
@@ -110,7 +147,8 @@ int run_serve(int argc, char** argv) {
   Logger logger = open_logger(settings);
   net::set_log_sink([&logger](LogLevel l, const std::string& m, const net::LogFields& f) { logger.log(l, m, f); });
   StopLatch latch;
-  SignalWatcher signals([&] { latch.stop(); },
+  std::atomic<int> stop_signals{0};
+  SignalWatcher signals([&] { on_stop_signal(++stop_signals, latch, logger); },
                         [&] {
                           try {
                             logger.reopen();
@@ -129,6 +167,7 @@ int run_serve(int argc, char** argv) {
                           logger.log(LogLevel::info, "reloaded");
                         });
 
+  log_open_file_limit(logger, options.max_connections);
   net::Server server(options);
   server.start();
   logger.log(LogLevel::info, "listening", {{"host", settings.get_string("host")}, {"port", std::to_string(server.port())},
@@ -137,7 +176,7 @@ int run_serve(int argc, char** argv) {
     logger.log(LogLevel::warning, "no API key: anyone who can reach this address can use /v1/*; set --api-key",
                {{"host", options.host}});
 
-  int exit_code = 0;
+  int exit_code = kExitOk;
   try {
     server.publish(actors::Engine::start(config));
     logger.log(LogLevel::info, "model loaded; serving", {{"model", server.context().served_model_name()}});
@@ -145,7 +184,7 @@ int run_serve(int argc, char** argv) {
   } catch (const std::exception& e) {
     server.set_load_error(e.what());
     logger.log(LogLevel::error, "the model failed to load", {{"error", e.what()}});
-    exit_code = 1;
+    exit_code = kExitModelError;
     latch.stop();
   }
   latch.wait([&] {
@@ -153,14 +192,14 @@ int run_serve(int argc, char** argv) {
     if (!ready) return true;  // loading
     if (auto dead = ready->engine->dead_reason()) {
       logger.log(LogLevel::error, "the engine stopped working; exiting", {{"error", *dead}});
-      exit_code = 1;
+      exit_code = kExitFailure;
       latch.stop();
       return false;
     }
     return ready->engine->answers(std::chrono::seconds(5));
   });
   systemd_notify("STOPPING=1");
-  const auto drain = std::chrono::milliseconds(static_cast<std::int64_t>(settings.get_double("drain_timeout") * 1000));
+  const auto drain = milliseconds_of(settings.get_double("drain_timeout"));
   char drain_s[32];
   std::snprintf(drain_s, sizeof drain_s, "%g", static_cast<double>(drain.count()) / 1000.0);
   logger.log(LogLevel::info, "stopping; draining in-flight requests", {{"drain_timeout_s", drain_s}});

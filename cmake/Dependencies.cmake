@@ -36,3 +36,9 @@ target_link_libraries(openblas::openblas INTERFACE ${OPENBLAS_LIBRARY})
 
 # OpenMP spreads the CPU backend's attention and element-wise loops over cores.
 find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+# PCRE2 runs tokenizer.json's Split patterns (Unicode classes, lookahead);
+# ICU provides the NFC normalizer and Unicode whitespace.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+find_package(ICU REQUIRED COMPONENTS uc)

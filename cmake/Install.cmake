@@ -1,40 +1,42 @@
-# `cmake --install` puts pagedserve in FHS places; CPack builds a .deb whose
-# install creates the service user and enables nothing. Build the package
-# from a -DCMAKE_INSTALL_PREFIX=/usr configuration (then the config goes to
-# /etc/pagedserve); every installed path below follows the prefix.
+# `cmake --install` puts pagedserve in FHS places under CMAKE_INSTALL_PREFIX;
+# `cpack` (from any build directory) builds a .deb installed under /usr with
+# its configuration in /etc/pagedserve. Files that name other installed
+# files (the unit, the configuration) are written at install time, from the
+# prefix then in force (cmake/InstallConfigured.cmake).
 include(GNUInstallDirs)
-set(conf_dir ${CMAKE_INSTALL_FULL_SYSCONFDIR}/pagedserve)
 
 install(TARGETS pagedserve RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/stories260K
         DESTINATION ${CMAKE_INSTALL_DATADIR}/pagedserve/models)
-# The unit names the installed binary and config.
-file(READ ${PROJECT_SOURCE_DIR}/conf/pagedserve.service unit_text)
-string(REPLACE "/usr/bin/pagedserve" "${CMAKE_INSTALL_FULL_BINDIR}/pagedserve" unit_text "${unit_text}")
-string(REPLACE "/etc/pagedserve" "${conf_dir}" unit_text "${unit_text}")
-file(WRITE ${CMAKE_BINARY_DIR}/pagedserve.service "${unit_text}")
-install(FILES ${CMAKE_BINARY_DIR}/pagedserve.service DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
-
-# The installed configuration points at the installed model.
-set(installed_conf ${CMAKE_BINARY_DIR}/pagedserve.installed.json)
-if(EXISTS ${PROJECT_SOURCE_DIR}/conf/pagedserve.json)
-  file(READ ${PROJECT_SOURCE_DIR}/conf/pagedserve.json conf_text)
-  string(REPLACE "\"models/stories260K\"" "\"${CMAKE_INSTALL_FULL_DATADIR}/pagedserve/models/stories260K\""
-         conf_text "${conf_text}")
-  file(WRITE ${installed_conf} "${conf_text}")
-  install(FILES ${installed_conf} DESTINATION ${conf_dir} RENAME pagedserve.json)
-endif()
+install(CODE "set(pagedserve_source_dir \"${PROJECT_SOURCE_DIR}\")\nset(pagedserve_binary_dir \"${CMAKE_BINARY_DIR}\")")
+install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/InstallConfigured.cmake)
+# The package's own files: logrotate, and lintian's explained overrides.
+install(FILES ${PROJECT_SOURCE_DIR}/conf/debian/lintian-overrides
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME pagedserve)
+# `make install`/cpack do not rebuild every test first: build pagedserve, then package.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME pagedserve)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "LLM serving engine built around PagedAttention")
+set(CPACK_PACKAGE_DESCRIPTION "pagedserve serves OpenAI-compatible completions, chat and streaming
+over HTTP, SSE and WebSocket from a paged KV cache, with a CPU backend and an
+optional CUDA backend. It ships a small embedded model and a systemd unit.")
 set(CPACK_PACKAGE_CONTACT "pagedserve maintainers <pagedserve@localhost>")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcaf-core0.17, libcaf-io0.17, libsimdjson14, libopenblas0, adduser")
-file(WRITE ${CMAKE_BINARY_DIR}/debian/conffiles "${conf_dir}/pagedserve.json\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/conf/debian/postinst ${CMAKE_BINARY_DIR}/debian/conffiles)
-set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)
+# Depends comes from dpkg-shlibdeps on the built binary, at package time
+# (cmake/PackageDepends.cmake), with OpenBLAS pinned to its OpenMP build.
+set(CPACK_PAGEDSERVE_BINARY ${CMAKE_BINARY_DIR}/pagedserve)
+set(CPACK_PROJECT_CONFIG_FILE ${PROJECT_SOURCE_DIR}/cmake/PackageDepends.cmake)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "logrotate")
+file(WRITE ${CMAKE_BINARY_DIR}/debian/conffiles "/etc/pagedserve/pagedserve.json\n/etc/logrotate.d/pagedserve\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/conf/debian/postinst ${PROJECT_SOURCE_DIR}/conf/debian/prerm
+    ${PROJECT_SOURCE_DIR}/conf/debian/postrm ${CMAKE_BINARY_DIR}/debian/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

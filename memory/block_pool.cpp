@@ -6,22 +6,6 @@
 
 namespace pagedserve::memory {
 
-namespace {
-// splitmix64 finalizer: cheap, and every input bit affects every output bit.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-}  // namespace
-
-BlockHash hash_block(BlockHash parent, std::span<const std::int32_t> tokens) {
-  std::uint64_t h = mix(parent ^ 0x70616765645f6b76ULL);
-  for (std::int32_t t : tokens) h = mix(h ^ static_cast<std::uint32_t>(t));
-  return mix(h ^ tokens.size());
-}
-
 BlockPool::BlockPool(int num_blocks) {
   if (num_blocks < 0) throw std::invalid_argument("a block pool needs a non-negative block count");
   blocks_.resize(num_blocks);
@@ -59,7 +43,7 @@ std::optional<std::int32_t> BlockPool::lookup(BlockHash hash, BlockHash parent,
   if (it == hash_to_block_.end()) return std::nullopt;
   const Block& b = blocks_[it->second];
   if (b.parent_hash != parent || !std::equal(tokens.begin(), tokens.end(), b.token_ids.begin(), b.token_ids.end()))
-    return std::nullopt;  // a 64-bit collision: treat as a miss
+    return std::nullopt;  // a hash collision (keyed: chance only): a miss
   return it->second;
 }
 

@@ -22,12 +22,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "memory/block_hash.hpp"
+
 namespace pagedserve::memory {
-
-using BlockHash = std::uint64_t;
-
-// Hash of a full block: its parent block's hash and its own token ids.
-BlockHash hash_block(BlockHash parent, std::span<const std::int32_t> tokens);
 
 struct Block {
   std::int32_t block_id = 0;

@@ -161,6 +161,11 @@ void LlamaModel::attention_block(const Layer& w, int layer, const kernels::StepB
   backend_.write_kv(k, v, cache, layer, batch);
   backend_.paged_attention(q, cache, layer, batch, config_.attention_params(), att);
   backend_.matmul(att, w.wo.view, rows(s_.residual, n));
+  reduce_block_output(n);
+}
+
+void LlamaModel::reduce_block_output(std::int64_t n) {
+  if (tensor_parallel_) tensor_parallel_->all_reduce_sum(rows(s_.residual, n));
 }
 
 // Hugging Face's order: projection, + bias (Qwen2), per-head RMSNorm of q
@@ -202,6 +207,7 @@ void LlamaModel::ffn_block(const Layer& w, std::int64_t n) {
     backend_.silu_mul(gate, up, hidden);
   }
   backend_.matmul(hidden, w.w_down.view, rows(s_.residual, n));
+  reduce_block_output(n);
 }
 
 void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& cache, std::vector<float>& logits) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/backend.hpp"
+#include "kernels/collective.hpp"
 #include "model/config.hpp"
 #include "model/weights.hpp"
 
@@ -32,6 +33,11 @@ class LlamaModel {
   // (llama_recorded.cpp).
   kernels::Tensor forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
   static constexpr int kMaxRecordedBatch = 256;
+
+  // A tensor-parallel rank (model/tensor_parallel.hpp): the o and down
+  // projections' partial sums are added up over `group` before they join
+  // the residual stream. The group must outlive the model.
+  void join_tensor_parallel_group(kernels::Collective& group) { tensor_parallel_ = &group; }
 
  private:
   // With merged projections (Backend::merges_projections) wqkv and w_gate_up
@@ -63,6 +69,8 @@ class LlamaModel {
   void attention_block(const Layer& w, int layer, const kernels::StepBatch& batch, kernels::KvCache& cache,
                        std::int64_t n);
   void ffn_block(const Layer& w, std::int64_t n);
+  // A block's output on a tensor-parallel rank is a partial sum.
+  void reduce_block_output(std::int64_t n);
   // Every layer, then the logits of the first m rows of batch.logits_rows.
   void run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m);
   bool recordable_decode(const kernels::BatchMetadata& meta) const;
@@ -79,6 +87,7 @@ class LlamaModel {
   std::size_t weight_bytes_ = 0;
   Scratch s_;
   const void* recorded_cache_ = nullptr;  // the KV pool the recorded steps write
+  kernels::Collective* tensor_parallel_ = nullptr;
 };
 
 }  // namespace pagedserve::model

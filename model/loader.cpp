@@ -87,4 +87,13 @@ LoadedModel load_model(const std::string& path, const LoadOptions& options) {
   return load_llama2c(p, options);
 }
 
+std::string tokenizer_file(const std::string& path, const LoadOptions& options) {
+  if (!options.tokenizer_path.empty()) return options.tokenizer_path;
+  if (path.rfind("dummy:", 0) == 0) return "";
+  fs::path p(path);
+  if (fs::is_directory(p) && fs::exists(p / "config.json")) return (p / "tokenizer.json").string();
+  const auto checkpoint = fs::is_directory(p) ? find_llama2c_checkpoint(p) : p;
+  return find_llama2c_tokenizer(checkpoint.parent_path(), checkpoint);
+}
+
 }  // namespace pagedserve::model

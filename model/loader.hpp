@@ -35,4 +35,8 @@ struct LoadedModel {
 // is wrong.
 LoadedModel load_model(const std::string& path, const LoadOptions& options = {});
 
+// The tokenizer file load_model reads for `path` (a tokenizer.json or a
+// llama2.c tokenizer.bin), or "" for a dummy model without one.
+std::string tokenizer_file(const std::string& path, const LoadOptions& options = {});
+
 }  // namespace pagedserve::model

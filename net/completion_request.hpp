@@ -27,6 +27,7 @@ struct InputLimits {
   std::size_t max_stop = 16;  // stop strings and stop token ids
   std::size_t max_string_bytes = std::size_t{1} << 24;
   std::size_t max_messages = 4096;
+  std::int64_t max_response_tokens = std::int64_t{1} << 20;  // see response_tokens() in generation.hpp
   // What a request's sampling starts from: the model's generation_config.json
   // values for what the request leaves out (as vLLM does).
   model::SamplingParams sampling_defaults;

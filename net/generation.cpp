@@ -137,9 +137,35 @@ void prepare_prompts_async(ServerContext& ctx, const ReadyEngine& ready, boost::
   });
 }
 
+std::int64_t response_tokens(const GenerationParams& params, const std::vector<PreparedPrompt>& prompts, int max_model_len) {
+  const std::int64_t width = std::max({params.n, params.best_of, 1});
+  const std::int64_t per_token = 1 + (params.want_logprobs ? params.sampling.logprobs : 0);
+  std::int64_t total = 0;
+  for (const auto& p : prompts) {
+    const int max_new = engine::max_new_tokens(params.sampling.max_tokens, static_cast<int>(p.ids.size()), max_model_len);
+    total += width * std::max(max_new, 0) * per_token;
+  }
+  return total;
+}
+
+namespace {
+
+void check_response_size(const GenerationParams& params, const std::vector<PreparedPrompt>& prompts, const ReadyEngine& ready) {
+  const auto asked = response_tokens(params, prompts, ready.max_model_len);
+  if (asked <= ready.limits.max_response_tokens) return;
+  throw invalid_request("max_tokens",
+                        "the response could hold " + std::to_string(asked) +
+                            " tokens (prompts x max(n, best_of) x max_tokens x (1 + logprobs)), more than the limit of " +
+                            std::to_string(ready.limits.max_response_tokens),
+                        "response_too_large");
+}
+
+}  // namespace
+
 std::shared_ptr<Generation> Generation::start(ReadyEngine& ready, ServerStats& stats, boost::asio::any_io_executor strand,
                                               std::shared_ptr<GenerationListener> listener, const GenerationParams& params,
                                               const std::vector<PreparedPrompt>& prompts, const std::string& id_prefix) {
+  check_response_size(params, prompts, ready);
   auto g = std::make_shared<Generation>(*ready.engine, params.n);
   g->id_ = id_prefix;
   // Beam search and best_of > n release their tokens at the end: their

@@ -47,6 +47,12 @@ void prepare_prompts_async(ServerContext& ctx, const ReadyEngine& ready, boost::
                            std::vector<PromptInput> prompts, std::function<void(std::vector<PreparedPrompt>)> on_ready,
                            std::function<void(const ApiError&)> on_error);
 
+// The most token entries one request's answer can hold, which
+// max_response_tokens bounds: summed over the prompts,
+//   max(n, best_of) x min(max_tokens, max_model_len - prompt length + 1)
+//                   x (1 + logprobs alternatives per token, when asked for).
+std::int64_t response_tokens(const GenerationParams& params, const std::vector<PreparedPrompt>& prompts, int max_model_len);
+
 class GenerationListener {
  public:
   virtual ~GenerationListener() = default;
@@ -57,9 +63,11 @@ class GenerationListener {
 
 class Generation : public std::enable_shared_from_this<Generation> {
  public:
-  // Submits one engine request per prompt (ids "<id_prefix>-<k>"). When the
-  // engine refuses one, those already submitted are cancelled and the
-  // refusal is thrown as an ApiError. Call on `strand`.
+  // Submits one engine request per prompt (ids "<id_prefix>-<k>"). A
+  // request past max_response_tokens is refused (400 response_too_large)
+  // before any is submitted; when the engine refuses one, those already
+  // submitted are cancelled and the refusal is thrown as an ApiError. Call
+  // on `strand`.
   static std::shared_ptr<Generation> start(ReadyEngine& ready, ServerStats& stats, boost::asio::any_io_executor strand,
                                            std::shared_ptr<GenerationListener> listener, const GenerationParams& params,
                                            const std::vector<PreparedPrompt>& prompts, const std::string& id_prefix);

@@ -11,6 +11,7 @@
 #include "net/metrics_page.hpp"
 #include "net/responses_http.hpp"
 #include "net/tokenize.hpp"
+#include "net/web_guard.hpp"
 #include "net/ws_session.hpp"
 
 namespace pagedserve::net {
@@ -59,7 +60,8 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<ServerCon
     : stream_(std::move(socket)),
       strand_(stream_.get_executor()),
       context_(std::move(context)),
-      queue_(context_->options().max_stream_buffer_bytes) {
+      stall_timer_(strand_),
+      queue_(context_->options().max_connection_buffer_bytes) {
   ++context_->stats().open_connections;
 }
 
@@ -83,8 +85,10 @@ void HttpSession::read_request() {
   parser_->header_limit(static_cast<std::uint32_t>(context_->options().max_header_bytes));
   parser_->body_limit(context_->options().max_body_bytes);
   // One deadline for the whole request, idle wait included: a client that
-  // trickles its headers or body (slowloris) is cut off when it passes.
-  stream_.expires_after(context_->options().request_timeout);
+  // trickles its headers or body (slowloris) is cut off when it passes. A
+  // kept-alive connection may wait longer for its next request.
+  const auto& o = context_->options();
+  stream_.expires_after(answered_one_ ? o.idle_timeout : o.request_timeout);
   awaiting_request_ = true;
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -124,6 +128,9 @@ void HttpSession::refuse_unreadable(beast::error_code ec) {
   if (ec == http::error::header_limit)
     return send_error(ApiError(431, "invalid_request_error", "the request headers are larger than the limit of " +
                                                                 std::to_string(context_->options().max_header_bytes) + " bytes"));
+  if (ec == http::error::bad_transfer_encoding)
+    return send_error(ApiError(501, "invalid_request_error", "the only Transfer-Encoding supported is chunked", "",
+                               "unsupported_transfer_encoding"));
   if (ec.category() == http::make_error_code(http::error::bad_target).category())
     return send_error(ApiError(400, "invalid_request_error", "malformed HTTP request: " + ec.message()));
   close_now();  // a socket error: nobody to answer
@@ -135,10 +142,18 @@ void HttpSession::dispatch(http::request<http::string_body>& request) {
   path_ = std::string(target_path(sv(request.target())));
   cors_origin_ = context_->cors_origin(sv(request[http::field::origin]));
   request_id_ = client_request_id(sv(request["X-Request-Id"]));
-  if (request.method() == http::verb::options && !cors_origin_.empty()) return answer_preflight(request);
   try {
+    const WebRequestFacts facts{sv(request.method_string()), sv(request.target()), sv(request[http::field::host]),
+                                sv(request[http::field::content_type]), sv(request[http::field::transfer_encoding]),
+                                sv(request[http::field::origin]), beast::websocket::is_upgrade(request), !cors_origin_.empty()};
+    if (auto refused = refuse_web_request(facts, context_->web_guard())) {
+      close_after_ = true;  // the body may not have been read as the client meant
+      throw *refused;
+    }
+    if (request.method() == http::verb::options && !cors_origin_.empty()) return answer_preflight(request);
     if (needs_api_key(match.route))
       if (auto refused = context_->check_api_key(sv(request[http::field::authorization]))) throw *refused;
+    if (auto refused = refuse_cross_site_post(facts.method, facts.content_type)) throw *refused;
     switch (match.route) {
       case Route::not_found:
         throw ApiError(404, "not_found_error", "no route for " + std::string(target_path(sv(request.target()))));
@@ -360,6 +375,7 @@ void HttpSession::write_response(std::shared_ptr<StringResponse> response) {
 // The response is out: the next request, or close.
 void HttpSession::after_exchange() {
   log_exchange();
+  answered_one_ = true;
   exchange_ = false;
   on_gone_ = nullptr;
   if (client_gone_) return close_now();
@@ -408,6 +424,7 @@ void HttpSession::log_exchange() {
 }
 
 void HttpSession::close_now() {
+  stall_timer_.cancel();
   beast::error_code ec;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.close();

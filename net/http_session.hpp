@@ -11,6 +11,7 @@
 // set from a generation request until its response has been written.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -52,7 +53,9 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void send_error(const ApiError& error);
   // Starts a text/event-stream response; events are queued until written.
   void begin_event_stream();
-  // Queues event bytes; false (nothing queued) when the client reads too slowly.
+  // Queues event bytes; false (nothing queued) when the client reads too
+  // slowly: more than max_connection_buffer_bytes queued, or a write
+  // stalled for write_timeout.
   bool stream_event(std::string bytes);
   // Queues the last bytes whatever the bound, then ends the response.
   void end_event_stream(std::string last_bytes);
@@ -82,6 +85,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   void linger_read(std::size_t num_drained);
   void watch_read();
   void flush_stream();
+  void watch_for_stall();
   void finish_stream();
   void on_write_failed();
   void close_now();
@@ -102,6 +106,7 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   std::chrono::steady_clock::time_point started_;
   unsigned version_ = 11;
   bool awaiting_request_ = false;  // the read of the next request is pending
+  bool answered_one_ = false;      // a request has been answered: the next read waits idle_timeout
   bool keep_alive_ = true;
   bool close_after_ = false;
   bool exchange_ = false;        // a generation request is being answered
@@ -114,6 +119,8 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   bool stream_head_written_ = false;
   bool stream_ending_ = false;
+  boost::asio::steady_timer stall_timer_;
+  bool stalled_ = false;  // a write took longer than write_timeout
   bool chunked_ = true;
   OutgoingQueue queue_;
   std::string writing_;

@@ -68,7 +68,7 @@ void HttpSession::begin_event_stream() {
 
 bool HttpSession::stream_event(std::string bytes) {
   if (client_gone_) return true;  // being cancelled: nobody to tell
-  if (!queue_.push(std::move(bytes))) return false;
+  if (stalled_ || !queue_.push(std::move(bytes))) return false;
   flush_stream();
   return true;
 }
@@ -87,8 +87,10 @@ void HttpSession::flush_stream() {
     return;
   }
   writing_ = queue_.take_all();
-  stream_.expires_after(context_->options().write_timeout);
+  stream_.expires_never();  // a stalled write is the stall timer's to judge
+  watch_for_stall();
   auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    self->stall_timer_.cancel();
     self->queue_.written();
     if (ec) return self->on_write_failed();
     self->flush_stream();
@@ -99,9 +101,25 @@ void HttpSession::flush_stream() {
     asio::async_write(stream_, asio::buffer(writing_), std::move(on_written));
 }
 
+// A write that has not completed in write_timeout means the client reads
+// too slowly: the stream refuses further events, so the request is cut off
+// and its ending (slow_reader, [DONE]) queued behind the stalled write,
+// whole events only. The client then has another write_timeout to read on
+// before the connection is closed.
+void HttpSession::watch_for_stall() {
+  stall_timer_.expires_after(context_->options().write_timeout);
+  stall_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) return;
+    if (self->stalled_) return self->close_now();
+    self->stalled_ = true;
+    self->watch_for_stall();
+  });
+}
+
 void HttpSession::finish_stream() {
   auto reset = [this] {
     stream_ending_ = false;
+    stalled_ = false;
     stream_head_written_ = false;
     stream_serializer_.reset();
     stream_head_.reset();

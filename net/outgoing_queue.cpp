@@ -15,6 +15,11 @@ void OutgoingQueue::push_always(std::string message) {
   pending_.push_back(std::move(message));
 }
 
+void OutgoingQueue::drop_pending() {
+  pending_.clear();
+  num_bytes_ = in_flight_bytes_;
+}
+
 std::string OutgoingQueue::take_one() {
   if (in_flight_ || pending_.empty()) throw std::logic_error("OutgoingQueue: nothing to take");
   std::string out = std::move(pending_.front());

@@ -23,6 +23,10 @@ class OutgoingQueue {
   // [DONE]) that must not be lost once a client is cut off.
   void push_always(std::string message);
 
+  // Drops what is pending (not the write in flight): the connection is
+  // being closed and nobody will read it.
+  void drop_pending();
+
   bool writing() const { return in_flight_; }
   bool empty() const { return pending_.empty(); }
   std::size_t num_bytes() const { return num_bytes_; }

@@ -12,12 +12,12 @@ class WsResponseOutput final : public ResponseOutput {
   explicit WsResponseOutput(std::shared_ptr<WsSession> session) : session_(std::move(session)) {}
 
   void refuse(const ApiError& error) override {
-    session_->send_always(error_event(0, error).json);
+    session_->send_final(error_event(0, error).json);
     session_->set_response(nullptr);
   }
   bool event(ResponseEvent event) override { return session_->send(std::move(event.json)); }
   void finish(const ResponseState&, ResponseEvent last_event) override {
-    session_->send_always(std::move(last_event.json));
+    session_->send_final(std::move(last_event.json));
     session_->set_response(nullptr);
   }
 
@@ -49,7 +49,7 @@ void handle_response_create(std::shared_ptr<WsSession> session, std::string_view
     auto output = std::make_shared<WsResponseOutput>(session);
     session->set_response(ResponseRun::start(ctx, ready, session->strand(), output, std::move(request)));
   } catch (const ApiError& e) {
-    session->send_always(error_event(0, e).json);
+    session->send(error_event(0, e).json);
   }
 }
 

@@ -64,7 +64,19 @@ bool needs_api_key(Route route) {
          route == Route::stream || route == Route::tokenize || route == Route::detokenize;
 }
 
-std::string_view target_path(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view origin_form(std::string_view target) {
+  if (target.empty() || target.front() == '/') return target;
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return target;
+  const auto rest = target.substr(scheme_end + 3);
+  const auto path = rest.find_first_of("/?");
+  return path == std::string_view::npos ? std::string_view("/") : rest.substr(path);
+}
+
+std::string_view target_path(std::string_view target) {
+  target = origin_form(target);
+  return target.substr(0, target.find('?'));
+}
 
 RouteMatch match_route(std::string_view method, std::string_view target) {
   std::string_view path = target_path(target);

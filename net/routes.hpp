@@ -46,7 +46,11 @@ bool needs_api_key(Route route);
 // `target` may carry a query string; it does not take part in routing.
 RouteMatch match_route(std::string_view method, std::string_view target);
 
-// The path of a request target, without its query string.
+// An absolute-form target ("http://host:port/path?q", which RFC 9112 says a
+// server must accept) as its origin form ("/path?q"); others as they are.
+std::string_view origin_form(std::string_view target);
+
+// The path of a request target, without its query string (or authority).
 std::string_view target_path(std::string_view target);
 
 }  // namespace pagedserve::net

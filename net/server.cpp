@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <cerrno>
 
 #include "net/http_session.hpp"
 #include "net/log.hpp"
@@ -22,6 +24,14 @@ tcp::endpoint resolve(asio::io_context& ioc, const std::string& host, int port) 
   return results.begin()->endpoint();
 }
 
+// accept failed for want of descriptors or memory: every retry would too
+// until something is freed.
+bool out_of_resources(boost::system::error_code ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 }  // namespace
 
 Server::Server(ServerOptions options) : acceptor_(ioc_) {
@@ -36,6 +46,7 @@ Server::Server(ServerOptions options) : acceptor_(ioc_) {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
+  options.port = port_;  // port 0 asked for any: the Host check needs the real one
   context_ = std::make_shared<ServerContext>(std::move(options), blocking_pool_);
   if (!context_->admin_enabled())
     log(LogLevel::warning, "admin views are disabled: listening on " + where + " (not loopback) without an admin_token");
@@ -53,16 +64,36 @@ void Server::publish(std::unique_ptr<actors::Engine> engine) { context_->publish
 void Server::accept() {
   acceptor_.async_accept(asio::make_strand(ioc_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);  // tokens go out as they come
-      if (const int bytes = context_->options().send_buffer_bytes; bytes > 0)
-        socket.set_option(asio::socket_base::send_buffer_size(bytes), ec);
-      if (context_->stats().open_connections.load() >= context_->options().max_connections)
-        refuse_connection(std::move(socket));
-      else
-        std::make_shared<HttpSession>(std::move(socket), context_)->start();
-    }
+    if (ec && out_of_resources(ec)) return back_off_accept(ec);
+    if (ec) return accept();  // one connection failed (reset before it was taken): the next
+    accept_backoff_ = std::chrono::milliseconds(0);
+    socket.set_option(tcp::no_delay(true), ec);  // tokens go out as they come
+    if (const int bytes = context_->options().send_buffer_bytes; bytes > 0)
+      socket.set_option(asio::socket_base::send_buffer_size(bytes), ec);
+    if (context_->stats().open_connections.load() >= context_->options().max_connections)
+      refuse_connection(std::move(socket));
+    else
+      std::make_shared<HttpSession>(std::move(socket), context_)->start();
     accept();
+  });
+}
+
+// accept failed: out of file descriptors (EMFILE, ENFILE) or memory. The
+// connection stays in the listen queue, so accepting again at once would
+// fail again at once and spin a core: wait, doubling the wait up to a
+// second, while the open connections go on being served and close. Logged
+// once per process, not per failure.
+void Server::back_off_accept(boost::system::error_code ec) {
+  if (!accept_failure_logged_) {
+    accept_failure_logged_ = true;
+    const bool out_of_fds = ec.value() == EMFILE || ec.value() == ENFILE;
+    log(LogLevel::warning, std::string(out_of_fds ? "out of file descriptors" : "out of memory") + " to accept (" +
+                               ec.message() + "); new connections wait in the listen queue, retried with backoff up to 1 s");
+  }
+  accept_backoff_ = std::clamp(accept_backoff_ * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  accept_retry_.expires_after(accept_backoff_);
+  accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+    if (!wait_ec) accept();
   });
 }
 
@@ -89,6 +120,7 @@ void Server::shutdown(std::chrono::milliseconds drain) {
   asio::post(ioc_, [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
   });
   if (auto* ready = context_->ready(); ready && ready->engine) ready->engine->shutdown(drain);
   context_->close_connections();

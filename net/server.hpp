@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <memory>
@@ -40,6 +41,7 @@ class Server {
 
  private:
   void accept();
+  void back_off_accept(boost::system::error_code ec);
   void refuse_connection(boost::asio::ip::tcp::socket socket);
 
   // Declaration order is destruction order reversed: see the file comment.
@@ -47,6 +49,9 @@ class Server {
   boost::asio::io_context ioc_;
   boost::asio::thread_pool blocking_pool_{2};
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_{ioc_};       // on the acceptor's thread only
+  std::chrono::milliseconds accept_backoff_{0};
+  bool accept_failure_logged_ = false;
   std::vector<std::thread> threads_;
   int port_ = 0;
   bool stopped_ = false;

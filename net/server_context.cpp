@@ -1,5 +1,7 @@
 #include "net/server_context.hpp"
 
+#include <cctype>
+
 #include <boost/asio/ip/address.hpp>
 #include <algorithm>
 #include <filesystem>
@@ -41,10 +43,14 @@ std::vector<std::string> split_origins(const std::string& text) {
 }
 
 bool bearer_matches(std::string_view authorization, const std::string& token) {
-  const std::string expected = "Bearer " + token;
-  unsigned char diff = authorization.size() != expected.size();
-  for (std::size_t i = 0; i < expected.size(); ++i)
-    diff |= static_cast<unsigned char>(i < authorization.size() ? authorization[i] ^ expected[i] : 1);
+  constexpr std::string_view scheme = "bearer ";
+  if (authorization.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != scheme[i]) return false;
+  const auto given = authorization.substr(scheme.size());
+  unsigned char diff = given.size() != token.size();
+  for (std::size_t i = 0; i < token.size(); ++i)
+    diff |= static_cast<unsigned char>(i < given.size() ? given[i] ^ token[i] : 1);
   return diff == 0;
 }
 
@@ -63,6 +69,9 @@ ServerContext::ServerContext(ServerOptions options, boost::asio::thread_pool& bl
   // Admin views expose every request's bookkeeping: open on loopback, and
   // elsewhere only behind a token.
   admin_enabled_ = !options_.admin_token.empty() || is_loopback_host(options_.host);
+  // On loopback only this machine can connect, so the Host header is what
+  // tells a local client from a web page on a rebound DNS name.
+  web_guard_ = {is_loopback_host(options_.host), options_.port, options_.allowed_hosts};
 }
 
 void ServerContext::release_engine() {
@@ -74,6 +83,7 @@ void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
   const auto& tokenizer = engine->tokenizer();
   r->limits.vocab_size = engine->model_config().vocab_size;
   r->limits.max_n = engine->config().max_n;
+  r->limits.max_response_tokens = options_.max_response_tokens;
   r->limits.sampling_defaults = engine->model_config().generation.sampling();
   r->max_model_len = engine->max_model_len();
   std::size_t longest = 1;

@@ -21,6 +21,7 @@
 #include "net/completion_request.hpp"
 #include "net/prometheus.hpp"
 #include "net/response_store.hpp"
+#include "net/web_guard.hpp"
 
 namespace pagedserve::net {
 
@@ -32,16 +33,18 @@ struct ServerOptions {
   std::string admin_token;             // required for /admin when set
   std::string api_key;                 // required for /v1/* when set
   std::vector<std::string> allowed_origins;  // CORS: origins (or "*") browsers may call from; empty: off
+  std::vector<std::string> allowed_hosts;    // Host names besides localhost a loopback server answers ("*": any)
   std::size_t max_body_bytes = std::size_t{1} << 20;
   std::size_t max_header_bytes = 16 * 1024;  // request line + headers
   std::size_t max_target_bytes = 8 * 1024;   // the URL
   std::chrono::milliseconds request_timeout{30000};  // to receive a whole request (slowloris bound)
-  std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait for the next request
+  std::chrono::milliseconds idle_timeout{60000};     // keep-alive wait; a WebSocket's unanswered ping
   std::chrono::milliseconds write_timeout{30000};    // a write that cannot complete
-  std::size_t max_stream_buffer_bytes = std::size_t{1} << 20;  // queued output per connection
+  std::size_t max_connection_buffer_bytes = std::size_t{1} << 20;  // output queued for one connection
   int send_buffer_bytes = 0;           // SO_SNDBUF of accepted sockets (0: the system's)
   int max_connections = 4096;
   int max_ws_requests = 256;           // requests in flight on one WebSocket
+  std::int64_t max_response_tokens = std::int64_t{1} << 20;  // see response_tokens() in generation.hpp
   std::size_t max_stored_responses = 1024;               // kept for previous_response_id
   std::size_t max_stored_response_bytes = std::size_t{64} << 20;
   int num_threads = 4;                 // I/O threads
@@ -116,6 +119,8 @@ class ServerContext {
   // views; else the refusal (401 without the token, 403 when disabled).
   std::optional<ApiError> check_admin(std::string_view authorization) const;
   bool admin_enabled() const { return admin_enabled_; }
+  // Who may call from a browser (see web_guard.hpp).
+  const WebGuardPolicy& web_guard() const { return web_guard_; }
   // nullopt when a request with this Authorization header may use the API
   // (/v1/*); else the 401.
   std::optional<ApiError> check_api_key(std::string_view authorization) const;
@@ -136,6 +141,7 @@ class ServerContext {
   ServerOptions options_;
   std::string served_name_;
   bool admin_enabled_ = false;
+  WebGuardPolicy web_guard_;
   ServerStats stats_;
   ResponseStore responses_;
   boost::asio::thread_pool& blocking_pool_;
@@ -154,8 +160,9 @@ std::string model_name_from_path(const std::string& path);
 // "a,b , c" -> {"a", "b", "c"}: the allowed_origins setting.
 std::vector<std::string> split_origins(const std::string& text);
 
-// Whether `authorization` is exactly "Bearer <token>", compared in time
-// independent of where the first difference lies.
+// Whether `authorization` is "Bearer <token>" (the scheme in any case, as
+// RFC 9110 says), the token compared in time independent of where the
+// first difference lies.
 bool bearer_matches(std::string_view authorization, const std::string& token);
 
 // True for 127.0.0.0/8, ::1 and "localhost".

@@ -52,7 +52,7 @@ void WsRequest::cut_off() {
 void WsRequest::fail(const ApiError& error) {
   if (ended_) return;
   ended_ = true;
-  session_->send_always(ws_error_frame(id_, error));
+  session_->send_final(ws_error_frame(id_, error));
   session_->finished(id_);
 }
 
@@ -67,7 +67,7 @@ void WsRequest::on_token(int choice, const actors::TokenEvent& e) {
       w.begin_object().field("token_id", alt.token_id).field("logprob", static_cast<double>(alt.logprob)).end_object();
     w.end_array();
   }
-  if (!session_->send(w.end_object().take())) session_->cut_off_slow_reader();
+  session_->send(w.end_object().take());  // past the bound the session cuts every request off
 }
 
 void WsRequest::on_choice_finished(int choice, const actors::SampleFinished& e) {
@@ -99,7 +99,7 @@ void WsRequest::send_done(const Usage& usage) {
   }
   w.key("usage").begin_object().field("prompt_tokens", usage.prompt_tokens);
   w.field("completion_tokens", usage.completion_tokens).end_object().end_object();
-  session_->send_always(w.take());
+  session_->send_final(w.take());
   session_->finished(id_);
 }
 

@@ -35,8 +35,9 @@ std::string ws_error_frame(const std::string& id, const ApiError& error) {
 WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerContext> context, WsProtocol protocol)
     : ws_(std::move(stream)),
       context_(std::move(context)),
-      queue_(context_->options().max_stream_buffer_bytes),
-      protocol_(protocol) {
+      queue_(context_->options().max_connection_buffer_bytes),
+      protocol_(protocol),
+      close_deadline_(ws_.get_executor()) {
   id_prefix_ = "ws" + std::to_string(g_next_socket++) + "-";
   // The upgraded connection still counts against max_connections.
   ++context_->stats().open_connections;
@@ -53,7 +54,7 @@ void WsSession::start(beast::http::request<beast::http::string_body> upgrade, be
   ws_.next_layer().expires_never();  // the WebSocket keeps its own timeouts
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = context_->options().request_timeout;
-  timeouts.idle_timeout = std::chrono::seconds(120);  // a peer that answers no ping for this long is gone
+  timeouts.idle_timeout = context_->options().idle_timeout;  // a peer that answers no ping for this long is gone
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
@@ -76,10 +77,11 @@ void WsSession::on_message(beast::error_code ec) {
   // A message over read_message_max ends the socket too: the WebSocket layer
   // closes it with status 1009 (message too big), as RFC 6455 asks.
   if (ec) return on_closed();
+  if (overflowed_) return;  // closing: nothing more is read
   const std::string text = beast::buffers_to_string(buffer_.data());
   buffer_.consume(buffer_.size());
   if (!ws_.got_text())
-    send_always(ws_error_frame("", invalid_request("", "send JSON in text frames, not binary")));
+    send(ws_error_frame("", invalid_request("", "send JSON in text frames, not binary")));
   else
     handle_text(text);
   read_message();
@@ -94,18 +96,18 @@ void WsSession::handle_text(std::string_view text) {
     if (auto* g = std::get_if<WsGenerate>(&message)) return handle_generate(std::move(*g));
     handle_cancel(std::get<WsCancel>(message).id);
   } catch (const WsParseError& e) {
-    send_always(ws_error_frame(e.id, e.error));
+    send(ws_error_frame(e.id, e.error));
   }
 }
 
 void WsSession::handle_generate(WsGenerate g) {
   if (requests_.count(g.id))
-    return send_always(ws_error_frame(g.id, invalid_request("id", "a request with id '" + g.id + "' is already in flight on this socket", "duplicate_id")));
+    return (void)send(ws_error_frame(g.id, invalid_request("id", "a request with id '" + g.id + "' is already in flight on this socket", "duplicate_id")));
   if (static_cast<int>(requests_.size()) >= context_->options().max_ws_requests)
-    return send_always(ws_error_frame(g.id, ApiError(429, "rate_limit_error", "more than " +
+    return (void)send(ws_error_frame(g.id, ApiError(429, "rate_limit_error", "more than " +
                                                                                   std::to_string(context_->options().max_ws_requests) +
                                                                                   " requests in flight on this socket", "", "too_many_requests")));
-  if (auto refused = context_->check_model(g.request.params.model)) return send_always(ws_error_frame(g.id, *refused));
+  if (auto refused = context_->check_model(g.request.params.model)) return (void)send(ws_error_frame(g.id, *refused));
   auto request = std::make_shared<WsRequest>(shared_from_this(), g.id, std::move(g.request));
   requests_[g.id] = request;
   request->start(id_prefix_ + g.id);
@@ -127,14 +129,19 @@ void WsSession::set_response(std::shared_ptr<ResponseRun> run) {
 }
 
 bool WsSession::send(std::string frame) {
-  if (closed_) return true;
-  if (!queue_.push(std::move(frame))) return false;
+  if (closed_ || overflowed_) return false;
+  if (!queue_.push(std::move(frame))) {
+    overflow();
+    return false;
+  }
   flush();
   return true;
 }
 
-void WsSession::send_always(std::string frame) {
+void WsSession::send_final(std::string frame) {
   if (closed_) return;
+  if (!overflowed_ && queue_.push(frame)) return flush();
+  if (!overflowed_) overflow();
   queue_.push_always(std::move(frame));
   flush();
 }
@@ -159,20 +166,42 @@ void WsSession::go_away() {
 
 // A close frame counts as a write: only when no frame is being written.
 void WsSession::close_if_idle() {
-  if (!going_away_ || closed_ || !requests_.empty() || response_ || queue_.writing() || !queue_.empty()) return;
+  if (!(going_away_ || overflowed_) || closed_ || !requests_.empty() || response_ || queue_.writing() || !queue_.empty())
+    return;
   closed_ = true;
-  ws_.async_close(websocket::close_code::going_away, [self = shared_from_this()](beast::error_code) {
+  const auto code = overflowed_ ? websocket::close_code::policy_error : websocket::close_code::going_away;
+  ws_.async_close(code, [self = shared_from_this()](beast::error_code) {
+    self->close_deadline_.cancel();
     beast::error_code ec;
     beast::get_lowest_layer(self->ws_).socket().close(ec);
   });
 }
 
-void WsSession::cut_off_slow_reader() {
-  log(LogLevel::warning, "a WebSocket client reads too slowly; cancelling its requests");
+// The client let more than the bound pile up (it reads too slowly, or not
+// at all while it sends): the connection ends, and with it its requests.
+void WsSession::overflow() {
+  overflowed_ = true;
+  log(LogLevel::warning, "a WebSocket client let more than " + std::to_string(context_->options().max_connection_buffer_bytes) +
+                             " bytes pile up unread; closing it (1008) and cancelling its requests");
+  queue_.drop_pending();
+  start_close_deadline();
   std::vector<std::shared_ptr<WsRequest>> in_flight;
   for (auto& [id, r] : requests_) in_flight.push_back(r);
   for (auto& r : in_flight) r->cut_off();
   if (response_) response_->cancel();
+  close_if_idle();
+}
+
+// The last frames and the close frame get write_timeout to go out; a
+// client that reads none of them loses the socket then.
+void WsSession::start_close_deadline() {
+  close_deadline_.expires_after(context_->options().write_timeout);
+  close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec) return;
+    self->on_closed();
+    beast::error_code ignored;  // a close frame that never went out: the socket goes anyway
+    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+  });
 }
 
 // The socket is gone: every request on it is cancelled.
@@ -187,6 +216,7 @@ void WsSession::on_closed() {
     ++context_->stats().cancelled_by_client;
     response_->cancel();
   }
+  close_deadline_.cancel();
   beast::error_code ec;
   beast::get_lowest_layer(ws_).socket().close(ec);
 }

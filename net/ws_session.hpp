@@ -14,10 +14,19 @@
 // or a single {"type":"error","id":"r1","error":{"message","type",...}}.
 // Bad messages get an error frame and the socket stays open.
 //
+// Every frame queued for the client counts against one bound
+// (max_connection_buffer_bytes). Past it the socket is overflowed: what is
+// queued is dropped, nothing more is read, every request ends with a
+// slow_reader error frame and a close frame with status 1008 (policy
+// violation) follows; a client that does not read even those loses the
+// socket after write_timeout.
+//
 // Invariants (on the strand): requests_ holds exactly the ids in flight;
 // at most one frame is being written; the queued bytes stay under the
-// bound except for error frames (one per request at most) and done frames.
+// bound until the socket overflows, and after that only last frames (one
+// per request in flight at most) are queued.
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -45,15 +54,16 @@ class WsSession final : public Closable, public std::enable_shared_from_this<WsS
   // For WsRequest, on the strand.
   ServerContext& context() { return *context_; }
   boost::asio::any_io_executor strand() { return ws_.get_executor(); }
-  // Queues a frame; false (nothing queued) when the client reads too slowly.
+  // Queues a frame; false (nothing queued) once the socket has overflowed.
   bool send(std::string frame);
-  void send_always(std::string frame);
+  // Queues a request's last frame (done, error): counted like any other
+  // until the socket overflows, then queued anyway so the client learns
+  // how each request ended.
+  void send_final(std::string frame);
   void finished(const std::string& id);
   // The Responses protocol's one response in flight (null: none).
   const std::shared_ptr<ResponseRun>& response() const { return response_; }
   void set_response(std::shared_ptr<ResponseRun> run);
-  // The client fell too far behind: cancel everything in flight with an error.
-  void cut_off_slow_reader();
   // The server stops: once the last request's done frame is out, a close
   // frame with status 1001 (going away).
   void go_away() override;
@@ -65,6 +75,8 @@ class WsSession final : public Closable, public std::enable_shared_from_this<WsS
   void handle_generate(WsGenerate g);
   void handle_cancel(const std::string& id);
   void flush();
+  void overflow();
+  void start_close_deadline();
   void on_closed();
   void close_if_idle();
 
@@ -77,8 +89,10 @@ class WsSession final : public Closable, public std::enable_shared_from_this<WsS
   std::map<std::string, std::shared_ptr<WsRequest>> requests_;
   std::shared_ptr<ResponseRun> response_;
   std::string id_prefix_;  // makes client ids unique engine-wide
+  boost::asio::steady_timer close_deadline_;
   bool closed_ = false;
   bool going_away_ = false;
+  bool overflowed_ = false;
 };
 
 // {"type":"error","id":...,"error":{...}} ("id" null when unknown).

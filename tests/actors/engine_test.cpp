@@ -100,9 +100,11 @@ std::shared_ptr<Recorder> submit_ok(Engine& engine, GenerateRequest r) {
   return rec;
 }
 
-void check_parity_under_pressure(PreemptionMode mode) {
+void check_parity_under_pressure(PreemptionMode mode, int tensor_parallel_size = 1) {
   auto cases = testing::load_reference_cases();
-  auto engine = Engine::start(small_config(48, mode));
+  auto config = small_config(48, mode);
+  config.tensor_parallel_size = tensor_parallel_size;
+  auto engine = Engine::start(config);
   std::vector<std::shared_ptr<Recorder>> recs;
   for (int i = 0; i < 20; ++i)
     recs.push_back(submit_ok(*engine, greedy("r" + std::to_string(i), cases[i % cases.size()])));
@@ -128,6 +130,24 @@ TEST_CASE("20 concurrent greedy requests in a tiny pool match llama2.c exactly (
 
 TEST_CASE("20 concurrent greedy requests in a tiny pool match llama2.c exactly (recompute)", "[actors][parity]") {
   check_parity_under_pressure(PreemptionMode::recompute);
+}
+
+// stories260K has 4 KV heads: 2 and 4 ranks split them evenly.
+TEST_CASE("tensor parallel over 2 and 4 ranks matches llama2.c exactly under swap and recompute", "[actors][parity][tp]") {
+  for (int tp : {2, 4}) {
+    INFO("tensor parallel size " << tp);
+    check_parity_under_pressure(PreemptionMode::swap, tp);
+    check_parity_under_pressure(PreemptionMode::recompute, tp);
+  }
+}
+
+TEST_CASE("a tensor-parallel size that does not divide the heads is refused by name", "[actors][tp]") {
+  auto config = small_config(48);
+  config.tensor_parallel_size = 3;
+  CHECK_THROWS_WITH(Engine::start(config), Catch::Contains("KV heads (4) is not divisible by the tensor-parallel size 3"));
+  config.tensor_parallel_size = 2;
+  config.device = "cuda:0";
+  CHECK_THROWS_WITH(Engine::start(config), Catch::Contains("--device cpu only"));
 }
 
 TEST_CASE("n = 4 over one prompt takes measurably fewer blocks than 4 requests", "[actors][sharing]") {

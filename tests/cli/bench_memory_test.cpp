@@ -17,6 +17,10 @@ TEST_CASE("bench memory prints one JSON line with every system and sharing figur
   simdjson::dom::parser parser;
   auto doc = parser.parse(r.output);
   CHECK(doc["block_size"].get_int64().value() == 16);
+  // The prefix cache's keyed hash, per 16-token block: well under a decode step.
+  const double hash_ns = doc["block_hash_ns"].get_double().value();
+  CHECK(hash_ns > 0);
+  CHECK(hash_ns < 20000);
   double paged_rate = 0;
   for (const char* sys : {"paged", "orca_max", "orca_pow2", "orca_oracle"}) {
     INFO(sys);

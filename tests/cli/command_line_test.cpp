@@ -51,9 +51,9 @@ TEST_CASE("stray positionals, a second model and parallelism are refused with ex
   r = run_pagedserve("generate models/a --model models/b");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("the model is given twice") != std::string::npos);
-  r = run_pagedserve("serve --tensor-parallel-size 2");
+  r = run_pagedserve("serve --pipeline-parallel-size 2");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--tensor-parallel-size 2") != std::string::npos);
+  CHECK(r.output.find("--pipeline-parallel-size 2") != std::string::npos);
   r = run_pagedserve("generate --pipeline-parallel-size 2");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--pipeline-parallel-size 2") != std::string::npos);
@@ -74,9 +74,9 @@ TEST_CASE("bench serving takes the engine settings of serve and generate", "[cli
   CHECK(r.output.find("\"block_size\":8") != std::string::npos);
   CHECK(r.output.find("\"num_gpu_blocks\":300") != std::string::npos);
   CHECK(r.output.find("\"max_running\":4") != std::string::npos);
-  r = run_pagedserve("bench serving --tensor-parallel-size 2");
+  r = run_pagedserve("bench serving --pipeline-parallel-size 3");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--tensor-parallel-size 2") != std::string::npos);
+  CHECK(r.output.find("--pipeline-parallel-size 3") != std::string::npos);
   r = run_pagedserve("bench serving --preemption-mode sometimes");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("one of recompute, swap") != std::string::npos);

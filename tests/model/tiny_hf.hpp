@@ -158,7 +158,13 @@ inline std::string tiny_tokenizer_json(const std::string& post_processor = "null
   // a..z, A..Z, 0..6: every id of the model has a piece.
   const std::string chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456";
   for (std::size_t c = 0; c < chars.size(); ++c) vocab += ",\"" + chars.substr(c, 1) + "\":" + std::to_string(5 + c);
+  // Llama 2's declarations: the mark prepended and replacing spaces, undone by the decoder.
+  const std::string normalizer = R"({"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"\u2581"},
+      {"type":"Replace","pattern":{"String":" "},"content":"\u2581"}]})";
+  const std::string decoder = R"({"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"\u2581"},"content":" "},
+      {"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]})";
   return R"({"added_tokens":[{"id":3,"content":"<|im_end|>","special":true}],"post_processor":)" + post_processor +
+         R"(,"normalizer":)" + normalizer + R"(,"decoder":)" + decoder +
          R"(,"model":{"type":"BPE","vocab":{)" + vocab + R"(},"merges":[]}})";
 }
 

@@ -64,14 +64,22 @@ TEST_CASE("a byte-level tokenizer with all 256 bytes round-trips random bytes", 
     vocab += std::to_string(b);
   }
   vocab.push_back('}');
-  model::HfTokenizer tok(R"({"pre_tokenizer": {"type": "ByteLevel"}, "model": {"type": "BPE", "vocab": )" + vocab +
-                             R"(, "merges": []}})",
-                         0, 0);
-  std::mt19937 rng(7);
-  for (int i = 0; i < 3000; ++i) {
-    const std::string text = random_bytes(rng);
-    auto ids = tok.encode(text, false);
-    REQUIRE(ids.size() == text.size());
-    REQUIRE(tok.decode(-1, ids) == text);
+  // GPT-2's split, and a Split regex with Unicode classes and lookahead run
+  // over invalid UTF-8 (PCRE2 leaves bad bytes unmatched, never fails).
+  const std::string gpt2 = R"({"type": "ByteLevel", "add_prefix_space": false})";
+  const std::string split = R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex":
+      "(?i:'s|'ll)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+      "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]})";
+  for (const std::string& pre : {gpt2, split}) {
+    model::HfTokenizer tok(R"({"pre_tokenizer": )" + pre + R"(, "decoder": {"type": "ByteLevel"},
+                               "model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []}})",
+                           0, 0);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 3000; ++i) {
+      const std::string text = random_bytes(rng);
+      auto ids = tok.encode(text, false);
+      REQUIRE(ids.size() == text.size());
+      REQUIRE(tok.decode(-1, ids) == text);
+    }
   }
 }

@@ -33,3 +33,16 @@ TEST_CASE("push_always passes the bound and take_one gives whole messages in ord
   CHECK(q.empty());
   CHECK(q.num_bytes() == 0);
 }
+
+TEST_CASE("drop_pending frees what waits but keeps the write in flight counted", "[outgoing_queue]") {
+  OutgoingQueue q(100);
+  CHECK(q.push("abc"));
+  CHECK(q.push("defg"));
+  CHECK(q.take_one() == "abc");
+  CHECK(q.push("hi"));
+  q.drop_pending();
+  CHECK(q.empty());
+  CHECK(q.num_bytes() == 3);
+  q.written();
+  CHECK(q.num_bytes() == 0);
+}

@@ -44,3 +44,12 @@ TEST_CASE("unknown paths are 404, known paths with other methods 405", "[routes]
   CHECK(match_route("HEAD", "/v1/completions").route == Route::method_not_allowed);
   CHECK(match_route("DELETE", "/admin/pool").route == Route::method_not_allowed);
 }
+
+TEST_CASE("an absolute-form target is routed by its path (RFC 9112)", "[routes]") {
+  CHECK(match_route("POST", "http://127.0.0.1:8000/v1/completions").route == Route::completions);
+  CHECK(match_route("GET", "HTTP://localhost/v1/models?x=1").route == Route::models);
+  CHECK(match_route("GET", "http://localhost").route == Route::not_found);
+  CHECK(origin_form("http://h:1/a?b") == "/a?b");
+  CHECK(origin_form("/a") == "/a");
+  CHECK(target_path("http://h:1/v1/models?q") == "/v1/models");
+}

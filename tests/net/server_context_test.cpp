@@ -42,8 +42,9 @@ TEST_CASE("admin is open on loopback, needs the token when one is set, and is of
   for (const char* host : {"0.0.0.0", "127.0.0.1"}) {
     Context guarded(host, "t0ken");
     CHECK(guarded.ctx.admin_enabled());
-    CHECK_FALSE(guarded.ctx.check_admin("Bearer t0ken"));
-    for (const char* wrong : {"", "t0ken", "Bearer t0ke", "Bearer t0ken2", "bearer t0ken", "Bearer T0ken"}) {
+    for (const char* right : {"Bearer t0ken", "bearer t0ken", "BEARER t0ken"})  // the scheme is case-insensitive
+      CHECK_FALSE(guarded.ctx.check_admin(right));
+    for (const char* wrong : {"", "t0ken", "Bearer t0ke", "Bearer t0ken2", "Bearer T0ken", "Basic t0ken", "Bearert0ken"}) {
       auto e = guarded.ctx.check_admin(wrong);
       REQUIRE(e);
       CHECK(e->status == 401);

@@ -12,31 +12,14 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "actors/engine_start.hpp"
+#include "net/in_process_server.hpp"
 
 using namespace pagedserve;
+using namespace pagedserve::testing;
 using boost::asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
-
-net::ServerOptions test_options() {
-  net::ServerOptions o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.model_path = PAGEDSERVE_SOURCE_DIR "/models/stories260K";
-  o.request_timeout = 700ms;
-  o.num_threads = 2;
-  return o;
-}
-
-std::unique_ptr<actors::Engine> start_engine() {
-  actors::EngineConfig c;
-  c.model = PAGEDSERVE_SOURCE_DIR "/models/stories260K";
-  c.num_gpu_blocks = 512;
-  c.swap_space_gib = 0.01;
-  return actors::Engine::start(c);
-}
 
 // A plain blocking socket to the server.
 struct Client {
@@ -71,7 +54,7 @@ struct Client {
 };
 
 std::string post(const std::string& path, const std::string& body, const std::string& extra = "") {
-  return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" + extra +
+  return "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + extra +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -81,13 +64,6 @@ std::size_t count(const std::string& s, const std::string& needle) {
   return n;
 }
 
-template <class F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!f() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-  return f();
-}
-
 }  // namespace
 
 TEST_CASE("health says loading until the engine is published, and other routes answer 503", "[server]") {
@@ -95,7 +71,7 @@ TEST_CASE("health says loading until the engine is published, and other routes a
   server.start();
   {
     Client c(server.port());
-    c.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.send("GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n");
     auto r = c.read_until("}");
     CHECK(r.rfind("HTTP/1.1 503", 0) == 0);
     CHECK(r.find(R"({"status":"loading"})") != std::string::npos);
@@ -106,7 +82,7 @@ TEST_CASE("health says loading until the engine is published, and other routes a
   }
   server.publish(start_engine());
   Client c(server.port());
-  c.send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  c.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   auto r = c.read_all();
   CHECK(r.rfind("HTTP/1.1 200", 0) == 0);
   CHECK(r.find(R"({"status":"ok"})") != std::string::npos);
@@ -119,7 +95,7 @@ TEST_CASE("a client trickling its headers is cut off while others are served", "
   Client slow(server.port());
   const auto start = std::chrono::steady_clock::now();
   std::thread trickler([&] {
-    const std::string head = "POST /v1/completions HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+    const std::string head = "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nX-Slow: ";
     for (char ch : head + std::string(40, 'a')) {
       boost::system::error_code ec;
       boost::asio::write(slow.socket, boost::asio::buffer(&ch, 1), ec);
@@ -146,12 +122,12 @@ TEST_CASE("oversized headers, URLs and bodies get 431, 414 and 413", "[server]")
   server.publish(start_engine());
   {
     Client c(server.port());
-    c.send("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'h') + "\r\n\r\n");
+    c.send("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: " + std::string(20000, 'h') + "\r\n\r\n");
     CHECK(c.read_all().rfind("HTTP/1.1 431", 0) == 0);
   }
   {
     Client c(server.port());
-    c.send("GET /health?" + std::string(1000, 'q') + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    c.send("GET /health?" + std::string(1000, 'q') + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
     auto r = c.read_all();
     CHECK(r.rfind("HTTP/1.1 414", 0) == 0);
     CHECK(r.find("\"type\":\"invalid_request_error\"") != std::string::npos);
@@ -178,8 +154,8 @@ TEST_CASE("keep-alive and pipelined requests are answered in order on one connec
   server.publish(start_engine());
   Client c(server.port());
   c.send(post("/v1/completions", R"({"prompt":"Once","max_tokens":3,"temperature":0})") +
-         "GET /v1/models HTTP/1.1\r\nHost: t\r\n\r\n" + post("/v1/completions", R"({"prompt":5})") +
-         "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+         "GET /v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n" + post("/v1/completions", R"({"prompt":5})") +
+         "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   auto r = c.read_all();
   const auto a = r.find("\"object\":\"text_completion\""), b = r.find("\"object\":\"list\""),
              e = r.find("\"param\":\"prompt\""), h = r.find("\"status\":\"ok\"");
@@ -194,7 +170,7 @@ TEST_CASE("keep-alive and pipelined requests are answered in order on one connec
 TEST_CASE("a reader that stops reading is cut off without stalling the others", "[server]") {
   auto options = test_options();
   options.send_buffer_bytes = 4096;
-  options.max_stream_buffer_bytes = 16 * 1024;
+  options.max_connection_buffer_bytes = 16 * 1024;
   net::Server server(options);
   server.start();
   server.publish(start_engine());
@@ -215,6 +191,31 @@ TEST_CASE("a reader that stops reading is cut off without stalling the others", 
   auto rest = stalled.read_until("data: [DONE]", 20s);
   CHECK(rest.find("\"code\":\"slow_reader\"") != std::string::npos);
   CHECK(rest.find("data: [DONE]") != std::string::npos);
+}
+
+TEST_CASE("a reader that pauses past the write timeout gets the slow_reader ending and no cut mid-event", "[server]") {
+  auto options = test_options();
+  options.send_buffer_bytes = 4096;
+  options.write_timeout = 3s;
+  net::Server server(options);
+  server.start();
+  server.publish(start_engine());
+  Client paused(server.port(), 4096);
+  paused.send(post("/v1/completions",
+                   R"({"prompt":"Once upon a time","max_tokens":400,"n":8,"ignore_eos":true,"stream":true,"logprobs":20})",
+                   "Connection: close\r\n"));
+  auto head = paused.read_until("data: {");
+  REQUIRE(head.find("data: {") != std::string::npos);
+  // Past one write timeout, within two: the buffers fill within the
+  // first second, the stall is noticed 3 s later, the grace ends 3 s after.
+  std::this_thread::sleep_for(5s);
+  auto rest = head + paused.read_all(20s);
+  CHECK(rest.find("\"code\":\"slow_reader\"") != std::string::npos);
+  CHECK(rest.find("data: [DONE]") != std::string::npos);
+  CHECK(rest.find("0\r\n\r\n") != std::string::npos);  // the chunked body ended properly
+  CHECK(server.context().stats().cancelled_slow_reader.load() == 1);
+  auto* engine = server.context().ready()->engine.get();
+  CHECK(eventually([&] { return engine->metrics().gpu_blocks_used == 0; }));
 }
 
 TEST_CASE("a client that disconnects mid-request gets its request cancelled and its blocks freed", "[server]") {
@@ -266,7 +267,7 @@ TEST_CASE("an engine that dies ends open streams with an error and health turns 
   CHECK(rest.find("data: [DONE]") != std::string::npos);
 
   Client health(server.port());
-  health.send("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  health.send("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
   const auto h = health.read_all();
   CHECK(h.rfind("HTTP/1.1 503", 0) == 0);
   CHECK(h.find(R"("status":"engine_dead")") != std::string::npos);

@@ -1,7 +1,8 @@
 // The daemon's lifecycle as systemd drives it. SIGTERM while a WebSocket
 // stream and an SSE stream run: both end with their final message (`done`,
 // `data: [DONE]`), the WebSocket is closed with 1001 (going away), new
-// connections are refused, and the process exits 0 within the drain timeout. SIGHUP reopens the log file (after rotation) and
+// connections are refused, and the process exits 0 within the drain timeout;
+// a second SIGTERM during the drain exits at once with status 4. SIGHUP reopens the log file (after rotation) and
 // reloads the log level from the config file. Every finished request leaves
 // one log line with its id, tokens, timings and finish reason.
 
@@ -108,6 +109,32 @@ test('streams still running when the drain timeout ends are cancelled with their
   assert.ok(r.exitMs < 3000, `exited ${r.exitMs} ms after SIGTERM`);
   console.log(`# cut after ${r.ws.tokens.length} (WebSocket) and ${tokensOf(r.sse.chunks)} (SSE) tokens; exited ${r.exitMs} ms after SIGTERM`);
   assert.equal(server.log().split('\n').filter((l) => /msg="request done" .*finish_reason=cancelled/.test(l)).length, 2);
+});
+
+test('a second SIGTERM during the drain exits at once with status 4', async () => {
+  const server = await startServer(['--drain-timeout', '20', '--log-level', 'info']);
+  // 128 streams of 480 tokens: seconds of work even on fast cores, so the drain is long.
+  const socket = await connect(server.url);
+  let streaming;
+  const firstToken = new Promise((resolve) => { streaming = resolve; });
+  socket.ws.on('message', (data) => { if (JSON.parse(data.toString()).type === 'token') streaming(); });
+  for (let i = 0; i < 128; ++i) socket.send({ type: 'generate', id: `g${i}`, prompt: 'Once upon a time', ...kLong });
+  await firstToken;
+  let exited = false;
+  server.exited.then(() => { exited = true; });
+  server.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(exited, false, 'the first SIGTERM drains: the process is still running');
+  const sentAt = Date.now();
+  server.child.kill('SIGTERM');
+  const code = await server.exited;
+  const exitMs = Date.now() - sentAt;
+  console.log(`# exited ${exitMs} ms after the second SIGTERM`);
+  assert.equal(code, 4);
+  assert.ok(exitMs < 2000, `exited ${exitMs} ms after the second SIGTERM`);
+  assert.match(server.log(), /level=warning msg="second stop signal; exiting without waiting for the drain"/);
+  const unfinished = [...Array(128).keys()].filter((i) => socket.request(`g${i}`).done === null);
+  assert.ok(unfinished.length > 0, 'streams were cut, not drained');
 });
 
 test('SIGHUP reopens the log file after rotation and reloads the log level', async () => {

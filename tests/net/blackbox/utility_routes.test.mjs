@@ -49,7 +49,7 @@ test('/tokenize of chat messages counts what chat completions bill as prompt tok
   const messages = [{ role: 'system', content: 'Tell stories.' }, { role: 'user', content: 'Once upon a time' }];
   const t = await curl('/tokenize', { model: 'stories260K', messages });
   const chat = await (await fetch(`${server.url}/v1/chat/completions`, {
-    method: 'POST', body: JSON.stringify({ messages, max_tokens: 1 }),
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ messages, max_tokens: 1 }),
   })).json();
   assert.equal(t.body.count, chat.usage.prompt_tokens);
 });

@@ -25,7 +25,8 @@ function promtool(text) {
 }
 
 const complete = (prompt, max_tokens, extra = {}) => fetch(`${server.url}/v1/completions`, {
-  method: 'POST', body: JSON.stringify({ prompt, max_tokens, temperature: 0, ...extra }),
+  method: 'POST', headers: { 'Content-Type': 'application/json' },
+  body: JSON.stringify({ prompt, max_tokens, temperature: 0, ...extra }),
 }).then((r) => r.json());
 
 test('promtool finds nothing wrong with a scrape but the colons of vLLM\'s own names', async () => {

@@ -32,11 +32,14 @@ const kDefaultFlags = ['--num-blocks', '512', '--swap-space', '0.05', '--log-lev
 // Resolves once /health answers 200. `args` are extra serve flags; with
 // `defaults: false` the test's flags (and its --config) are the only ones;
 // `positional: true` names the model as `serve MODEL` does. `env` is added
-// to the server's environment.
-export async function startServer(args = [], { defaults = true, positional = false, env = {} } = {}) {
+// to the server's environment. `port` binds that port (no retry on another);
+// `prefix` is a command that runs the server (and execs it, keeping its
+// pid), such as prlimit.
+export async function startServer(args = [], { defaults = true, positional = false, env = {}, port: fixedPort, prefix = [] } = {}) {
   for (let attempt = 0; attempt < 3; ++attempt) {
-    const port = await freePort();
-    const child = spawn(binary, ['serve', ...(positional ? [modelDir] : ['--model', modelDir]), '--host', '127.0.0.1',
+    const port = fixedPort ?? await freePort();
+    const command = [...prefix, binary];
+    const child = spawn(command[0], [...command.slice(1), 'serve', ...(positional ? [modelDir] : ['--model', modelDir]), '--host', '127.0.0.1',
       '--port', String(port), ...(defaults ? kDefaultFlags : []), ...args],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let log = '';
@@ -64,7 +67,7 @@ export async function startServer(args = [], { defaults = true, positional = fal
     }
     child.kill('SIGKILL');
     await exited;
-    if (!/cannot listen/.test(log)) throw new Error(`server did not become healthy: ${log}`);
+    if (!/cannot listen/.test(log) || fixedPort) throw new Error(`server did not become healthy: ${log}`);
     // The port was taken between choosing and binding it: try another.
   }
   throw new Error('no free port');

@@ -1,0 +1,81 @@
+#include "engine/tensor_parallel_executor.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace pagedserve::engine {
+
+TensorParallelExecutor::TensorParallelExecutor(std::vector<std::unique_ptr<StepExecutor>> ranks,
+                                               std::shared_ptr<kernels::CollectiveGroup> group)
+    : group_(std::move(group)) {
+  if (ranks.empty() || static_cast<int>(ranks.size()) != group_->world_size())
+    throw std::invalid_argument("a tensor-parallel executor needs one executor per rank of its group");
+  for (auto& r : ranks) ranks_.push_back(Rank{std::move(r), {}});
+  for (int r = 0; r < world_size(); ++r) threads_.emplace_back([this, r] { serve_rank(r); });
+}
+
+TensorParallelExecutor::~TensorParallelExecutor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+std::string TensorParallelExecutor::name() const {
+  return ranks_.front().executor->name() + " x" + std::to_string(ranks_.size()) + " (tensor parallel)";
+}
+
+// A rank's thread: waits for each round's plan, performs it, reports.
+void TensorParallelExecutor::serve_rank(int rank) {
+  std::uint64_t seen = 0;
+  for (;;) {
+    const StepPlan* plan = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stopping_ || round_ != seen; });
+      if (stopping_) return;
+      seen = round_;
+      plan = plan_;
+    }
+    Rank& me = ranks_[rank];
+    try {
+      me.result = me.executor->execute(*plan);
+    } catch (...) {
+      {
+        std::lock_guard lock(mutex_);
+        if (!first_error_) first_error_ = std::current_exception();
+      }
+      group_->abort();  // the others may be waiting for this rank in a collective
+    }
+    std::lock_guard lock(mutex_);
+    if (--pending_ == 0) changed_.notify_all();
+  }
+}
+
+void TensorParallelExecutor::check_same_draws(const StepResult& a, const StepResult& b, int rank) {
+  bool same = a.samples.size() == b.samples.size();
+  for (std::size_t i = 0; same && i < a.samples.size(); ++i)
+    same = a.samples[i].seq_id == b.samples[i].seq_id && a.samples[i].token_id == b.samples[i].token_id;
+  if (!same) throw std::logic_error("tensor-parallel rank " + std::to_string(rank) + " drew other tokens than rank 0");
+}
+
+StepResult TensorParallelExecutor::execute(const StepPlan& plan) {
+  {
+    std::unique_lock lock(mutex_);
+    if (failed_) throw std::runtime_error("the tensor-parallel group failed in an earlier step");
+    plan_ = &plan;
+    pending_ = world_size();
+    ++round_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return pending_ == 0; });
+  }
+  failed_ = true;  // until the step is known to be whole
+  if (first_error_) std::rethrow_exception(first_error_);
+  for (int r = 1; r < world_size(); ++r) check_same_draws(ranks_[0].result, ranks_[r].result, r);
+  failed_ = false;
+  return std::move(ranks_[0].result);
+}
+
+}  // namespace pagedserve::engine

@@ -1,0 +1,104 @@
+#include "kernels/collective.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace pagedserve::kernels {
+
+namespace {
+
+// A reusable barrier that an abort releases (std::barrier cannot be).
+class AbortableBarrier {
+ public:
+  explicit AbortableBarrier(int count) : count_(count) {}
+
+  void arrive_and_wait() {
+    std::unique_lock lock(mutex_);
+    if (aborted_) throw std::runtime_error("the tensor-parallel group was aborted: a rank failed");
+    const std::uint64_t phase = phase_;
+    if (++arrived_ == count_) {
+      arrived_ = 0;
+      ++phase_;
+      changed_.notify_all();
+      return;
+    }
+    changed_.wait(lock, [&] { return phase_ != phase || aborted_; });
+    if (phase_ == phase) throw std::runtime_error("the tensor-parallel group was aborted: a rank failed");
+  }
+
+  void abort() {
+    std::lock_guard lock(mutex_);
+    aborted_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  const int count_;
+  int arrived_ = 0;
+  std::uint64_t phase_ = 0;
+  bool aborted_ = false;
+};
+
+class InProcessGroup;
+
+class InProcessMember final : public Collective {
+ public:
+  InProcessMember(InProcessGroup& group, int rank) : group_(group), rank_(rank) {}
+  int rank() const override { return rank_; }
+  int world_size() const override;
+  void all_reduce_sum(Tensor t) override;
+
+ private:
+  InProcessGroup& group_;
+  int rank_;
+};
+
+class InProcessGroup final : public CollectiveGroup {
+ public:
+  explicit InProcessGroup(int world) : barrier_(world), slots_(world) {
+    for (int r = 0; r < world; ++r) members_.push_back(std::make_unique<InProcessMember>(*this, r));
+  }
+  Collective& member(int rank) override { return *members_.at(rank); }
+  int world_size() const override { return static_cast<int>(members_.size()); }
+  void abort() override { barrier_.abort(); }
+
+  // Each rank publishes its buffer, sums its own slice of every buffer into
+  // all of them, and waits until every slice is done.
+  void all_reduce_sum(int rank, Tensor t) {
+    if (t.dtype != DType::f32) throw std::invalid_argument("all_reduce_sum takes f32 tensors");
+    slots_[rank] = t;
+    barrier_.arrive_and_wait();
+    const std::int64_t n = t.numel();
+    for (const auto& s : slots_)
+      if (s.numel() != n) throw std::logic_error("all_reduce_sum: ranks passed tensors of different sizes");
+    const int world = world_size();
+    const std::int64_t first = n * rank / world, last = n * (rank + 1) / world;
+    for (std::int64_t i = first; i < last; ++i) {
+      float sum = static_cast<const float*>(slots_[0].data)[i];
+      for (int r = 1; r < world; ++r) sum += static_cast<const float*>(slots_[r].data)[i];
+      for (int r = 0; r < world; ++r) static_cast<float*>(slots_[r].data)[i] = sum;
+    }
+    barrier_.arrive_and_wait();
+  }
+
+ private:
+  AbortableBarrier barrier_;
+  std::vector<Tensor> slots_;
+  std::vector<std::unique_ptr<InProcessMember>> members_;
+};
+
+int InProcessMember::world_size() const { return group_.world_size(); }
+void InProcessMember::all_reduce_sum(Tensor t) { group_.all_reduce_sum(rank_, t); }
+
+}  // namespace
+
+std::shared_ptr<CollectiveGroup> make_in_process_group(int world_size) {
+  if (world_size < 1) throw std::invalid_argument("a group needs at least one rank, got " + std::to_string(world_size));
+  return std::make_shared<InProcessGroup>(world_size);
+}
+
+}  // namespace pagedserve::kernels
