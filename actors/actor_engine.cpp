@@ -7,6 +7,7 @@
 
 #include "actors/engine_start.hpp"
 
+#include <caf/io/all.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <unordered_map>
@@ -23,7 +24,7 @@ constexpr auto kQueryTimeout = std::chrono::seconds(30);
 
 class ActorEngine final : public Engine {
  public:
-  ActorEngine(const EngineConfig& config, EngineParts parts);
+  ActorEngine(const EngineConfig& config, EngineParts parts, EngineRuntime runtime);
   ~ActorEngine() override;
 
   const EngineConfig& config() const override { return config_; }
@@ -52,10 +53,10 @@ class ActorEngine final : public Engine {
   std::shared_ptr<EngineHealth> health_ = std::make_shared<EngineHealth>();
   std::unique_ptr<caf::actor_system_config> caf_config_;
   std::unique_ptr<caf::actor_system> system_;
+  executor_actor executor_;
   router_actor router_;
   scheduler_actor scheduler_;
   block_manager_actor blocks_;
-  executor_actor executor_;
   std::mutex mu_;
   std::condition_variable all_done_;
   std::unordered_map<std::string, OpenRequest> active_;
@@ -74,8 +75,14 @@ memory::BlockManagerConfig block_config(const EngineConfig& c, const EngineParts
   return b;
 }
 
-ActorEngine::ActorEngine(const EngineConfig& config, EngineParts parts) : config_(config), parts_(std::move(parts)) {
-  if (!parts_.tokenizer || !parts_.executor) throw std::invalid_argument("an engine needs a tokenizer and an executor");
+ActorEngine::ActorEngine(const EngineConfig& config, EngineParts parts, EngineRuntime runtime)
+    : config_(config),
+      parts_(std::move(parts)),
+      caf_config_(std::move(runtime.config)),
+      system_(std::move(runtime.system)),
+      executor_(std::move(runtime.remote_executor)) {
+  if (!parts_.tokenizer || !(parts_.executor || executor_))
+    throw std::invalid_argument("an engine needs a tokenizer and an executor");
   if (config.max_waiting_requests < 1) throw std::invalid_argument("max_waiting_requests must be at least 1");
   if (config.max_n < 1) throw std::invalid_argument("max_n must be at least 1");
   limits_.vocab_size = parts_.model_config.vocab_size;
@@ -94,18 +101,7 @@ void ActorEngine::spawn_actors() {
   const auto blocks = block_config(config_, parts_);
   if (!(blocks.watermark >= 0 && blocks.watermark < 1)) throw std::invalid_argument("watermark must be in [0, 1)");
   if (blocks.num_gpu_blocks < 1) throw std::invalid_argument("the KV pool needs at least one block");
-  caf_config_ = std::make_unique<caf::actor_system_config>();
-  caf_config_->add_message_types<caf::id_block::pagedserve>();
-  // A step is a chain of messages with nothing to steal in between: workers
-  // that wait on a condition variable wake faster than work-stealing ones,
-  // which back off to 50 us sleeps when idle (bench overhead: ~2x per step).
-  caf_config_->set("scheduler.policy", caf::atom("sharing"));
-  // The three event-based actors form one chain per step and the executor
-  // has its own thread, so one worker runs the chain without waking another
-  // (bench overhead, 2 cores: 1.17x faster than with two workers).
-  caf_config_->set("scheduler.max-threads", 1);
-  system_ = std::make_unique<caf::actor_system>(*caf_config_);
-  executor_ = spawn_executor(*system_, parts_.executor);
+  if (!executor_) executor_ = spawn_executor(*system_, parts_.executor);
   blocks_ = spawn_block_manager(*system_, blocks, executor_);
   router_ = spawn_router(*system_, [this](const std::string& id) { on_done(id); }, health_);
   SchedulerActorConfig sc{sched,   parts_.tokenizer.get(), parts_.model_config.eos_ids, parts_.max_model_len,
@@ -225,8 +221,29 @@ void ActorEngine::shutdown(std::chrono::milliseconds drain) {
 
 }  // namespace
 
+EngineRuntime make_runtime(bool networked) {
+  EngineRuntime rt;
+  rt.config = std::make_unique<caf::actor_system_config>();
+  add_message_types(*rt.config);
+  if (networked) rt.config->load<caf::io::middleman>();
+  // A step is a chain of messages with nothing to steal in between: workers
+  // that wait on a condition variable wake faster than work-stealing ones,
+  // which back off to 50 us sleeps when idle (bench overhead: ~2x per step).
+  rt.config->set("scheduler.policy", caf::atom("sharing"));
+  // The three event-based actors form one chain per step and the executor
+  // has its own thread, so one worker runs the chain without waking another
+  // (bench overhead, 2 cores: 1.17x faster than with two workers).
+  rt.config->set("scheduler.max-threads", 1);
+  rt.system = std::make_unique<caf::actor_system>(*rt.config);
+  return rt;
+}
+
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts, EngineRuntime runtime) {
+  return std::make_unique<ActorEngine>(config, std::move(parts), std::move(runtime));
+}
+
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts) {
-  return std::make_unique<ActorEngine>(config, std::move(parts));
+  return start_engine(config, std::move(parts), make_runtime(false));
 }
 
 void inject_failure(Engine& engine, EngineActor which, const std::string& why) {

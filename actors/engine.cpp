@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "actors/engine_start.hpp"
+#include "actors/worker_link.hpp"
 #include "engine/kv_planner.hpp"
 #include "engine/model_executor.hpp"
 #include "engine/tensor_parallel_executor.hpp"
@@ -19,6 +20,8 @@ constexpr std::size_t kGiB = std::size_t{1} << 30;
 
 int clamp_blocks(std::size_t n) { return static_cast<int>(std::min<std::size_t>(n, 1u << 30)); }
 
+}  // namespace
+
 int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& model) {
   if (config.max_model_len < 0) throw std::invalid_argument("max_model_len must not be negative");
   if (config.max_model_len > model.max_seq_len)
@@ -26,8 +29,6 @@ int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& 
                                 std::to_string(model.max_seq_len) + " positions");
   return config.max_model_len ? config.max_model_len : model.max_seq_len;
 }
-
-}  // namespace
 
 KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, int max_model_len) {
   if (config.swap_space_gib < 0) throw std::invalid_argument("swap_space must not be negative");
@@ -63,7 +64,9 @@ KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, 
 std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
   model::LoadOptions options;
   options.tokenizer_path = config.tokenizer;
-  return start_engine(config, model::load_model(config.model, options));
+  auto loaded = model::load_model(config.model, options);
+  if (!config.executor.empty()) return start_remote_engine(config, std::move(loaded));
+  return start_engine(config, std::move(loaded));
 }
 
 kernels::BackendOptions backend_options(const EngineConfig& config, kernels::DType checkpoint) {
@@ -73,6 +76,21 @@ kernels::BackendOptions backend_options(const EngineConfig& config, kernels::DTy
   o.simple_attention = config.simple_attention;
   o.enforce_eager = config.enforce_eager;
   return o;
+}
+
+BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfig& model,
+                             const model::ModelWeights& weights, int max_model_len,
+                             std::shared_ptr<const grammar::Vocabulary> vocabulary) {
+  if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
+  auto backend = kernels::make_backend(config.device, backend_options(config, weights.token_embedding.dtype));
+  auto llama = std::make_unique<model::LlamaModel>(model, weights, *backend);
+  BuiltExecutor built;
+  built.sizes = size_kv_pools(config, *llama, max_model_len);
+  auto executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), built.sizes.num_gpu_blocks,
+                                                         built.sizes.num_cpu_blocks, config.block_size);
+  executor->set_vocabulary(std::move(vocabulary));
+  built.executor = std::move(executor);
+  return built;
 }
 
 namespace {
@@ -117,15 +135,10 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedMo
   if (config.tensor_parallel_size > 1) {
     parts.executor = tensor_parallel_executor(config, loaded, parts, vocabulary);
   } else {
-    auto backend = kernels::make_backend(config.device, backend_options(config, loaded.weights.token_embedding.dtype));
-    auto llama = std::make_unique<model::LlamaModel>(loaded.config, loaded.weights, *backend);
-    const auto sizes = size_kv_pools(config, *llama, parts.max_model_len);
-    parts.num_gpu_blocks = sizes.num_gpu_blocks;
-    parts.num_cpu_blocks = sizes.num_cpu_blocks;
-    auto executor = std::make_shared<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
-                                                            sizes.num_cpu_blocks, config.block_size);
-    executor->set_vocabulary(vocabulary);
-    parts.executor = std::move(executor);
+    auto built = build_executor(config, loaded.config, loaded.weights, parts.max_model_len, vocabulary);
+    parts.num_gpu_blocks = built.sizes.num_gpu_blocks;
+    parts.num_cpu_blocks = built.sizes.num_cpu_blocks;
+    parts.executor = std::move(built.executor);
   }
   parts.tokenizer = std::move(loaded.tokenizer);
   return start_engine(config, std::move(parts));

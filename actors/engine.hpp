@@ -29,6 +29,7 @@ struct EngineConfig {
   std::string model = "models/stories260K";  // path or dummy:<preset>
   std::string tokenizer;                     // optional override
   std::string device = "cpu";                // cpu | cuda:N
+  std::string executor;                      // HOST:PORT of a worker's executor; empty: a local one
   std::string dtype = "auto";                // auto | f32 | f16 | bf16 (kernels::resolve_activation_dtype)
   std::string quantization = "none";         // none | int8: CPU weights (kernels::resolve_weight_dtype)
   bool simple_attention = false;             // CUDA: the first PagedAttention kernel

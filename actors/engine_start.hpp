@@ -6,9 +6,11 @@
 #include <memory>
 
 #include "actors/engine.hpp"
+#include "actors/protocol.hpp"
 #include "engine/executor.hpp"
 #include "model/llama.hpp"
 #include "model/loader.hpp"
+#include "model/token_vocabulary.hpp"
 
 namespace pagedserve::actors {
 
@@ -23,6 +25,19 @@ struct EngineParts {
 
 // Spawns the actors. Throws std::invalid_argument for a bad configuration.
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts);
+
+// The actor system an engine runs in, and the executor when it lives in
+// another process (a worker's, reached through the system's network layer).
+struct EngineRuntime {
+  std::unique_ptr<caf::actor_system_config> config;
+  std::unique_ptr<caf::actor_system> system;
+  executor_actor remote_executor;  // empty: spawn one around EngineParts::executor
+};
+// A system tuned for the step's message chain; `networked` loads libcaf_io.
+EngineRuntime make_runtime(bool networked);
+// As above, in `runtime`. EngineParts::executor may be empty when the
+// runtime has a remote executor.
+std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts, EngineRuntime runtime);
 
 // Engine::start after its first step: `loaded` (with a tokenizer) is the
 // model config.model names, already loaded (a caller that tokenizes first
@@ -46,5 +61,20 @@ struct KvPoolSizes {
   int num_cpu_blocks = 0;
 };
 KvPoolSizes size_kv_pools(const EngineConfig& config, model::LlamaModel& model, int max_model_len);
+
+// The longest sequence `config` allows for `model` (its own maximum for 0);
+// throws std::invalid_argument beyond it.
+int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& model);
+
+// A ModelExecutor for `model` on config.device, its KV pools sized for
+// `max_model_len`: what a local engine and a worker run.
+struct BuiltExecutor {
+  std::shared_ptr<engine::StepExecutor> executor;
+  KvPoolSizes sizes;
+};
+// `vocabulary` lets it draw constrained requests (grammar/).
+BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfig& model,
+                             const model::ModelWeights& weights, int max_model_len,
+                             std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
 }  // namespace pagedserve::actors

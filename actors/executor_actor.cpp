@@ -7,6 +7,10 @@
 // A step that throws may have run part of its plan (a swap, a copy, some
 // K/V written): the KV cache is in an unknown state, so the actor ends with
 // `step_failed` and the engine is dead. A plan is never retried.
+//
+// It monitors the scheduler it serves and ends with it: in a worker process
+// that frees the KV cache when the server goes away (or its link is lost),
+// so the worker can serve the next one.
 
 #include "actors/runtime.hpp"
 
@@ -25,8 +29,12 @@ executor_actor::behavior_type executor(executor_actor::stateful_pointer<Executor
                                        std::shared_ptr<engine::StepExecutor> exec) {
   self->state.executor = std::move(exec);
   self->set_exception_handler([](std::exception_ptr& e) { return failure_reason(engine_errc::step_failed, e); });
+  self->set_down_handler([self](caf::down_msg& down) { self->quit(down.reason); });
   return {
-      [=](connect_atom, scheduler_actor results) { self->state.results = std::move(results); },
+      [=](connect_atom, scheduler_actor results) {
+        self->monitor(results);
+        self->state.results = std::move(results);
+      },
       [=](execute_atom, const engine::StepPlan& plan) {
         auto& st = self->state;
         if (!st.armed_failure.empty()) throw std::runtime_error(st.armed_failure);

@@ -17,6 +17,7 @@
 #include "engine/request.hpp"
 #include "engine/step_plan.hpp"
 #include "kernels/batch.hpp"
+#include "kernels/sampling.hpp"
 #include "memory/block_manager.hpp"
 #include "model/sampler.hpp"
 
@@ -79,6 +80,11 @@ typename Inspector::result_type inspect(Inspector& f, TokenChoice& x) {
 }  // namespace pagedserve::model
 
 namespace pagedserve::kernels {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, TokenLogprob& x) {
+  return f(caf::meta::type_name("TokenLogprob"), x.token_id, x.logprob);
+}
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, BatchMetadata& x) {
@@ -175,11 +181,6 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, GenerateRequest& x) {
   return f(caf::meta::type_name("GenerateRequest"), x.request_id, x.prompt_ids, x.sampling, x.n, x.best_of,
            x.use_beam_search, x.length_penalty, x.early_stopping, x.priority);
-}
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, TokenLogprob& x) {
-  return f(caf::meta::type_name("TokenLogprob"), x.token_id, x.logprob);
 }
 
 template <class Inspector>

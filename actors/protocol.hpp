@@ -33,6 +33,8 @@ enum class engine_errc : std::uint8_t {
   planning_failed,    // the block manager threw: the pools are in an unknown state
   scheduling_failed,  // the scheduler threw: the queues are in an unknown state
   delivery_failed,    // the router threw
+  worker_refused,     // a worker would not set up an executor (busy, bad setup)
+  worker_stopped,     // the worker process was told to stop (SIGTERM)
 };
 std::string to_string(engine_errc x);
 
@@ -72,6 +74,60 @@ typename Inspector::result_type inspect(Inspector& f, SeqOwner& x) {
 using EventList = std::vector<engine::Event>;
 using SeqOwnerList = std::vector<SeqOwner>;
 
+// --- the worker link: an executor in another process --------------------------
+//
+//   [server] --hello--> [worker]                      ModelShape
+//   [server] --setup(ExecutorSetup)--> [worker]       WorkerReady (pools, executor)
+//   then the step as above, with the executor's messages on the wire.
+
+// What a server must agree on with a worker's model: its name and shape.
+struct ModelShape {
+  std::string name;
+  std::string architecture;
+  int dim = 0, hidden_dim = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0, head_size = 0;
+  int vocab_size = 0, max_seq_len = 0, sliding_window = 0;
+  std::int32_t bos_id = 0;
+  std::vector<std::int32_t> eos_ids;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ModelShape& x) {
+  return f(caf::meta::type_name("ModelShape"), x.name, x.architecture, x.dim, x.hidden_dim, x.num_layers,
+           x.num_heads, x.num_kv_heads, x.head_size, x.vocab_size, x.max_seq_len, x.sliding_window, x.bos_id,
+           x.eos_ids);
+}
+
+// The server's settings a worker needs to build its backend and size its
+// KV pools (the device and the model are the worker's own).
+struct ExecutorSetup {
+  std::string dtype = "auto";
+  bool simple_attention = false;
+  bool enforce_eager = false;
+  int block_size = 16;
+  int num_gpu_blocks = 0;
+  double gpu_memory_utilization = 0.9;
+  double swap_space_gib = 4.0;
+  int max_num_seqs = 256;
+  int max_num_batched_tokens = 2048;
+  int max_model_len = 0;  // resolved: never 0
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ExecutorSetup& x) {
+  return f(caf::meta::type_name("ExecutorSetup"), x.dtype, x.simple_attention, x.enforce_eager, x.block_size,
+           x.num_gpu_blocks, x.gpu_memory_utilization, x.swap_space_gib, x.max_num_seqs, x.max_num_batched_tokens,
+           x.max_model_len);
+}
+
+// The worker's answer to a setup: the KV pools it allocated (the server's
+// block manager plans against them) and the executor that owns them.
+struct WorkerPools {
+  int num_gpu_blocks = 0;
+  int num_cpu_blocks = 0;
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, WorkerPools& x) {
+  return f(caf::meta::type_name("WorkerPools"), x.num_gpu_blocks, x.num_cpu_blocks);
+}
+
 }  // namespace pagedserve::actors
 
 CAF_ERROR_CODE_ENUM(pagedserve::actors::engine_errc, "pagedserve")
@@ -91,6 +147,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, connect_atom, "connect")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, ping_atom, "ping")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, fail_atom, "fail")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, hello_atom, "hello")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, setup_atom, "setup")
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryRequest))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryGrant))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::StepPlan))
@@ -102,6 +160,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::BlockStats))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::SeqOwnerList))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::engine_errc))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ModelShape))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ExecutorSetup))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::WorkerPools))
 CAF_END_TYPE_ID_BLOCK(pagedserve)
 
 namespace pagedserve::actors {
@@ -132,6 +193,12 @@ using block_manager_actor = caf::typed_actor<
     caf::replies_to<admin_atom, std::string, SeqOwnerList>::with<std::string>,
     caf::reacts_to<fail_atom, std::string>>;
 
+// A worker process's front door: tells its model, and sets up one executor
+// for one server at a time.
+using worker_actor = caf::typed_actor<
+    caf::replies_to<hello_atom>::with<ModelShape>,
+    caf::replies_to<setup_atom, ExecutorSetup>::with<WorkerPools, executor_actor>>;
+
 using router_actor = caf::typed_actor<
     caf::reacts_to<connect_atom, scheduler_actor>,
     caf::reacts_to<connect_atom, block_manager_actor, executor_actor>,
@@ -139,5 +206,23 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::string>,
     caf::reacts_to<events_atom, EventList>,
     caf::reacts_to<fail_atom, std::string>>;
+
+}  // namespace pagedserve::actors
+
+// The actor handles that cross the worker link: a second block, after the
+// interfaces the first one's atoms make possible.
+CAF_BEGIN_TYPE_ID_BLOCK(pagedserve_handles, caf::id_block::pagedserve::end)
+  CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::scheduler_actor))
+  CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::executor_actor))
+  CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::worker_actor))
+CAF_END_TYPE_ID_BLOCK(pagedserve_handles)
+
+namespace pagedserve::actors {
+
+// Every message type, for an actor_system_config.
+inline void add_message_types(caf::actor_system_config& config) {
+  config.add_message_types<caf::id_block::pagedserve>();
+  config.add_message_types<caf::id_block::pagedserve_handles>();
+}
 
 }  // namespace pagedserve::actors

@@ -10,6 +10,8 @@ std::string to_string(engine_errc x) {
     case engine_errc::planning_failed: return "planning_failed";
     case engine_errc::scheduling_failed: return "scheduling_failed";
     case engine_errc::delivery_failed: return "delivery_failed";
+    case engine_errc::worker_refused: return "worker_refused";
+    case engine_errc::worker_stopped: return "worker_stopped";
   }
   return "unknown";
 }
@@ -38,6 +40,7 @@ caf::error failure_reason(engine_errc code, std::exception_ptr& e) {
 }
 
 std::string describe(const caf::error& e) {
+  if (e == caf::exit_reason::remote_link_unreachable) return "executor_unreachable: the connection to the worker was lost";
   if (e.category() != caf::atom("pagedserve")) return caf::to_string(e);
   std::string out = to_string(static_cast<engine_errc>(e.code()));
   if (!e.context().empty() && e.context().match_element<std::string>(0)) out += ": " + e.context().get_as<std::string>(0);

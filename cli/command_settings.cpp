@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "jinja/template.hpp"
+#include "actors/worker_link.hpp"
 
 namespace pagedserve::cli {
 
@@ -116,6 +117,14 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
   c.device = s.get_string("device");
+  c.executor = s.get_string("executor");
+  if (!c.executor.empty()) {
+    try {
+      actors::parse_host_port(c.executor, "--executor");
+    } catch (const std::invalid_argument& e) {
+      throw CliError(e.what());
+    }
+  }
   c.dtype = s.get_string("dtype");
   c.quantization = s.get_string("quantization");
   c.simple_attention = s.get_string("attention_kernel") == "simple";

@@ -12,6 +12,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"generate", "generate text from prompts (offline, batched)", run_generate},
       {"serve", "run the OpenAI-compatible HTTP / WebSocket server", run_serve},
+      {"worker", "run a model's executor for a server in another process (serve --executor)", run_worker},
       {"admin", "interactive console for a running server's admin views", run_admin},
       {"bench", "benchmarks: throughput, kernels, serving, memory (see pagedserve bench --help)", run_bench},
       {"export-gguf", "write a model as a GGUF file for llama.cpp (same weights, its conventions)", run_export_gguf},

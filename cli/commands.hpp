@@ -19,6 +19,7 @@ const std::vector<Command>& commands();
 int run_generate(int argc, char** argv);
 int run_config(int argc, char** argv);
 int run_serve(int argc, char** argv);
+int run_worker(int argc, char** argv);
 int run_admin(int argc, char** argv);
 int run_version(int argc, char** argv);
 int run_export_gguf(int argc, char** argv);

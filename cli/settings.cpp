@@ -73,6 +73,8 @@ std::vector<SettingSpec> make_specs() {
       {"drain_timeout", 30.0, "seconds in-flight requests may finish after SIGTERM", 0, 3600},
       {"log_level", std::string("info"), "least severe log level written", 0, 0, {"debug", "info", "warning", "error"}},
       {"log_file", std::string(""), "append log lines to this file, reopened on SIGHUP (empty: stderr)"},
+      {"executor", std::string(""),
+       "HOST:PORT of a `pagedserve worker` that runs the model (empty: in this process; unauthenticated link)"},
   };
   for (auto& s : server) s.scope = SettingScope::server;
   engine.insert(engine.end(), server.begin(), server.end());

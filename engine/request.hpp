@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "kernels/sampling.hpp"
 #include "model/sampler.hpp"
 
 namespace pagedserve::engine {
@@ -34,10 +35,8 @@ inline int max_new_tokens(int max_tokens, int prompt_len, int max_model_len) {
   return std::min(max_tokens, max_model_len - prompt_len + 1);
 }
 
-struct TokenLogprob {
-  std::int32_t token_id = 0;
-  float logprob = 0;
-};
+// A token and its logprob: the sampler's own type (kernels/sampling.hpp).
+using kernels::TokenLogprob;
 
 // One generated token of sample `index`. Beam search emits its winners'
 // tokens only when the request finishes (beams change until then).

@@ -15,7 +15,7 @@ constexpr std::array<std::string_view, 5> kRoles = {"system", "developer", "user
 
 // "content": a string, null (an assistant turn with tool calls), or a list
 // of {"type": "text", "text": ...} parts.
-std::string read_content(element v, const RequestLimits& limits) {
+std::string read_content(element v, const InputLimits& limits) {
   if (v.is_null()) return "";
   return read_text_content(v, "messages.content", {"text"}, limits);
 }
@@ -29,7 +29,7 @@ jinja::Value message_fields(element v, const std::string& joined_content) {
   return jinja::Value::dict(std::move(fields));
 }
 
-ChatMessage read_message(element v, const RequestLimits& limits) {
+ChatMessage read_message(element v, const InputLimits& limits) {
   auto obj = read_object(v, "messages");
   ChatMessage m;
   element role;
@@ -60,7 +60,7 @@ void refuse_unsupported_chat_field(std::string_view key, element v) {
 }  // namespace
 
 std::string read_text_content(simdjson::dom::element v, const std::string& field,
-                              std::initializer_list<std::string_view> part_types, const RequestLimits& limits) {
+                              std::initializer_list<std::string_view> part_types, const InputLimits& limits) {
   if (v.is_string()) return read_string(v, field, limits.max_string_bytes);
   std::string text;
   for (element part : read_array(v, field)) {
@@ -77,7 +77,7 @@ std::string read_text_content(simdjson::dom::element v, const std::string& field
   return text;
 }
 
-std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLimits& limits) {
+std::vector<ChatMessage> read_messages(simdjson::dom::element v, const InputLimits& limits) {
   std::vector<ChatMessage> messages;
   for (element m : read_array(v, "messages")) {
     if (messages.size() >= limits.max_messages)
@@ -88,7 +88,7 @@ std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLi
   return messages;
 }
 
-ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits) {
+ChatRequest parse_chat_request(std::string_view body, const InputLimits& limits) {
   ChatRequest out;
   out.params.sampling = limits.sampling_defaults;
   bool has_messages = false;

@@ -47,10 +47,10 @@ struct ChatRequest {
 // A message's content: a string or a list of text parts whose "type" is one
 // of `part_types`, joined. Throws ApiError naming `field`.
 std::string read_text_content(simdjson::dom::element v, const std::string& field,
-                              std::initializer_list<std::string_view> part_types, const RequestLimits& limits);
+                              std::initializer_list<std::string_view> part_types, const InputLimits& limits);
 
 // A "messages" list, each message checked. Throws ApiError.
-std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLimits& limits);
+std::vector<ChatMessage> read_messages(simdjson::dom::element v, const InputLimits& limits);
 
 // Reads `key` into `options` when it is one of "tools",
 // "add_generation_prompt", "chat_template_kwargs"; false for other keys.
@@ -58,7 +58,7 @@ std::vector<ChatMessage> read_messages(simdjson::dom::element v, const RequestLi
 bool read_chat_option(std::string_view key, simdjson::dom::element v, ChatOptions& options);
 
 // Parses and validates a /v1/chat/completions body. Throws ApiError.
-ChatRequest parse_chat_request(std::string_view body, const RequestLimits& limits);
+ChatRequest parse_chat_request(std::string_view body, const InputLimits& limits);
 
 // The prompt text for `messages` in the fallback format.
 std::string render_chat_prompt(const std::vector<ChatMessage>& messages);

@@ -20,7 +20,7 @@ float read_float(element v, const char* name, double min, double max) {
 }
 
 // "stop": a string or a list of strings.
-std::vector<std::string> read_stop(element v, const RequestLimits& limits) {
+std::vector<std::string> read_stop(element v, const InputLimits& limits) {
   std::vector<std::string> stop;
   if (v.is_string()) {
     stop.push_back(read_string(v, "stop", limits.max_string_bytes));
@@ -65,7 +65,7 @@ void refuse_unsupported(std::string_view key, element v) {
 }
 
 // One prompt entry of a list: a string or a list of token ids.
-PromptInput read_prompt_item(element v, const RequestLimits& limits) {
+PromptInput read_prompt_item(element v, const InputLimits& limits) {
   PromptInput p;
   if (v.is_string()) {
     p.text = read_string(v, "prompt", limits.max_string_bytes);
@@ -78,7 +78,7 @@ PromptInput read_prompt_item(element v, const RequestLimits& limits) {
   return p;
 }
 
-std::vector<PromptInput> read_prompts(element v, const RequestLimits& limits) {
+std::vector<PromptInput> read_prompts(element v, const InputLimits& limits) {
   std::vector<PromptInput> prompts;
   if (v.is_string()) {
     prompts.push_back(read_prompt_item(v, limits));
@@ -103,7 +103,7 @@ std::vector<PromptInput> read_prompts(element v, const RequestLimits& limits) {
   return prompts;
 }
 
-void check_prompt_ids(const std::vector<PromptInput>& prompts, const RequestLimits& limits) {
+void check_prompt_ids(const std::vector<PromptInput>& prompts, const InputLimits& limits) {
   for (const auto& p : prompts) {
     if (p.is_text) continue;
     if (p.ids.empty()) throw invalid_request("prompt", "a token id prompt must not be empty");
@@ -117,7 +117,7 @@ void check_prompt_ids(const std::vector<PromptInput>& prompts, const RequestLimi
 
 }  // namespace
 
-bool read_generation_field(std::string_view key, element v, const RequestLimits& limits, GenerationParams& out) {
+bool read_generation_field(std::string_view key, element v, const InputLimits& limits, GenerationParams& out) {
   if (read_structured_output_field(key, v, out)) return true;
   auto& s = out.sampling;
   if (key == "max_tokens" || key == "max_completion_tokens") {
@@ -175,7 +175,7 @@ bool read_generation_field(std::string_view key, element v, const RequestLimits&
   return true;
 }
 
-void read_completion_fields(simdjson::dom::object obj, const RequestLimits& limits, CompletionRequest& out) {
+void read_completion_fields(simdjson::dom::object obj, const InputLimits& limits, CompletionRequest& out) {
   out.params.sampling = limits.sampling_defaults;
   bool has_prompt = false;
   for (auto [key, value] : obj) {
@@ -199,7 +199,7 @@ void read_completion_fields(simdjson::dom::object obj, const RequestLimits& limi
     throw invalid_request("echo", "echo together with logprobs is not supported (prompt logprobs are not computed)");
 }
 
-void validate_params(const GenerationParams& p, const RequestLimits& limits) {
+void validate_params(const GenerationParams& p, const InputLimits& limits) {
   try {
     p.sampling.validate();
   } catch (const model::InvalidParam& e) {
@@ -215,7 +215,7 @@ void validate_params(const GenerationParams& p, const RequestLimits& limits) {
     throw invalid_request("stop", "stop strings are not supported with beam search");
 }
 
-CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits) {
+CompletionRequest parse_completion_request(std::string_view body, const InputLimits& limits) {
   CompletionRequest out;
   read_completion_fields(parse_object(thread_parser(), body), limits, out);
   return out;

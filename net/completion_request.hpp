@@ -17,9 +17,10 @@
 
 namespace pagedserve::net {
 
-// Bounds a request must stay within (the engine checks the rest: context
-// length, KV pool size).
-struct RequestLimits {
+// Bounds a request's input must stay within while it is read (the engine's
+// engine::RequestLimits checks the rest at submission: context length, KV
+// pool size).
+struct InputLimits {
   int vocab_size = 0;  // prompt token ids must be below this (0: unchecked)
   int max_n = 16;      // n and best_of
   std::size_t max_prompts = 64;
@@ -64,18 +65,18 @@ struct CompletionRequest {
 };
 
 // Parses and validates a /v1/completions body. Throws ApiError.
-CompletionRequest parse_completion_request(std::string_view body, const RequestLimits& limits);
+CompletionRequest parse_completion_request(std::string_view body, const InputLimits& limits);
 
 // The fields of a completion request found in `obj` (a parsed body or a
 // WebSocket message): fills `out`, ignoring unknown keys except those the
 // API documents but this server refuses (suffix, logit_bias). Throws ApiError.
-void read_completion_fields(simdjson::dom::object obj, const RequestLimits& limits, CompletionRequest& out);
+void read_completion_fields(simdjson::dom::object obj, const InputLimits& limits, CompletionRequest& out);
 
 // Sets one shared generation field; false when `key` is not one of them.
-bool read_generation_field(std::string_view key, simdjson::dom::element value, const RequestLimits& limits,
+bool read_generation_field(std::string_view key, simdjson::dom::element value, const InputLimits& limits,
                            GenerationParams& out);
 
 // Cross-field checks and the sampler's own ranges. Throws ApiError.
-void validate_params(const GenerationParams& p, const RequestLimits& limits);
+void validate_params(const GenerationParams& p, const InputLimits& limits);
 
 }  // namespace pagedserve::net

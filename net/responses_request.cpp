@@ -9,7 +9,7 @@ namespace {
 
 using simdjson::dom::element;
 
-ChatMessage read_item(element v, const RequestLimits& limits) {
+ChatMessage read_item(element v, const InputLimits& limits) {
   auto obj = read_object(v, "input");
   std::string_view type;
   if (!obj["type"].get(type) && type != "message")
@@ -25,7 +25,7 @@ ChatMessage read_item(element v, const RequestLimits& limits) {
   return m;
 }
 
-std::vector<ChatMessage> read_input(element v, const RequestLimits& limits) {
+std::vector<ChatMessage> read_input(element v, const InputLimits& limits) {
   if (v.is_string()) return {{"user", read_string(v, "input", limits.max_string_bytes)}};
   std::vector<ChatMessage> out;
   for (element item : read_array(v, "input")) {
@@ -49,7 +49,7 @@ void refuse_unless_default(std::string_view key, element v) {
 }
 
 // The keys Responses adds to the generation fields; false if not one.
-bool read_responses_field(std::string_view key, element value, const RequestLimits& limits, ResponsesRequest& out,
+bool read_responses_field(std::string_view key, element value, const InputLimits& limits, ResponsesRequest& out,
                           bool& has_input) {
   if (key == "input") {
     out.input = read_input(value, limits);
@@ -79,7 +79,7 @@ bool read_responses_field(std::string_view key, element value, const RequestLimi
 
 }  // namespace
 
-ResponsesRequest read_responses_request(simdjson::dom::object obj, const RequestLimits& limits) {
+ResponsesRequest read_responses_request(simdjson::dom::object obj, const InputLimits& limits) {
   ResponsesRequest out;
   bool has_input = false;
   for (auto [key, value] : obj) {
@@ -94,7 +94,7 @@ ResponsesRequest read_responses_request(simdjson::dom::object obj, const Request
   return out;
 }
 
-ResponsesRequest parse_responses_request(std::string_view body, const RequestLimits& limits) {
+ResponsesRequest parse_responses_request(std::string_view body, const InputLimits& limits) {
   return read_responses_request(parse_object(thread_parser(), body), limits);
 }
 

@@ -34,8 +34,8 @@ struct ResponsesRequest {
 };
 
 // Parses and validates. Throws ApiError naming the field.
-ResponsesRequest parse_responses_request(std::string_view body, const RequestLimits& limits);
+ResponsesRequest parse_responses_request(std::string_view body, const InputLimits& limits);
 // The same from an already parsed object (a WebSocket event; "type" is skipped).
-ResponsesRequest read_responses_request(simdjson::dom::object obj, const RequestLimits& limits);
+ResponsesRequest read_responses_request(simdjson::dom::object obj, const InputLimits& limits);
 
 }  // namespace pagedserve::net

@@ -55,7 +55,7 @@ struct ServerOptions {
 // The engine and the facts derived from it once it has loaded.
 struct ReadyEngine {
   std::unique_ptr<actors::Engine> engine;
-  RequestLimits limits;
+  InputLimits limits;
   int max_model_len = 0;
   std::size_t max_piece_bytes = 1;  // the longest token's text, bounding bytes per token
   std::shared_ptr<const ChatTemplate> chat_template;  // null: the fallback chat format

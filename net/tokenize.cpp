@@ -6,7 +6,7 @@
 
 namespace pagedserve::net {
 
-TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits,
+TokenizeRequest parse_tokenize_request(std::string_view body, const InputLimits& limits,
                                        const ChatTemplate* chat_template) {
   TokenizeRequest out;
   bool has_prompt = false, has_messages = false;
@@ -40,7 +40,7 @@ TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimit
   return out;
 }
 
-std::string apply_template_body(std::string_view body, const RequestLimits& limits, const ChatTemplate* chat_template) {
+std::string apply_template_body(std::string_view body, const InputLimits& limits, const ChatTemplate* chat_template) {
   std::vector<ChatMessage> messages;
   ChatOptions options;
   bool has_messages = false;
@@ -58,7 +58,7 @@ std::string apply_template_body(std::string_view body, const RequestLimits& limi
   return w.begin_object().field("prompt", render_chat(chat_template, messages, options).text).end_object().take();
 }
 
-DetokenizeRequest parse_detokenize_request(std::string_view body, const RequestLimits& limits) {
+DetokenizeRequest parse_detokenize_request(std::string_view body, const InputLimits& limits) {
   DetokenizeRequest out;
   bool has_tokens = false;
   for (auto [key, value] : parse_object(thread_parser(), body)) {

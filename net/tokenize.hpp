@@ -41,15 +41,15 @@ struct DetokenizeRequest {
 
 // Parse and validate; throw ApiError naming the field. Messages are
 // rendered with `chat_template` (null: the fallback format).
-TokenizeRequest parse_tokenize_request(std::string_view body, const RequestLimits& limits,
+TokenizeRequest parse_tokenize_request(std::string_view body, const InputLimits& limits,
                                        const ChatTemplate* chat_template);
-DetokenizeRequest parse_detokenize_request(std::string_view body, const RequestLimits& limits);
+DetokenizeRequest parse_detokenize_request(std::string_view body, const InputLimits& limits);
 
 // The answers. token_strs holds each token's text as it follows the one
 // before (bytes of a character split across tokens are kept apart).
 std::string tokenize_body(const model::Tokenizer& tokenizer, const TokenizeRequest& request, int max_model_len);
 // POST /apply-template's answer. Throws ApiError.
-std::string apply_template_body(std::string_view body, const RequestLimits& limits, const ChatTemplate* chat_template);
+std::string apply_template_body(std::string_view body, const InputLimits& limits, const ChatTemplate* chat_template);
 
 std::string detokenize_body(const model::Tokenizer& tokenizer, const DetokenizeRequest& request);
 

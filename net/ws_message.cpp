@@ -23,7 +23,7 @@ std::string read_id(simdjson::dom::object obj) {
   return id;
 }
 
-WsMessage parse_object_message(simdjson::dom::object obj, const RequestLimits& limits) {
+WsMessage parse_object_message(simdjson::dom::object obj, const InputLimits& limits) {
   element type_value;
   if (obj["type"].get(type_value)) throw invalid_request("type", "the message needs a \"type\": generate or cancel");
   const std::string type = read_string(type_value, "type", 64);
@@ -37,7 +37,7 @@ WsMessage parse_object_message(simdjson::dom::object obj, const RequestLimits& l
 
 }  // namespace
 
-WsMessage parse_ws_message(std::string_view text, const RequestLimits& limits) {
+WsMessage parse_ws_message(std::string_view text, const InputLimits& limits) {
   simdjson::dom::object obj;
   try {
     obj = parse_object(thread_parser(), text);

@@ -32,6 +32,6 @@ struct WsParseError {
 constexpr std::size_t kMaxWsIdBytes = 256;
 
 // Throws WsParseError.
-WsMessage parse_ws_message(std::string_view text, const RequestLimits& limits);
+WsMessage parse_ws_message(std::string_view text, const InputLimits& limits);
 
 }  // namespace pagedserve::net

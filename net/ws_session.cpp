@@ -90,7 +90,7 @@ void WsSession::on_message(beast::error_code ec) {
 void WsSession::handle_text(std::string_view text) {
   if (protocol_ == WsProtocol::responses) return handle_response_create(shared_from_this(), text);
   const auto* ready = context_->ready();
-  RequestLimits limits = ready ? ready->limits : RequestLimits{};
+  InputLimits limits = ready ? ready->limits : InputLimits{};
   try {
     auto message = parse_ws_message(text, limits);
     if (auto* g = std::get_if<WsGenerate>(&message)) return handle_generate(std::move(*g));

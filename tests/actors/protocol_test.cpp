@@ -4,8 +4,11 @@
 // directly (optionals, variants, shared parameters, enums, durations) come
 // back with their values. A whole run whose requests, grants, plans and
 // results all cross as bytes produces the same tokens as one that does not.
+// The worker link's handshake and its messages with actor handles in them
+// round-trip whole, as the network layer sends them.
 
 #include "actors/protocol.hpp"
+#include "actors/worker_link.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,7 +25,7 @@ struct Fixture {
   caf::actor_system_config config;
   std::unique_ptr<caf::actor_system> system;
   Fixture() {
-    config.add_message_types<caf::id_block::pagedserve>();
+    actors::add_message_types(config);
     system = std::make_unique<caf::actor_system>(config);
   }
 
@@ -216,4 +219,65 @@ TEST_CASE("a run whose every step crosses as bytes matches one that does not", "
   const auto direct = run(false);
   CHECK(direct.size() > 1000);
   CHECK(run(true) == direct);
+}
+
+TEST_CASE("the worker link's handshake values round-trip", "[protocol]") {
+  Fixture f;
+  actors::ModelShape shape{"stories260K", "LlamaForCausalLM", 64, 172, 5, 8, 4, 8, 512, 512, 0, 1, {2, 7}};
+  auto shape_copy = f.round_trip(shape);
+  CHECK(shape_copy.name == "stories260K");
+  CHECK(shape_copy.eos_ids == shape.eos_ids);
+  CHECK_FALSE(actors::shape_mismatch(shape, shape_copy).has_value());
+
+  actors::ExecutorSetup setup;
+  setup.dtype = "f16";
+  setup.simple_attention = true;
+  setup.num_gpu_blocks = 40;
+  setup.swap_space_gib = 0.05;
+  setup.max_model_len = 256;
+  auto setup_copy = f.round_trip(setup);
+  CHECK(setup_copy.dtype == "f16");
+  CHECK(setup_copy.simple_attention);
+  CHECK(setup_copy.swap_space_gib == 0.05);
+  CHECK(setup_copy.max_model_len == 256);
+
+  actors::WorkerPools pools{40, 80};
+  CHECK(f.round_trip(pools).num_cpu_blocks == 80);
+}
+
+TEST_CASE("every message of the worker link round-trips whole, actor handles included", "[protocol]") {
+  Fixture f;
+  auto scheduler = f.system->spawn([](actors::scheduler_actor::pointer) -> actors::scheduler_actor::behavior_type {
+    return {[](actors::step_atom) {}, [](actors::executed_atom, const StepResult&) {},
+            [](actors::submit_atom, const GenerateRequest&) {}, [](actors::cancel_atom, const std::string&) {},
+            [](actors::cancel_all_atom) {}, [](actors::metrics_atom) { return actors::EngineMetrics{}; },
+            [](actors::admin_atom, const std::string&) { return std::string(); },
+            [](actors::ping_atom) { return true; }, [](actors::fail_atom, const std::string&) {}};
+  });
+  auto executor = f.system->spawn([](actors::executor_actor::pointer) -> actors::executor_actor::behavior_type {
+    return {[](actors::connect_atom, const actors::scheduler_actor&) {}, [](actors::execute_atom, const StepPlan&) {},
+            [](actors::fail_atom, const std::string&) {}};
+  });
+  StepResult result;
+  result.step_id = 3;
+  std::vector<caf::message> messages = {
+      caf::make_message(actors::hello_atom_v),
+      caf::make_message(actors::ModelShape{"m", "LlamaForCausalLM", 8, 16, 1, 2, 2, 4, 32, 64, 0, 1, {2}}),
+      caf::make_message(actors::setup_atom_v, actors::ExecutorSetup{}),
+      caf::make_message(actors::WorkerPools{4, 8}, executor),
+      caf::make_message(actors::connect_atom_v, scheduler),
+      caf::make_message(actors::execute_atom_v, sample_plan()),
+      caf::make_message(actors::executed_atom_v, result),
+      caf::make_message(actors::fail_atom_v, std::string("why")),
+  };
+  for (auto& m : messages) {
+    INFO(caf::to_string(m));
+    auto copy = f.round_trip(m);
+    CHECK(copy.type_token() == m.type_token());
+  }
+  auto handles = f.round_trip(messages[3]);
+  CHECK(handles.get_as<actors::executor_actor>(1) == executor);
+  CHECK(f.round_trip(messages[4]).get_as<actors::scheduler_actor>(1) == scheduler);
+  caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
 }

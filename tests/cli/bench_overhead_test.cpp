@@ -26,6 +26,24 @@ TEST_CASE("bench overhead prints one JSON line with the per-step figures", "[ben
     CHECK(doc[key].get_double().value() >= 0);
 }
 
+TEST_CASE("bench overhead --remote also times the executor across TCP on 127.0.0.1", "[bench]") {
+  auto r = run_pagedserve("bench overhead --seqs 8 --tokens 300 --rounds 1 --remote --json --model " PAGEDSERVE_SOURCE_DIR
+                          "/models/stories260K");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(r.output);
+  const double local = doc["us_per_step"].get_double().value();
+  const double remote = doc["remote_us_per_step"].get_double().value();
+  CHECK(remote > 0);
+  CHECK(doc["remote_added_us_per_step"].get_double().value() == Approx(remote - local));
+  // Without --remote there is no remote figure.
+  r = run_pagedserve("bench overhead --seqs 8 --tokens 300 --rounds 1 --json --model " PAGEDSERVE_SOURCE_DIR
+                     "/models/stories260K");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output.find("remote_us_per_step") == std::string::npos);
+}
+
 TEST_CASE("bench overhead refuses bad options with a message", "[bench]") {
   auto r = run_pagedserve("bench overhead --seqs 0");
   CHECK(r.exit_code != 0);

@@ -8,7 +8,7 @@
 using pagedserve::testing::run_pagedserve;
 
 TEST_CASE("every command prints its help for -h and --help and exits 0", "[cli]") {
-  for (std::string command : {"generate", "serve", "admin", "config", "version", "bench", "bench throughput",
+  for (std::string command : {"generate", "serve", "worker", "admin", "config", "version", "bench", "bench throughput",
                               "bench serving", "bench memory", "bench overhead", "bench kernels"}) {
     for (std::string help : {"-h", "--help"}) {
       INFO(command + " " + help);
@@ -80,4 +80,30 @@ TEST_CASE("bench serving takes the engine settings of serve and generate", "[cli
   r = run_pagedserve("bench serving --preemption-mode sometimes");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("one of recompute, swap") != std::string::npos);
+}
+
+TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve refuses a second --executor", "[cli]") {
+  auto r = run_pagedserve("worker");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--listen HOST:PORT is required") != std::string::npos);
+  for (std::string bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:99999", ":8001", "127.0.0.1:port", "[::1:8001"}) {
+    INFO(bad);
+    r = run_pagedserve("worker --listen " + bad);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find("--listen '" + bad + "'") != std::string::npos);
+  }
+  r = run_pagedserve("worker --listen 127.0.0.1:8001 --block-size 8");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--block-size") != std::string::npos);
+  r = run_pagedserve("worker --listen 127.0.0.1:8001 --model " PAGEDSERVE_SOURCE_DIR "/models/none");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("models/none") != std::string::npos);
+
+  r = run_pagedserve("serve --executor 127.0.0.1:8001 --executor 127.0.0.1:8002");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--executor is given 2 times") != std::string::npos);
+  CHECK(r.output.find("tensor or pipeline parallelism") != std::string::npos);
+  r = run_pagedserve("serve --executor localhost");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--executor 'localhost'") != std::string::npos);
 }

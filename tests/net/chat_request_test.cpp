@@ -10,7 +10,7 @@ namespace {
 
 ApiError refusal(const std::string& body) {
   try {
-    parse_chat_request(body, RequestLimits{});
+    parse_chat_request(body, InputLimits{});
   } catch (const ApiError& e) {
     return e;
   }
@@ -27,7 +27,7 @@ TEST_CASE("messages with string and text-part content are read", "[chat_request]
       {"role":"assistant","content":null},
       {"role":"user","content":"Go on"}],
       "max_completion_tokens":12,"logprobs":true,"top_logprobs":2,"temperature":0})",
-                              RequestLimits{});
+                              InputLimits{});
   REQUIRE(r.messages.size() == 4);
   CHECK(r.messages[1].content == "Hello, there");
   CHECK(r.messages[2].content.empty());
@@ -35,7 +35,7 @@ TEST_CASE("messages with string and text-part content are read", "[chat_request]
   CHECK(r.params.max_tokens_given);
   CHECK(r.params.want_logprobs);
   CHECK(r.params.sampling.logprobs == 2);
-  CHECK_FALSE(parse_chat_request(R"({"messages":[{"role":"user","content":"x"}]})", RequestLimits{}).params.max_tokens_given);
+  CHECK_FALSE(parse_chat_request(R"({"messages":[{"role":"user","content":"x"}]})", InputLimits{}).params.max_tokens_given);
 }
 
 TEST_CASE("the default template marks each role and leaves the assistant to continue", "[chat_request]") {
@@ -72,8 +72,8 @@ TEST_CASE("bad chat requests name the field", "[chat_request]") {
   }
   CHECK_NOTHROW(parse_chat_request(
       R"({"messages":[{"role":"user","content":"x"}],"tools":[],"tool_choice":"none","response_format":{"type":"text"}})",
-      RequestLimits{}));
+      InputLimits{}));
   const auto json = parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}})",
-                                       RequestLimits{});
+                                       InputLimits{});
   CHECK(json.params.sampling.constraint.kind == "json_object");
 }

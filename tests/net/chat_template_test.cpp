@@ -15,7 +15,7 @@ model::ChatTemplateSources sources(std::vector<std::pair<std::string, std::strin
   return {std::move(named), std::string("<s>"), std::string("</s>")};
 }
 
-ChatRequest chat(const std::string& body) { return parse_chat_request(body, RequestLimits{}); }
+ChatRequest chat(const std::string& body) { return parse_chat_request(body, InputLimits{}); }
 
 std::string render(const ChatTemplate& t, const std::string& body) {
   const ChatRequest r = chat(body);

@@ -9,8 +9,8 @@ using namespace pagedserve::net;
 
 namespace {
 
-RequestLimits limits() {
-  RequestLimits l;
+InputLimits limits() {
+  InputLimits l;
   l.vocab_size = 512;
   l.max_n = 8;
   l.max_prompts = 4;

@@ -136,7 +136,7 @@ class Fuzzer {
 };
 
 // What an accepted request must satisfy.
-void check_accepted(const GenerationParams& p, const RequestLimits& limits) {
+void check_accepted(const GenerationParams& p, const InputLimits& limits) {
   CHECK_NOTHROW(p.sampling.validate());
   CHECK(p.n >= 1);
   CHECK(p.n <= limits.max_n);
@@ -144,7 +144,7 @@ void check_accepted(const GenerationParams& p, const RequestLimits& limits) {
   CHECK(p.sampling.stop.size() <= limits.max_stop);
 }
 
-void check_prompts(const std::vector<PromptInput>& prompts, const RequestLimits& limits) {
+void check_prompts(const std::vector<PromptInput>& prompts, const InputLimits& limits) {
   CHECK(!prompts.empty());
   CHECK(prompts.size() <= limits.max_prompts);
   for (const auto& pr : prompts)
@@ -154,7 +154,7 @@ void check_prompts(const std::vector<PromptInput>& prompts, const RequestLimits&
 }  // namespace
 
 TEST_CASE("100,000 random and mutated requests: accepted within bounds or refused with an ApiError", "[fuzz]") {
-  RequestLimits limits;
+  InputLimits limits;
   limits.vocab_size = 512;
   Fuzzer fuzzer(20261122);
   int num_accepted = 0, num_refused = 0;

@@ -13,13 +13,13 @@ using namespace pagedserve::net;
 
 namespace {
 
-RequestLimits qwen_like() {
+InputLimits qwen_like() {
   model::GenerationDefaults d;
   d.temperature = 0.7f;
   d.top_p = 0.8f;
   d.top_k = 20;
   d.repetition_penalty = 1.05f;
-  RequestLimits l;
+  InputLimits l;
   l.sampling_defaults = d.sampling();
   return l;
 }
@@ -47,5 +47,5 @@ TEST_CASE("the model's sampling defaults fill what a request leaves out", "[samp
   auto ws = parse_ws_message(R"({"type":"generate","id":"r1","prompt":"x"})", limits);
   CHECK(std::get<WsGenerate>(ws).request.params.sampling.top_k == 20);
   // Without a generation_config.json: OpenAI's defaults.
-  CHECK(parse_completion_request(R"({"prompt":"x"})", RequestLimits{}).params.sampling.temperature == 1.0f);
+  CHECK(parse_completion_request(R"({"prompt":"x"})", InputLimits{}).params.sampling.temperature == 1.0f);
 }

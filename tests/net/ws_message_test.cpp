@@ -10,7 +10,7 @@ namespace {
 
 WsParseError refusal(const std::string& text) {
   try {
-    parse_ws_message(text, RequestLimits{});
+    parse_ws_message(text, InputLimits{});
   } catch (const WsParseError& e) {
     return e;
   }
@@ -22,13 +22,13 @@ WsParseError refusal(const std::string& text) {
 
 TEST_CASE("generate carries any completions parameter, cancel names an id", "[ws_message]") {
   auto m = parse_ws_message(R"({"type":"generate","id":"r1","prompt":"Hi","max_tokens":64,"temperature":0,"n":2})",
-                            RequestLimits{});
+                            InputLimits{});
   auto& g = std::get<WsGenerate>(m);
   CHECK(g.id == "r1");
   CHECK(g.request.prompts.at(0).text == "Hi");
   CHECK(g.request.params.sampling.max_tokens == 64);
   CHECK(g.request.params.n == 2);
-  auto c = parse_ws_message(R"({"id":"r1","type":"cancel"})", RequestLimits{});
+  auto c = parse_ws_message(R"({"id":"r1","type":"cancel"})", InputLimits{});
   CHECK(std::get<WsCancel>(c).id == "r1");
 }
 

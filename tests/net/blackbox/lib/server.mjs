@@ -13,7 +13,7 @@ export const sourceDir = process.env.PAGEDSERVE_SOURCE_DIR ?? path.resolve(here,
 export const binary = process.env.PAGEDSERVE_BINARY ?? path.join(sourceDir, 'build/pagedserve');
 export const modelDir = path.join(sourceDir, 'models/stories260K');
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
@@ -24,7 +24,7 @@ function freePort() {
   });
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Small pools and quiet logs unless a test says otherwise.
 const kDefaultFlags = ['--num-blocks', '512', '--swap-space', '0.05', '--log-level', 'warning'];
