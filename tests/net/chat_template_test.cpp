@@ -61,7 +61,7 @@ TEST_CASE("a named list: default, and tool_use when the request has tools", "[ch
   CHECK_THROWS_WITH(ChatTemplate::compile(sources({{"tool_use", "T"}}), std::nullopt), Catch::Contains("none named \"default\""));
 }
 
-TEST_CASE("--chat-template's text wins over the model's", "[chat_template]") {
+TEST_CASE("the text of --chat-template wins over the model's", "[chat_template]") {
   auto t = ChatTemplate::compile(sources({{"default", "model's"}}), std::string("override {{ bos_token }}"));
   CHECK(render(*t, R"({"messages":[{"role":"user","content":"x"}]})") == "override <s>");
 }

