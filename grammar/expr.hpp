@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/utf8_encode.hpp"
+
 namespace pagedserve::grammar {
 
 // A grammar, schema or pattern that cannot be used; the message names the
@@ -58,6 +60,6 @@ struct Rules {
 };
 
 // The UTF-8 encoding of `cp`.
-std::string utf8_encode(std::uint32_t cp);
+using text::utf8_encode;
 
 }  // namespace pagedserve::grammar

@@ -7,10 +7,12 @@
 #include <string_view>
 #include <vector>
 
+#include "text/utf8_encode.hpp"
+
 namespace pagedserve::model {
 
 // The UTF-8 encoding of code point `cp`.
-std::string utf8_encode(std::uint32_t cp);
+using text::utf8_encode;
 
 // Bytes in the character starting at s[i] (1 for an invalid or cut byte).
 std::size_t utf8_char_length(std::string_view s, std::size_t i);
