@@ -149,6 +149,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, fail_atom, "fail")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, hello_atom, "hello")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, setup_atom, "setup")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, step_failed_atom, "stepfailed")
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryRequest))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryGrant))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::StepPlan))
@@ -180,10 +181,12 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<fail_atom, std::string>>;
 
 // One device's KV cache and model; its results go to the scheduler it was
-// connected to.
+// connected to. `executed` and `step_failed` come from its own step thread.
 using executor_actor = caf::typed_actor<
     caf::reacts_to<connect_atom, scheduler_actor>,
     caf::reacts_to<execute_atom, engine::StepPlan>,
+    caf::reacts_to<executed_atom, engine::StepResult>,
+    caf::reacts_to<step_failed_atom, std::string>,
     caf::reacts_to<fail_atom, std::string>>;
 
 // The pools: grants each step's memory and hands its plan to the executor.

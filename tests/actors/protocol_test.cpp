@@ -256,6 +256,7 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
   });
   auto executor = f.system->spawn([](actors::executor_actor::pointer) -> actors::executor_actor::behavior_type {
     return {[](actors::connect_atom, const actors::scheduler_actor&) {}, [](actors::execute_atom, const StepPlan&) {},
+            [](actors::executed_atom, const StepResult&) {}, [](actors::step_failed_atom, const std::string&) {},
             [](actors::fail_atom, const std::string&) {}};
   });
   StepResult result;
@@ -269,6 +270,7 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
       caf::make_message(actors::execute_atom_v, sample_plan()),
       caf::make_message(actors::executed_atom_v, result),
       caf::make_message(actors::fail_atom_v, std::string("why")),
+      caf::make_message(actors::step_failed_atom_v, std::string("what")),
   };
   for (auto& m : messages) {
     INFO(caf::to_string(m));
