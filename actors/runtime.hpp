@@ -7,7 +7,7 @@
 //   [scheduler]       engine::Scheduler + OutputProcessor; drives the step loop
 //   [block manager]   memory::BlockManager; grants each step's memory
 //   [executor]        engine::StepExecutor (backend, model, KV pools,
-//                     samplers); detached: a step runs on its own thread
+//                     samplers); a step runs on its StepThread
 
 #include <atomic>
 #include <functional>
