@@ -35,7 +35,7 @@ class ActorEngine final : public Engine {
   SubmitResult submit(GenerateRequest request, std::shared_ptr<RequestSink> sink) override;
   void cancel(const std::string& request_id) override;
   EngineMetrics metrics() override;
-  std::optional<std::string> admin_view(const std::string& view) override;
+  AdminSnapshot admin_snapshot(const AdminQuery& query) override;
   void shutdown(std::chrono::milliseconds drain) override;
   std::optional<std::string> dead_reason() const override { return health_->dead_reason(); }
   bool answers(std::chrono::milliseconds timeout) override;
@@ -192,14 +192,13 @@ EngineMetrics ActorEngine::metrics() {
   return out;
 }
 
-std::optional<std::string> ActorEngine::admin_view(const std::string& view) {
+AdminSnapshot ActorEngine::admin_snapshot(const AdminQuery& query) {
   caf::scoped_actor self{*system_};
-  std::string json;
-  self->request(scheduler_, kQueryTimeout, admin_atom_v, view)
-      .receive([&](std::string& j) { json = std::move(j); },
-               [&](caf::error& e) { throw std::runtime_error("admin view " + view + ": " + to_string(e)); });
-  if (json.empty()) return std::nullopt;
-  return json;
+  AdminSnapshot out;
+  self->request(scheduler_, kQueryTimeout, admin_atom_v, query)
+      .receive([&](AdminSnapshot& s) { out = std::move(s); },
+               [&](caf::error& e) { throw std::runtime_error("admin snapshot: " + to_string(e)); });
+  return out;
 }
 
 void ActorEngine::shutdown(std::chrono::milliseconds drain) {

@@ -12,7 +12,7 @@
 
 #include <algorithm>
 
-#include "actors/admin_view.hpp"
+#include "actors/admin_views.hpp"
 #include "engine/memory_grant.hpp"
 
 namespace pagedserve::actors {
@@ -50,8 +50,9 @@ block_manager_actor::behavior_type block_manager(block_manager_actor::stateful_p
   return {
       [=](plan_atom, engine::MemoryRequest& request) { return plan(self, request); },
       [=](stats_atom) { return BlockStats{self->state.blocks->stats(), self->state.peak_gpu_blocks_used}; },
-      [=](admin_atom, const std::string& view, const SeqOwnerList& owners) {
-        return block_view(view, *self->state.blocks, owners).value_or("");
+      [=](admin_atom, const AdminQuery& query, const SeqOwnerList& owners) -> caf::result<AdminSnapshot> {
+        if (auto snapshot = block_snapshot(query, *self->state.blocks, owners)) return std::move(*snapshot);
+        return caf::make_error(caf::sec::unexpected_message, std::string("not a view of the block manager"));
       },
       [=](fail_atom, const std::string& why) { self->state.armed_failure = why; },
   };

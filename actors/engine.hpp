@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/admin_snapshot.hpp"
 #include "engine/request.hpp"
 #include "model/config.hpp"
 #include "model/sampler.hpp"
@@ -116,9 +117,9 @@ class Engine {
   virtual void cancel(const std::string& request_id) = 0;
 
   virtual EngineMetrics metrics() = 0;
-  // Read-only JSON views for the admin console: "seqs", "seq/<id>", "pool",
-  // "prefix", "queues", "counters". Unknown views give std::nullopt.
-  virtual std::optional<std::string> admin_view(const std::string& view) = 0;
+  // A snapshot of one admin console view, taken by the actor that owns its
+  // state (net/ writes it as JSON). A sequence that is not live gives NotLive.
+  virtual AdminSnapshot admin_snapshot(const AdminQuery& query) = 0;
 
   // Why the engine stopped working (an actor ended, or a step failed and
   // left its state unknown); nullopt while it works. A dead engine stays

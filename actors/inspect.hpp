@@ -9,9 +9,12 @@
 // load callback that writes it back after loading.
 
 #include <caf/all.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <variant>
 
+#include "actors/admin_snapshot.hpp"
 #include "actors/engine.hpp"
 #include "engine/memory_request.hpp"
 #include "engine/request.hpp"
@@ -37,6 +40,30 @@ inline auto load_into(auto& target, auto make) {
     target = make();
     return caf::none;
   });
+}
+
+// Loads alternative `kind` of a variant (I counts up to it).
+template <std::size_t I = 0, class Inspector, class... Ts>
+typename Inspector::result_type load_alternative(Inspector& f, std::variant<Ts...>& x, std::uint8_t kind) {
+  if constexpr (I == sizeof...(Ts)) {
+    return caf::make_error(caf::sec::invalid_argument, "unknown variant alternative");
+  } else {
+    if (kind == I) return f(x.template emplace<I>());
+    return load_alternative<I + 1>(f, x, kind);
+  }
+}
+
+// A variant as its alternative's index, then the alternative.
+template <class Inspector, class... Ts>
+typename Inspector::result_type inspect_variant(Inspector& f, std::variant<Ts...>& x, const char* name) {
+  if constexpr (Inspector::writes_state) {
+    std::uint8_t kind = 0;
+    if (auto err = f(kind)) return err;
+    return load_alternative(f, x, kind);
+  } else {
+    auto kind = static_cast<std::uint8_t>(x.index());
+    return std::visit([&](auto& alternative) { return f(caf::meta::type_name(name), kind, alternative); }, x);
+  }
 }
 
 }  // namespace pagedserve::detail
@@ -203,19 +230,15 @@ typename Inspector::result_type inspect(Inspector& f, RequestDone& x) {
 // An event as its alternative's index, then the alternative.
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, Event& x) {
-  if constexpr (Inspector::writes_state) {
-    std::uint8_t kind = 0;
-    if (auto err = f(kind)) return err;
-    switch (kind) {
-      case 0: return f(x.emplace<TokenEvent>());
-      case 1: return f(x.emplace<SampleFinished>());
-      case 2: return f(x.emplace<RequestDone>());
-      default: return caf::make_error(caf::sec::invalid_argument, "unknown event kind");
-    }
-  } else {
-    auto kind = static_cast<std::uint8_t>(x.index());
-    return std::visit([&](auto& e) { return f(caf::meta::type_name("Event"), kind, e); }, x);
-  }
+  return detail::inspect_variant(f, x, "Event");
+}
+
+// --- the admin views ----------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SchedulerCounters& x) {
+  return f(caf::meta::type_name("SchedulerCounters"), x.num_steps, x.num_preemptions_swap,
+           x.num_preemptions_recompute, x.num_prefill_tokens, x.num_decode_tokens, x.num_rejected);
 }
 
 }  // namespace pagedserve::engine
@@ -229,6 +252,59 @@ typename Inspector::result_type inspect(Inspector& f, EngineMetrics& x) {
            x.kv_utilization, x.num_preemptions_swap, x.num_preemptions_recompute, x.prefix_queries, x.prefix_hits,
            x.num_cow_copies, x.prompt_tokens_total, x.generation_tokens_total, x.requests_finished, x.num_steps,
            x.ttft_seconds, x.inter_token_seconds, x.iteration_tokens_counts, x.iteration_tokens_sum);
+}
+
+// --- the admin views ----------------------------------------------------------------
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, AdminQuery& x) {
+  return f(caf::meta::type_name("AdminQuery"), x.view, x.seq_id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, BlockSnapshot& x) {
+  return f(caf::meta::type_name("BlockSnapshot"), x.id, x.ref_count, x.cached);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SeqSnapshot& x) {
+  return f(caf::meta::type_name("SeqSnapshot"), x.seq_id, x.request_id, x.index, x.status, x.on_gpu, x.num_tokens,
+           x.num_computed, x.blocks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, SeqsSnapshot& x) {
+  return f(caf::meta::type_name("SeqsSnapshot"), x.block_size, x.seqs);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, PoolsSnapshot& x) {
+  return f(caf::meta::type_name("PoolsSnapshot"), x.block_size, x.stats, x.gpu_ref_counts, x.cpu_ref_counts);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, PrefixCacheSnapshot& x) {
+  return f(caf::meta::type_name("PrefixCacheSnapshot"), x.enabled, x.num_cached_blocks, x.queries, x.hits, x.blocks);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, QueuedRequest& x) {
+  return f(caf::meta::type_name("QueuedRequest"), x.request_id, x.priority, x.num_seqs, x.prompt_tokens);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, QueuesSnapshot& x) {
+  return f(caf::meta::type_name("QueuesSnapshot"), x.running, x.swapped, x.waiting);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, NotLive& x) {
+  return f(caf::meta::type_name("NotLive"), x.seq_id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, AdminSnapshot& x) {
+  return detail::inspect_variant(f, x.view, "AdminSnapshot");
 }
 
 }  // namespace pagedserve::actors

@@ -59,7 +59,8 @@ typename Inspector::result_type inspect(Inspector& f, BlockStats& x) {
   return f(caf::meta::type_name("BlockStats"), x.stats, x.peak_gpu_blocks_used);
 }
 
-// Who owns each sequence, for the block manager's admin views.
+// Who owns each sequence, for the block manager's admin views (the scheduler
+// knows; the block manager's snapshots name them).
 struct SeqOwner {
   engine::SeqId seq_id = 0;
   std::string request_id;
@@ -160,6 +161,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::EngineMetrics))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::BlockStats))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::SeqOwnerList))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::AdminQuery))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::AdminSnapshot))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::engine_errc))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ModelShape))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ExecutorSetup))
@@ -176,7 +179,7 @@ using scheduler_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::string>,
     caf::reacts_to<cancel_all_atom>,
     caf::replies_to<metrics_atom>::with<EngineMetrics>,
-    caf::replies_to<admin_atom, std::string>::with<std::string>,
+    caf::replies_to<admin_atom, AdminQuery>::with<AdminSnapshot>,
     caf::replies_to<ping_atom>::with<bool>,
     caf::reacts_to<fail_atom, std::string>>;
 
@@ -193,7 +196,7 @@ using executor_actor = caf::typed_actor<
 using block_manager_actor = caf::typed_actor<
     caf::replies_to<plan_atom, engine::MemoryRequest>::with<engine::MemoryGrant>,
     caf::replies_to<stats_atom>::with<BlockStats>,
-    caf::replies_to<admin_atom, std::string, SeqOwnerList>::with<std::string>,
+    caf::replies_to<admin_atom, AdminQuery, SeqOwnerList>::with<AdminSnapshot>,
     caf::reacts_to<fail_atom, std::string>>;
 
 // A worker process's front door: tells its model, and sets up one executor

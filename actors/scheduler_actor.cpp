@@ -1,6 +1,6 @@
 #include "actors/scheduler_actor.hpp"
 
-#include "actors/admin_view.hpp"
+#include "actors/admin_views.hpp"
 
 namespace pagedserve::actors {
 
@@ -189,14 +189,14 @@ caf::typed_response_promise<EngineMetrics> SchedulerState::metrics() {
   return rp;
 }
 
-caf::typed_response_promise<std::string> SchedulerState::admin(const std::string& view) {
-  auto rp = self_->make_response_promise<std::string>();
-  when_granted([this, rp, view]() mutable {
-    if (auto json = scheduler_view(view, *scheduler_)) {
-      rp.deliver(std::move(*json));
+caf::typed_response_promise<AdminSnapshot> SchedulerState::admin(const AdminQuery& query) {
+  auto rp = self_->make_response_promise<AdminSnapshot>();
+  when_granted([this, rp, query]() mutable {
+    if (auto snapshot = scheduler_snapshot(query, *scheduler_)) {
+      rp.deliver(std::move(*snapshot));
       return;
     }
-    rp.delegate(blocks_, admin_atom_v, view, seq_owners(*scheduler_));
+    rp.delegate(blocks_, admin_atom_v, query, seq_owners(*scheduler_));
   });
   return rp;
 }
@@ -218,7 +218,7 @@ scheduler_actor::behavior_type scheduler(scheduler_actor::stateful_pointer<Sched
       [=](cancel_atom, const std::string& id) { self->state.cancel(id); },
       [=](cancel_all_atom) { self->state.cancel_all(); },
       [=](metrics_atom) { return self->state.metrics(); },
-      [=](admin_atom, const std::string& view) { return self->state.admin(view); },
+      [=](admin_atom, const AdminQuery& query) { return self->state.admin(query); },
       [=](ping_atom) { return self->state.answers(); },
       [=](fail_atom, const std::string& why) { self->state.arm_failure(why); },
   };

@@ -43,7 +43,9 @@ class SchedulerState {
   void step();
   void executed(engine::StepResult& result);
   caf::typed_response_promise<EngineMetrics> metrics();
-  caf::typed_response_promise<std::string> admin(const std::string& view);
+  // An admin view's snapshot: the queues and counters here, the rest the
+  // block manager's.
+  caf::typed_response_promise<AdminSnapshot> admin(const AdminQuery& query);
   // Whether the engine makes progress: no step has been running for long.
   bool answers() const;
   void arm_failure(std::string why) { armed_failure_ = std::move(why); }

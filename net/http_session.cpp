@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "net/admin_json.hpp"
 #include "net/admin_page.hpp"
 #include "net/completion_responder.hpp"
 #include "net/json_writer.hpp"
@@ -327,12 +328,15 @@ void HttpSession::serve_metrics() {
 void HttpSession::serve_admin(const RouteMatch& match, const http::request<http::string_body>& request) {
   if (auto refused = context_->check_admin(sv(request[http::field::authorization]))) throw *refused;
   auto& ready = context_->require_ready();
-  using Result = std::optional<std::optional<std::string>>;  // nullopt: the engine failed
+  // The outer nullopt: the engine failed; the inner: no such live sequence.
+  using Result = std::optional<std::optional<std::string>>;
   run_blocking(
       *context_, strand(),
       [engine = ready.engine.get(), view = match.admin_view]() -> Result {
+        const auto query = admin_query(view);
+        if (!query) return std::optional<std::string>();
         try {
-          return engine->admin_view(view);
+          return admin_json(engine->admin_snapshot(*query));
         } catch (const std::exception& e) {
           log(LogLevel::warning, "admin view " + view + ": " + e.what());
           return std::nullopt;

@@ -122,14 +122,16 @@ JsonWriter& JsonWriter::value(std::int64_t v) {
   return *this;
 }
 
-JsonWriter& JsonWriter::value(double v) {
+JsonWriter& JsonWriter::value(double v) { return value(v, 9); }
+
+JsonWriter& JsonWriter::value(double v, int significant_digits) {
   separate();
   if (!std::isfinite(v)) {
     out_ += "null";
     return *this;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.*g", significant_digits, v);
   out_ += buf;
   return *this;
 }

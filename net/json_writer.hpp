@@ -22,6 +22,7 @@ class JsonWriter {
   JsonWriter& value(std::int64_t v);
   JsonWriter& value(int v) { return value(static_cast<std::int64_t>(v)); }
   JsonWriter& value(double v);  // non-finite numbers are written as null
+  JsonWriter& value(double v, int significant_digits);
   JsonWriter& value(bool v);
   JsonWriter& null();
   template <class T>

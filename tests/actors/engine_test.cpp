@@ -5,8 +5,6 @@
 
 #include "actors/engine.hpp"
 
-#include <simdjson.h>
-
 #include <catch2/catch.hpp>
 #include <condition_variable>
 #include <map>
@@ -283,7 +281,7 @@ TEST_CASE("bad requests are refused with clear messages and leave running ones a
   CHECK(engine->metrics().requests_finished == 1);
 }
 
-TEST_CASE("admin views are JSON and unknown views are nullopt", "[actors][admin]") {
+TEST_CASE("admin snapshots come from the actors that own the state", "[actors][admin]") {
   auto cases = testing::load_reference_cases();
   auto engine = Engine::start(small_config(64));
   GenerateRequest r = greedy("watched", cases[0]);
@@ -292,18 +290,25 @@ TEST_CASE("admin views are JSON and unknown views are nullopt", "[actors][admin]
   r.sampling.temperature = 0.8f;
   auto rec = submit_ok(*engine, r);
   REQUIRE(rec->wait_tokens(5));
-  simdjson::dom::parser parser;
-  for (const char* view : {"seqs", "pool", "prefix", "queues", "counters"}) {
-    INFO(view);
-    auto json = engine->admin_view(view);
-    REQUIRE(json);
-    simdjson::dom::element doc;
-    CHECK(parser.parse(*json).get(doc) == simdjson::SUCCESS);
-  }
-  auto pool = parser.parse(*engine->admin_view("pool"));
-  CHECK(pool["gpu"]["total"].get_int64().value() == 64);
-  CHECK_FALSE(engine->admin_view("nonsense"));
-  CHECK_FALSE(engine->admin_view("seq/999999"));
+  using actors::AdminView;
+  auto seqs = std::get<actors::SeqsSnapshot>(engine->admin_snapshot({AdminView::seqs, 0}).view);
+  REQUIRE(seqs.seqs.size() == 2);
+  CHECK(seqs.seqs[0].request_id == "watched");
+  CHECK_FALSE(seqs.seqs[0].blocks.empty());
+  CHECK(seqs.seqs[0].blocks[0].ref_count >= 1);
+  auto one = std::get<actors::SeqSnapshot>(engine->admin_snapshot({AdminView::seq, seqs.seqs[1].seq_id}).view);
+  CHECK(one.index == seqs.seqs[1].index);
+  auto pools = std::get<actors::PoolsSnapshot>(engine->admin_snapshot({AdminView::pool, 0}).view);
+  CHECK(pools.stats.gpu.num_total == 64);
+  CHECK(pools.gpu_ref_counts.size() == 64);
+  CHECK(std::get<actors::PrefixCacheSnapshot>(engine->admin_snapshot({AdminView::prefix, 0}).view).enabled);
+  auto queues = std::get<actors::QueuesSnapshot>(engine->admin_snapshot({AdminView::queues, 0}).view);
+  REQUIRE(queues.running.size() == 1);
+  CHECK(queues.running[0].num_seqs == 2);
+  CHECK(std::get<engine::SchedulerCounters>(engine->admin_snapshot({AdminView::counters, 0}).view).num_steps >= 5);
+  auto gone = engine->admin_snapshot({AdminView::seq, 999999});
+  REQUIRE(std::holds_alternative<actors::NotLive>(gone.view));
+  CHECK(std::get<actors::NotLive>(gone.view).seq_id == 999999);
   engine->cancel("watched");
   REQUIRE(rec->wait_done());
 }

@@ -53,7 +53,7 @@ actors::scheduler_actor::behavior_type results_counter(actors::scheduler_actor::
       [](actors::cancel_atom, const std::string&) {},
       [](actors::cancel_all_atom) {},
       [](actors::metrics_atom) { return actors::EngineMetrics{}; },
-      [](actors::admin_atom, const std::string&) { return std::string(); },
+      [](actors::admin_atom, const actors::AdminQuery&) { return actors::AdminSnapshot{}; },
       [](actors::ping_atom) { return true; },
       [](actors::fail_atom, const std::string&) {},
   };

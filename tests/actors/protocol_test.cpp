@@ -167,6 +167,59 @@ TEST_CASE("requests, metrics, block stats and admin owners round-trip", "[protoc
   CHECK(f.round_trip(owners)[0].request_id == "r9");
 }
 
+TEST_CASE("every admin view's snapshot round-trips as the view it is", "[protocol][admin]") {
+  Fixture f;
+  actors::AdminQuery query{actors::AdminView::seq, 77};
+  auto query_copy = f.round_trip(query);
+  CHECK(query_copy.view == actors::AdminView::seq);
+  CHECK(query_copy.seq_id == 77);
+
+  actors::SeqSnapshot seq{77, "r\"9", 1, "swapped", false, 21, 20, {{3, 2, true}, {5, 1, false}}};
+  actors::AdminSnapshot one{seq};
+  auto seq_copy = std::get<actors::SeqSnapshot>(f.round_trip(one).view);
+  CHECK(seq_copy.request_id == "r\"9");
+  CHECK_FALSE(seq_copy.on_gpu);
+  CHECK(seq_copy.num_computed == 20);
+  REQUIRE(seq_copy.blocks.size() == 2);
+  CHECK(seq_copy.blocks[0].ref_count == 2);
+  CHECK(seq_copy.blocks[0].cached);
+
+  actors::AdminSnapshot seqs{actors::SeqsSnapshot{16, {seq, seq}}};
+  CHECK(std::get<actors::SeqsSnapshot>(f.round_trip(seqs).view).seqs[1].blocks[1].id == 5);
+
+  actors::PoolsSnapshot pools;
+  pools.block_size = 16;
+  pools.stats.gpu.num_shared = 3;
+  pools.stats.num_tokens_stored = 99;
+  pools.gpu_ref_counts = {0, 2, 1};
+  pools.cpu_ref_counts = {1};
+  actors::AdminSnapshot pools_view{pools};
+  auto pools_copy = std::get<actors::PoolsSnapshot>(f.round_trip(pools_view).view);
+  CHECK(pools_copy.stats.gpu.num_shared == 3);
+  CHECK(pools_copy.stats.num_tokens_stored == 99);
+  CHECK(pools_copy.gpu_ref_counts == pools.gpu_ref_counts);
+  CHECK(pools_copy.cpu_ref_counts == pools.cpu_ref_counts);
+
+  actors::AdminSnapshot prefix{actors::PrefixCacheSnapshot{true, 4, 10, 7, {{8, 0, true}}}};
+  auto prefix_copy = std::get<actors::PrefixCacheSnapshot>(f.round_trip(prefix).view);
+  CHECK(prefix_copy.hits == 7);
+  CHECK(prefix_copy.blocks[0].id == 8);
+
+  actors::AdminSnapshot queues{actors::QueuesSnapshot{{{"a", 0, 2, 5}}, {}, {{"b", -3, 1, 9}}}};
+  auto queues_copy = std::get<actors::QueuesSnapshot>(f.round_trip(queues).view);
+  CHECK(queues_copy.running[0].num_seqs == 2);
+  CHECK(queues_copy.swapped.empty());
+  CHECK(queues_copy.waiting[0].priority == -3);
+
+  actors::AdminSnapshot counters{SchedulerCounters{12, 1, 2, 300, 40, 5}};
+  auto counters_copy = std::get<SchedulerCounters>(f.round_trip(counters).view);
+  CHECK(counters_copy.num_preemptions_recompute == 2);
+  CHECK(counters_copy.num_rejected == 5);
+
+  actors::AdminSnapshot gone{actors::NotLive{77}};
+  CHECK(std::get<actors::NotLive>(f.round_trip(gone).view).seq_id == 77);
+}
+
 TEST_CASE("a run whose every step crosses as bytes matches one that does not", "[protocol]") {
   Fixture f;
   memory::BlockManagerConfig bm;
@@ -251,7 +304,7 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
     return {[](actors::step_atom) {}, [](actors::executed_atom, const StepResult&) {},
             [](actors::submit_atom, const GenerateRequest&) {}, [](actors::cancel_atom, const std::string&) {},
             [](actors::cancel_all_atom) {}, [](actors::metrics_atom) { return actors::EngineMetrics{}; },
-            [](actors::admin_atom, const std::string&) { return std::string(); },
+            [](actors::admin_atom, const actors::AdminQuery&) { return actors::AdminSnapshot{}; },
             [](actors::ping_atom) { return true; }, [](actors::fail_atom, const std::string&) {}};
   });
   auto executor = f.system->spawn([](actors::executor_actor::pointer) -> actors::executor_actor::behavior_type {
