@@ -110,12 +110,18 @@ struct ExecutorSetup {
   int max_num_seqs = 256;
   int max_num_batched_tokens = 2048;
   int max_model_len = 0;  // resolved: never 0
+  // The server's tokenizer as constrained decoding sees it (a
+  // grammar::Vocabulary's token bytes and end-of-sequence ids): the worker
+  // masks over it, so its masks fit the text the server decodes, whatever
+  // tokenizer the worker's model directory holds, or none.
+  std::vector<std::string> token_bytes;
+  std::vector<std::int32_t> eos_ids;
 };
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ExecutorSetup& x) {
   return f(caf::meta::type_name("ExecutorSetup"), x.dtype, x.simple_attention, x.enforce_eager, x.block_size,
            x.num_gpu_blocks, x.gpu_memory_utilization, x.swap_space_gib, x.max_num_seqs, x.max_num_batched_tokens,
-           x.max_model_len);
+           x.max_model_len, x.token_bytes, x.eos_ids);
 }
 
 // The worker's answer to a setup: the KV pools it allocated (the server's

@@ -40,6 +40,8 @@ std::unique_ptr<Engine> start_remote_engine(const EngineConfig& config, model::L
   parts.tokenizer = std::move(local.tokenizer);
   parts.max_model_len = resolve_max_model_len(config, local.config);
   local.weights = {};  // the worker runs the model; the server needs its config and tokenizer
+  const auto vocabulary = model::grammar_vocabulary(*parts.tokenizer, parts.model_config.vocab_size,
+                                                    parts.model_config.eos_ids);
 
   auto runtime = make_runtime(true);
   auto worker = runtime.system->middleman().remote_actor<worker_actor>(endpoint.host, endpoint.port);
@@ -54,7 +56,7 @@ std::unique_ptr<Engine> start_remote_engine(const EngineConfig& config, model::L
     parts.num_gpu_blocks = pools.num_gpu_blocks;
     parts.num_cpu_blocks = pools.num_cpu_blocks;
     runtime.remote_executor = std::move(executor);
-  }, setup_atom_v, executor_setup(config, parts.max_model_len));
+  }, setup_atom_v, executor_setup(config, parts.max_model_len, *vocabulary));
   return start_engine(config, std::move(parts), std::move(runtime));
 }
 

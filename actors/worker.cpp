@@ -1,7 +1,7 @@
 // The worker actor: a worker process's front door. It tells its model's
 // shape, and sets up one executor at a time, for one server: the backend,
 // the model on the device and the KV pools, sized from the server's
-// settings. The executor ends with the scheduler it serves (it monitors
+// settings, and constrained decoding over the server's vocabulary. The executor ends with the scheduler it serves (it monitors
 // it), and with it the KV pools; then the worker takes the next server.
 // When the worker itself stops, it ends the executor it set up.
 
@@ -42,9 +42,7 @@ caf::result<WorkerPools, executor_actor> setup(worker_actor::stateful_pointer<Wo
   try {
     const auto config = engine_config_of(request, *st.served);
     const int max_model_len = resolve_max_model_len(config, loaded.config);
-    auto vocabulary = loaded.tokenizer ? model::grammar_vocabulary(*loaded.tokenizer, loaded.config.vocab_size,
-                                                                   loaded.config.eos_ids)
-                                       : nullptr;
+    auto vocabulary = setup_vocabulary(request, loaded.config.vocab_size);  // the server's: it decodes the text
     auto built = build_executor(config, loaded.config, loaded.weights, max_model_len, std::move(vocabulary));
     st.current = spawn_executor(self->system(), std::move(built.executor));
     self->monitor(st.current);

@@ -50,7 +50,7 @@ std::optional<std::string> shape_mismatch(const ModelShape& s, const ModelShape&
   return std::nullopt;
 }
 
-ExecutorSetup executor_setup(const EngineConfig& c, int max_model_len) {
+ExecutorSetup executor_setup(const EngineConfig& c, int max_model_len, const grammar::Vocabulary& vocabulary) {
   ExecutorSetup s;
   s.dtype = c.dtype;
   s.simple_attention = c.simple_attention;
@@ -62,7 +62,17 @@ ExecutorSetup executor_setup(const EngineConfig& c, int max_model_len) {
   s.max_num_seqs = c.max_num_seqs;
   s.max_num_batched_tokens = c.max_num_batched_tokens;
   s.max_model_len = max_model_len;
+  s.token_bytes.reserve(static_cast<std::size_t>(vocabulary.size()));
+  for (std::int32_t id = 0; id < vocabulary.size(); ++id) s.token_bytes.emplace_back(vocabulary.bytes(id));
+  s.eos_ids = vocabulary.eos_ids();
   return s;
+}
+
+std::shared_ptr<const grammar::Vocabulary> setup_vocabulary(const ExecutorSetup& setup, int vocab_size) {
+  if (static_cast<int>(setup.token_bytes.size()) != vocab_size)
+    throw std::invalid_argument("the server's vocabulary has " + std::to_string(setup.token_bytes.size()) +
+                                " tokens, the model " + std::to_string(vocab_size));
+  return std::make_shared<const grammar::Vocabulary>(setup.token_bytes, setup.eos_ids);
 }
 
 }  // namespace pagedserve::actors

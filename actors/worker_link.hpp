@@ -30,7 +30,11 @@ ModelShape shape_of(const model::ModelConfig& config);
 // in words; nullopt when they agree.
 std::optional<std::string> shape_mismatch(const ModelShape& server, const ModelShape& worker);
 
-ExecutorSetup executor_setup(const EngineConfig& config, int max_model_len);
+// The server's settings and its tokenizer's `vocabulary`, for a worker.
+ExecutorSetup executor_setup(const EngineConfig& config, int max_model_len, const grammar::Vocabulary& vocabulary);
+// The vocabulary a setup carries, for a model of `vocab_size` tokens
+// (throws std::invalid_argument for another size).
+std::shared_ptr<const grammar::Vocabulary> setup_vocabulary(const ExecutorSetup& setup, int vocab_size);
 
 // What a worker serves: its model, loaded once, on its device.
 struct WorkerModel {

@@ -288,7 +288,11 @@ TEST_CASE("the worker link's handshake values round-trip", "[protocol]") {
   setup.num_gpu_blocks = 40;
   setup.swap_space_gib = 0.05;
   setup.max_model_len = 256;
+  setup.token_bytes = {"", "\n", " the", std::string("\xe2\x96", 2)};
+  setup.eos_ids = {0, 2};
   auto setup_copy = f.round_trip(setup);
+  CHECK(setup_copy.token_bytes == setup.token_bytes);
+  CHECK(setup_copy.eos_ids == setup.eos_ids);
   CHECK(setup_copy.dtype == "f16");
   CHECK(setup_copy.simple_attention);
   CHECK(setup_copy.swap_space_gib == 0.05);

@@ -56,11 +56,26 @@ TEST_CASE("the executor setup carries the server's settings, with max_model_len 
   config.swap_space_gib = 0.5;
   config.max_num_seqs = 7;
   config.max_model_len = 0;
-  const auto setup = actors::executor_setup(config, 512);
+  const grammar::Vocabulary vocabulary({"", "a", "bc"}, {0});
+  const auto setup = actors::executor_setup(config, 512, vocabulary);
   CHECK(setup.dtype == "f16");
   CHECK(setup.block_size == 32);
   CHECK(setup.num_gpu_blocks == 99);
   CHECK(setup.swap_space_gib == 0.5);
   CHECK(setup.max_num_seqs == 7);
   CHECK(setup.max_model_len == 512);
+  CHECK(setup.token_bytes == std::vector<std::string>{"", "a", "bc"});
+  CHECK(setup.eos_ids == std::vector<std::int32_t>{0});
+}
+
+TEST_CASE("a worker builds its vocabulary from the setup, and only for its model's size", "[worker_link]") {
+  actors::ExecutorSetup setup;
+  setup.token_bytes = {"", "a", "bc", "b"};
+  setup.eos_ids = {0};
+  auto vocabulary = actors::setup_vocabulary(setup, 4);
+  REQUIRE(vocabulary);
+  CHECK(vocabulary->size() == 4);
+  CHECK(vocabulary->bytes(2) == "bc");
+  CHECK(vocabulary->is_eos(0));
+  CHECK_THROWS_WITH(actors::setup_vocabulary(setup, 512), Catch::Contains("4 tokens, the model 512"));
 }
