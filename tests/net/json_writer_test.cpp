@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <random>
 
 using pagedserve::net::json_quote;
@@ -82,4 +83,10 @@ TEST_CASE("doubles round-trip to float precision", "[json_writer]") {
     REQUIRE(parser.parse(w.str()).get(back) == simdjson::SUCCESS);
     CHECK(back == Approx(v).epsilon(1e-8));
   }
+}
+
+TEST_CASE("a double with fewer significant digits is written as printf's %g writes it", "[json_writer]") {
+  JsonWriter w;
+  w.begin_array().value(5.0 / 6.0, 6).value(1.0, 6).value(1234567.0, 6).value(std::nan(""), 6).end_array();
+  CHECK(w.str() == "[0.833333,1,1.23457e+06,null]");
 }
