@@ -23,7 +23,7 @@ SeqSnapshot seq_of(const memory::BlockManager& blocks, const SeqOwner& owner) {
   const auto& pool = on_gpu ? blocks.gpu_pool() : blocks.cpu_pool();
   std::vector<BlockSnapshot> table;
   for (auto id : blocks.block_table(owner.seq_id)) table.push_back(block_of(pool, id));
-  return {owner.seq_id,  owner.request_id, owner.index, owner.status, on_gpu, blocks.num_tokens(owner.seq_id),
+  return {owner.seq_id, owner.request_id, owner.index, owner.status, on_gpu, blocks.num_tokens(owner.seq_id),
           blocks.num_computed(owner.seq_id), std::move(table)};
 }
 

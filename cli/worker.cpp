@@ -4,10 +4,6 @@
 // until SIGTERM or SIGINT. The link is unauthenticated: a private network
 // only.
 
-#include <chrono>
-#include <cstdlib>
-#include <thread>
-
 #include <caf/io/all.hpp>
 #include <condition_variable>
 #include <mutex>
@@ -96,14 +92,10 @@ int run_worker(int argc, char** argv) {
               {"device", served->device}});
   stop.wait();
   logger.log(LogLevel::info, "worker stopping");
+  // The worker ends the executor it set up, whose step thread is joined
+  // after the step in progress; the actor system's teardown then waits for
+  // nothing else (the middleman closes the server's connection).
   caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
-  // The actor system's teardown waits for every actor and connection, and a
-  // server's open connection can hold it; a worker has nothing to save, so
-  // a stop never waits longer than this.
-  std::thread([] {
-    std::this_thread::sleep_for(std::chrono::seconds(3));
-    std::_Exit(0);
-  }).detach();
   return 0;
 }
 
