@@ -159,3 +159,52 @@ TEST_CASE("bad tools and tool choices are 400s naming the field and the problem"
   CHECK_NOTHROW(chat(loose + R"(,"tool_choice":"none")"));
   CHECK_NOTHROW(chat(tools + R"(,"tool_choice":"auto","response_format":{"type":"json_object"})"));
 }
+
+TEST_CASE("the Responses API: flat tools, its tool_choice, and calls and results as input items", "[tool_choice]") {
+  auto r = parse_responses_request(R"({"input":[
+      {"role":"user","content":"Weather?"},
+      {"type":"reasoning","id":"rs_1","summary":[]},
+      {"type":"function_call","call_id":"call_a","name":"get_weather","arguments":"{\"city\":\"Bern\"}"},
+      {"type":"function_call","call_id":"call_b","name":"get_time","arguments":"{}"},
+      {"type":"function_call_output","call_id":"call_a","output":"21 C"},
+      {"type":"function_call_output","call_id":"call_b","output":[{"type":"input_text","text":"noon"}]}],
+    "tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},
+             {"type":"function","name":"get_time"}],
+    "tool_choice":{"type":"function","name":"get_time"},"parallel_tool_calls":false})",
+                                   InputLimits{});
+  CHECK(r.tools.choice.mode == ToolChoiceMode::named);
+  CHECK(r.tools.choice.function == "get_time");
+  CHECK_FALSE(r.tools.choice.parallel_tool_calls);
+  CHECK(full_match(r.params.sampling.constraint, "{}"));
+  CHECK(r.tool_choice_json == R"({"type":"function","name":"get_time"})");
+  // The template sees the tools nested, as chat sends them.
+  REQUIRE(r.options.tools.is_list());
+  CHECK(r.options.tools.as_list()[0].get("function").get("name").as_string() == "get_weather");
+  CHECK(r.options.tools.as_list()[1].get("type").as_string() == "function");
+  // user, one assistant turn with both calls (the reasoning item skipped), two tool results.
+  REQUIRE(r.input.size() == 4);
+  CHECK(r.input[1].role == "assistant");
+  const auto calls = r.input[1].fields.get("tool_calls").as_list();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[0].get("id").as_string() == "call_a");
+  CHECK(calls[1].get("function").get("name").as_string() == "get_time");
+  CHECK(calls[0].get("function").get("arguments").as_string() == R"({"city":"Bern"})");
+  CHECK(r.input[2].role == "tool");
+  CHECK(r.input[2].fields.get("tool_call_id").as_string() == "call_a");
+  CHECK(r.input[3].content == "noon");
+
+  const auto refused = [](const std::string& body) {
+    try {
+      parse_responses_request(body, InputLimits{});
+    } catch (const ApiError& e) {
+      return e.param;
+    }
+    return std::string("accepted");
+  };
+  CHECK(refused(R"({"input":"x","tools":[{"type":"function","function":{"name":"f"}}]})") == "tools[0].name");
+  CHECK(refused(R"({"input":"x","tools":[{"type":"function","name":"f"}],"tool_choice":{"type":"function","name":"g"}})") ==
+        "tool_choice");
+  CHECK(refused(R"({"input":[{"type":"function_call","name":"f","arguments":"{}"}]})") == "function_call.call_id");
+  CHECK(refused(R"({"input":[{"type":"function_call_output","call_id":"c"}]})") == "function_call_output.output");
+  CHECK(refused(R"({"input":[{"type":"file_search_call","id":"x"}]})") == "input");
+}
