@@ -3,6 +3,7 @@
 // straight from the scattered physical blocks (no gathered copy).
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/cpu/cpu_ops.hpp"
@@ -17,14 +18,26 @@ struct QueryRef {
   int pos;    // its position: keys 0..pos are visible
 };
 
-std::vector<QueryRef> list_queries(const BatchMetadata& meta) {
-  std::vector<QueryRef> out;
-  out.reserve(meta.token_ids.size());
+// Below this many multiply-adds a layer's attention runs on the calling
+// thread: opening a parallel region costs a fork and a barrier, and on a
+// busy machine a barrier waits for a descheduled thread's next time slice
+// (milliseconds), which made two short streams of stories260K 40x slower
+// at load 9 on two cores. 256K multiply-adds are about 50-100 us on one core.
+constexpr std::int64_t kMinWorkForThreads = 256 * 1024;
+
+// The queries of a step, into a buffer kept between calls (no allocation
+// once warm); returns the multiply-adds they cost (scores and values).
+std::int64_t list_queries(const BatchMetadata& meta, int num_heads, int head_size, std::vector<QueryRef>& out) {
+  out.clear();
+  std::int64_t keys = 0;
   for (int s = 0; s < meta.num_seqs(); ++s) {
     const int q = meta.query_start[s + 1] - meta.query_start[s];
-    for (int i = 0; i < q; ++i) out.push_back({s, meta.query_start[s] + i, meta.context_lens[s] - q + i});
+    for (int i = 0; i < q; ++i) {
+      out.push_back({s, meta.query_start[s] + i, meta.context_lens[s] - q + i});
+      keys += meta.context_lens[s] - q + i + 1;
+    }
   }
-  return out;
+  return 2 * keys * num_heads * head_size;
 }
 
 // One query head over one sequence's keys, as llama2.c computes it:
@@ -32,7 +45,7 @@ std::vector<QueryRef> list_queries(const BatchMetadata& meta) {
 void attend_head(const float* q, const std::int32_t* table, int pos, int kv_head, const KvCacheSpec& spec,
                  const float* pool, int layer, float scale, std::vector<float>& scores, float* out) {
   const int hs = spec.head_size, bs = spec.block_size;
-  scores.resize(static_cast<std::size_t>(pos) + 1);
+  if (scores.size() < static_cast<std::size_t>(pos) + 1) scores.resize(static_cast<std::size_t>(pos) + 1);
   float max_score = -INFINITY;
   for (int t = 0; t <= pos; ++t) {
     const float* k = pool + spec.offset(table[t / bs], layer, 0) + (static_cast<std::size_t>(kv_head) * bs + t % bs) * hs;
@@ -58,13 +71,18 @@ void attend_head(const float* q, const std::int32_t* table, int pos, int kv_head
 
 void paged_attention(const float* q, const KvCacheSpec& spec, const float* pool, int layer,
                      const BatchMetadata& meta, const AttentionParams& p, float* out) {
-  const auto queries = list_queries(meta);
+  // The calling thread's buffer; the team reads it through this reference
+  // (in the region, the name of a thread_local would be each thread's own).
+  static thread_local std::vector<QueryRef> callers_queries;
+  const std::vector<QueryRef>& queries = callers_queries;
+  const bool threaded = list_queries(meta, p.num_heads, p.head_size, callers_queries) >= kMinWorkForThreads;
   const int group = p.num_heads / p.num_kv_heads;
   const int hs = p.head_size;
   const std::int64_t work = static_cast<std::int64_t>(queries.size()) * p.num_heads;
-#pragma omp parallel
+#pragma omp parallel if (threaded)
   {
-    std::vector<float> scores;
+    // Each thread's scores, kept between steps (the team's threads live on).
+    static thread_local std::vector<float> scores;
 #pragma omp for schedule(dynamic, 4)
     for (std::int64_t w = 0; w < work; ++w) {
       const QueryRef& qr = queries[w / p.num_heads];
