@@ -22,6 +22,9 @@ constexpr Alias kAliases[] = {
     {"num-blocks", "num_gpu_blocks", ""},
     {"num-gpu-blocks-override", "num_gpu_blocks", ""},
     {"no-prefix-caching", "enable_prefix_caching", "false"},
+    // vLLM needs it for tool_choice "auto"; here auto is on whenever a
+    // tool-call format is known, so the flag is taken and changes nothing.
+    {"enable-auto-tool-choice", "", "true"},
 };
 
 }  // namespace
@@ -35,7 +38,7 @@ std::set<std::string> setting_flags(SettingScope scope) {
 }
 
 std::set<std::string> boolean_setting_flags() {
-  std::set<std::string> flags = {"no-prefix-caching"};
+  std::set<std::string> flags = {"no-prefix-caching", "enable-auto-tool-choice"};
   for (const auto& s : setting_specs())
     if (std::holds_alternative<bool>(s.default_value)) flags.insert(flag_of(s.key));
   return flags;
@@ -52,7 +55,7 @@ Settings read_settings(const Args& args, SettingScope scope, Settings settings) 
     }
     for (const auto& a : kAliases) {
       auto value = args.get(a.flag);
-      if (!value) continue;
+      if (!value || *a.key == '\0') continue;
       if (*a.value == '\0') settings.set_from_text(a.key, *value);
       else if (*value == "true") settings.set_from_text(a.key, a.value);
     }
@@ -147,6 +150,7 @@ std::string alias_help() {
   return "  MODEL (positional)                   the same as --model MODEL\n"
          "  --num-blocks N, --num-gpu-blocks-override N   the same as --num-gpu-blocks N\n"
          "  --no-prefix-caching                  the same as --no-enable-prefix-caching\n"
+         "  --enable-auto-tool-choice            vLLM's; taken and ignored (see --tool-call-parser)\n"
          "  --config FILE                        a JSON object of settings; flags override it\n";
 }
 

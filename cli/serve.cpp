@@ -49,6 +49,8 @@ net::ServerOptions server_options(const Settings& s) {
   o.model_path = s.get_string("model");
   o.served_model_name = s.get_string("served_model_name");
   o.chat_template = read_chat_template(s);
+  o.tool_call_parser = s.get_string("tool_call_parser");
+  o.reasoning_parser = s.get_string("reasoning_parser");
   o.api_key = resolve_api_key(s);
   o.allowed_origins = net::split_origins(s.get_string("allowed_origins"));
   o.allowed_hosts = net::split_origins(s.get_string("allowed_hosts"));
@@ -180,7 +182,12 @@ int run_serve(int argc, char** argv) {
   int exit_code = kExitOk;
   try {
     server.publish(actors::Engine::start(config));
-    logger.log(LogLevel::info, "model loaded; serving", {{"model", server.context().served_model_name()}});
+    const auto* ready = server.context().ready();
+    const auto format = ready ? ready->tool_call_format : std::nullopt;
+    logger.log(LogLevel::info, "model loaded; serving",
+               {{"model", server.context().served_model_name()},
+                {"tool_call_parser", format ? std::string(parsers::tool_call_format_name(*format)) : "none"},
+                {"reasoning_parser", options.reasoning_parser}});
     systemd_notify("READY=1");
   } catch (const std::exception& e) {
     server.set_load_error(e.what());

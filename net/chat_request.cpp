@@ -47,9 +47,8 @@ ChatMessage read_message(element v, const InputLimits& limits) {
   return m;
 }
 
-// Tool choice is not implemented: a request that asks for it is refused
-// rather than silently answered with plain text. (Tools themselves go to
-// the chat template, which tells the model of them.)
+// The legacy "functions" field is refused rather than silently ignored
+// (an empty list is harmless); "tools" replaces it.
 void refuse_unsupported_chat_field(std::string_view key, element v) {
   simdjson::dom::array a;
   std::string_view s;
@@ -102,8 +101,17 @@ ChatRequest parse_chat_request(std::string_view body, const InputLimits& limits)
       out.params.want_logprobs = read_bool(value, "logprobs");
     } else if (key == "top_logprobs") {
       top_logprobs = static_cast<int>(read_int(value, "top_logprobs", 0, 20));
+    } else if (key == "tools") {
+      out.tools.functions = read_tools(value, ToolShape::nested);
+      out.options.tools = jinja::from_json(value);
+    } else if (key == "tool_choice") {
+      const bool parallel = out.tools.choice.parallel_tool_calls;
+      out.tools.choice = read_tool_choice(value, ToolShape::nested);
+      out.tools.choice.parallel_tool_calls = parallel;
+    } else if (key == "parallel_tool_calls") {
+      out.tools.choice.parallel_tool_calls = read_bool(value, "parallel_tool_calls");
     } else if (read_chat_option(key, value, out.options)) {
-    } else if (key == "functions" || key == "tool_choice") {
+    } else if (key == "functions" || key == "function_call") {
       refuse_unsupported_chat_field(key, value);
     } else {
       read_generation_field(key, value, limits, out.params);
@@ -113,13 +121,14 @@ ChatRequest parse_chat_request(std::string_view body, const InputLimits& limits)
   if (top_logprobs > 0 && !out.params.want_logprobs)
     throw invalid_request("top_logprobs", "top_logprobs needs logprobs set to true");
   out.params.sampling.logprobs = top_logprobs;
+  apply_tool_choice(out.tools, out.params, ToolShape::nested);
   validate_params(out.params, limits);
   return out;
 }
 
 bool read_chat_option(std::string_view key, simdjson::dom::element v, ChatOptions& options) {
   if (key == "tools") {
-    for (element tool : read_array(v, "tools")) read_object(tool, "tools");
+    read_tools(v, ToolShape::nested);
     options.tools = jinja::from_json(v);
   } else if (key == "add_generation_prompt") {
     options.add_generation_prompt = read_bool(v, "add_generation_prompt");

@@ -19,6 +19,7 @@
 
 #include "jinja/value.hpp"
 #include "net/completion_request.hpp"
+#include "net/tool_choice.hpp"
 
 namespace pagedserve::net {
 
@@ -41,6 +42,7 @@ struct ChatOptions {
 struct ChatRequest {
   std::vector<ChatMessage> messages;
   ChatOptions options;
+  ToolsRequest tools;  // the functions, tool_choice (defaulted and checked), parallel_tool_calls
   GenerationParams params;  // want_logprobs = "logprobs": true; sampling.logprobs = top_logprobs
 };
 
@@ -52,12 +54,13 @@ std::string read_text_content(simdjson::dom::element v, const std::string& field
 // A "messages" list, each message checked. Throws ApiError.
 std::vector<ChatMessage> read_messages(simdjson::dom::element v, const InputLimits& limits);
 
-// Reads `key` into `options` when it is one of "tools",
-// "add_generation_prompt", "chat_template_kwargs"; false for other keys.
-// Throws ApiError.
+// Reads `key` into `options` when it is one of "tools" (each a function
+// tool, checked as net/tool_choice.hpp reads them), "add_generation_prompt",
+// "chat_template_kwargs"; false for other keys. Throws ApiError.
 bool read_chat_option(std::string_view key, simdjson::dom::element v, ChatOptions& options);
 
-// Parses and validates a /v1/chat/completions body. Throws ApiError.
+// Parses and validates a /v1/chat/completions body; tool_choice "required"
+// or a named function sets the grammar constraint. Throws ApiError.
 ChatRequest parse_chat_request(std::string_view body, const InputLimits& limits);
 
 // The prompt text for `messages` in the fallback format.

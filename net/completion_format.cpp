@@ -63,6 +63,34 @@ void write_chat_logprobs(JsonWriter& w, const LogprobEntry* entries, std::size_t
   w.end_array().key("refusal").null().end_object();
 }
 
+void write_tool_call_function(JsonWriter& w, std::string_view name, std::string_view arguments, bool with_name) {
+  w.key("function").begin_object();
+  if (with_name) w.field("name", name);
+  w.field("arguments", arguments).end_object();
+}
+
+void write_message(JsonWriter& w, const Choice& c) {
+  w.key("message").begin_object().field("role", "assistant");
+  if (!c.message) return (void)w.field("content", c.text).end_object();
+  const ChatMessageOut& m = *c.message;
+  w.key("content");
+  m.content ? w.value(*m.content) : w.null();
+  if (m.with_reasoning) {
+    w.key("reasoning_content");
+    m.reasoning.empty() ? w.null() : w.value(m.reasoning);
+  }
+  if (!m.tool_calls.empty()) {
+    w.key("tool_calls").begin_array();
+    for (const auto& call : m.tool_calls) {
+      w.begin_object().field("id", call.id).field("type", "function");
+      write_tool_call_function(w, call.name, call.arguments, true);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+}
+
 }  // namespace
 
 std::string completion_body(const ResponseMeta& meta, const std::vector<Choice>& choices, bool with_logprobs,
@@ -102,7 +130,7 @@ std::string chat_body(const ResponseMeta& meta, const std::vector<Choice>& choic
   for (std::size_t i = 0; i < choices.size(); ++i) {
     const auto& c = choices[i];
     w.begin_object().field("index", static_cast<std::int64_t>(i));
-    w.key("message").begin_object().field("role", "assistant").field("content", c.text).end_object();
+    write_message(w, c);
     w.key("logprobs");
     with_logprobs ? write_chat_logprobs(w, c.logprobs.data(), c.logprobs.size()) : (void)w.null();
     write_finish(w, c.finish_reason);
@@ -115,12 +143,24 @@ std::string chat_body(const ResponseMeta& meta, const std::vector<Choice>& choic
 
 std::string chat_chunk(const ResponseMeta& meta, int index, std::string_view role, std::string_view content,
                        const LogprobEntry* logprob, std::string_view finish_reason) {
+  return chat_chunk(meta, index, ChatChunkDelta{role, "", content, nullptr}, logprob, finish_reason);
+}
+
+std::string chat_chunk(const ResponseMeta& meta, int index, const ChatChunkDelta& d, const LogprobEntry* logprob,
+                       std::string_view finish_reason) {
   JsonWriter w;
   w.begin_object();
   write_head(w, meta, "chat.completion.chunk");
   w.key("choices").begin_array().begin_object().field("index", index).key("delta").begin_object();
-  if (!role.empty()) w.field("role", role);
-  if (!content.empty() || !role.empty() || logprob) w.field("content", content);
+  if (!d.role.empty()) w.field("role", d.role);
+  if (!d.reasoning.empty()) w.field("reasoning_content", d.reasoning);
+  if (!d.content.empty() || !d.role.empty() || logprob) w.field("content", d.content);
+  if (const ToolCallPiece* p = d.tool_call) {
+    w.key("tool_calls").begin_array().begin_object().field("index", p->index);
+    if (p->first) w.field("id", p->id).field("type", "function");
+    write_tool_call_function(w, p->name, p->arguments, p->first);
+    w.end_object().end_array();
+  }
   w.end_object().key("logprobs");
   logprob ? write_chat_logprobs(w, logprob, 1) : (void)w.null();
   write_finish(w, finish_reason);

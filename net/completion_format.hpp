@@ -4,6 +4,7 @@
 // Plain functions of plain data, so the schema is tested without a server.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,12 +20,39 @@ struct LogprobEntry {
   std::size_t text_offset = 0;  // where its text starts in the choice's text
 };
 
+// A call of a function the request offered, as the response shows it:
+// {"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}.
+struct ToolCallOut {
+  std::string id;  // call_...
+  std::string name;
+  std::string arguments;
+};
+
+// One streamed piece of a tool call: the first of a call carries its id
+// and name (and arguments ""), the next ones the arguments text as it comes.
+struct ToolCallPiece {
+  int index = 0;    // the call's place in the message's tool_calls
+  std::string id;   // first piece only
+  std::string name; // first piece only
+  std::string arguments;
+  bool first = false;
+};
+
+// A chat answer split into its parts (net/chat_output.hpp).
+struct ChatMessageOut {
+  bool with_reasoning = false;         // a reasoning parser ran: reasoning_content is shown
+  std::string reasoning;               // "" -> null
+  std::optional<std::string> content;  // nullopt -> null (only tool calls)
+  std::vector<ToolCallOut> tool_calls;
+};
+
 // One choice of a response as it accumulates.
 struct Choice {
   std::string text;
   std::vector<LogprobEntry> logprobs;
   std::string finish_reason;  // "" while running
   int num_tokens = 0;
+  std::optional<ChatMessageOut> message;  // chat, when parsed: the message instead of {"content": text}
 };
 
 struct ResponseMeta {
@@ -48,9 +76,23 @@ std::string completion_chunk(const ResponseMeta& meta, int index, std::string_vi
                              std::string_view finish_reason);
 
 // {"id","object":"chat.completion",...,"choices":[{"index","message":{"role","content"},"logprobs","finish_reason"}]}
+// with "reasoning_content" (when a reasoning parser ran) and "tool_calls"
+// (when there are any) in the message.
 std::string chat_body(const ResponseMeta& meta, const std::vector<Choice>& choices, bool with_logprobs, const Usage& usage);
-// A chat.completion.chunk: `role` is set on a choice's first chunk only;
-// `content` "" and no logprob and no finish reason gives an empty delta.
+
+// What one chat.completion.chunk's delta carries.
+struct ChatChunkDelta {
+  std::string_view role;       // a choice's first chunk only
+  std::string_view reasoning;  // "reasoning_content", when not empty
+  std::string_view content;
+  const ToolCallPiece* tool_call = nullptr;  // "tool_calls": [piece]
+};
+
+// A chat.completion.chunk: "content" is written when not empty, on the
+// first chunk, and with a logprob; a delta with nothing gives {}.
+std::string chat_chunk(const ResponseMeta& meta, int index, const ChatChunkDelta& delta, const LogprobEntry* logprob,
+                       std::string_view finish_reason);
+// The same with only role and content.
 std::string chat_chunk(const ResponseMeta& meta, int index, std::string_view role, std::string_view content,
                        const LogprobEntry* logprob, std::string_view finish_reason);
 

@@ -36,6 +36,9 @@ void CompletionResponder::parse(const std::string& body, const ReadyEngine& read
     params_ = std::move(request.params);
     const ChatPrompt prompt = render_chat(ready.chat_template.get(), request.messages, request.options);
     prompts_.push_back(PromptInput{true, prompt.text, {}, prompt.add_special_tokens});
+    auto options = chat_output_options(request.tools.choice, ready.tool_call_format, ready.reasoning_parser,
+                                       !params_.sampling.constraint.empty(), prompt.text);
+    if (splits_output(options)) output_options_ = std::move(options);
   } else {
     auto request = parse_completion_request(body, ready.limits);
     params_ = std::move(request.params);
@@ -54,6 +57,8 @@ void CompletionResponder::run(std::vector<PreparedPrompt> prompts) {
   const auto num_choices = prompts.size() * static_cast<std::size_t>(params_.n);
   choices_.resize(num_choices);
   role_sent_.assign(num_choices, false);
+  if (output_options_)
+    for (std::size_t c = 0; c < num_choices; ++c) outputs_.emplace_back(*output_options_);
   for (std::size_t c = 0; c < num_choices; ++c) {
     const auto& p = prompts[c / static_cast<std::size_t>(params_.n)];
     prev_token_.push_back(p.ids.back());
@@ -99,6 +104,19 @@ std::string CompletionResponder::chunk_for(int choice, std::string_view text, co
   return chat_chunk(meta_, choice, first ? "assistant" : "", text, lp, finish);
 }
 
+bool CompletionResponder::stream_chat_delta(int choice, const ChatDelta& delta, const LogprobEntry* lp) {
+  const bool sent_role = role_sent_[static_cast<std::size_t>(choice)];
+  if (delta.empty() && !lp && sent_role) return true;  // all held back: nothing to say yet
+  ChatChunkDelta first{sent_role ? "" : "assistant", delta.reasoning, delta.content,
+                       delta.tool_calls.empty() ? nullptr : &delta.tool_calls.front()};
+  bool ok = session_->stream_event(sse_event(chat_chunk(meta_, choice, first, lp, "")));
+  role_sent_[static_cast<std::size_t>(choice)] = true;
+  for (std::size_t i = 1; ok && i < delta.tool_calls.size(); ++i)
+    ok = session_->stream_event(sse_event(chat_chunk(meta_, choice, ChatChunkDelta{"", "", "", &delta.tool_calls[i]},
+                                                     nullptr, "")));
+  return ok;
+}
+
 void CompletionResponder::on_token(int choice, const actors::TokenEvent& e) {
   if (choice < 0 || static_cast<std::size_t>(choice) >= choices_.size()) return;
   auto& c = choices_[static_cast<std::size_t>(choice)];
@@ -107,13 +125,21 @@ void CompletionResponder::on_token(int choice, const actors::TokenEvent& e) {
   c.text += e.text;
   ++c.num_tokens;
   prev_token_[static_cast<std::size_t>(choice)] = e.token_id;
+  std::optional<ChatDelta> delta;
+  if (!outputs_.empty()) delta = outputs_[static_cast<std::size_t>(choice)].feed(e.text);
   if (!params_.stream) {
     if (entry) c.logprobs.push_back(std::move(*entry));
     return;
   }
   if (slow_reader_) return;
-  const bool sent = session_->stream_event(sse_event(chunk_for(choice, e.text, entry ? &*entry : nullptr, "")));
-  role_sent_[static_cast<std::size_t>(choice)] = true;
+  const LogprobEntry* lp = entry ? &*entry : nullptr;
+  bool sent = true;
+  if (delta) {
+    sent = stream_chat_delta(choice, *delta, lp);
+  } else {
+    sent = session_->stream_event(sse_event(chunk_for(choice, e.text, lp, "")));
+    role_sent_[static_cast<std::size_t>(choice)] = true;
+  }
   if (!sent) cut_off_slow_reader();
 }
 
@@ -122,8 +148,16 @@ void CompletionResponder::on_choice_finished(int choice, const actors::SampleFin
   auto& c = choices_[static_cast<std::size_t>(choice)];
   c.finish_reason = e.finish_reason;
   if (e.finish_reason == "error") error_ = e.error.empty() ? "generation failed" : e.error;
+  std::optional<ChatDelta> delta;
+  if (!outputs_.empty() && e.finish_reason != "error") {
+    auto& output = outputs_[static_cast<std::size_t>(choice)];
+    delta = output.finish(c.finish_reason);
+    c.message = output.message();
+  }
   if (!params_.stream || slow_reader_ || e.finish_reason == "error") return;
-  if (!session_->stream_event(sse_event(chunk_for(choice, "", nullptr, e.finish_reason)))) cut_off_slow_reader();
+  bool sent = !delta || stream_chat_delta(choice, *delta, nullptr);
+  if (sent) sent = session_->stream_event(sse_event(chunk_for(choice, "", nullptr, c.finish_reason)));
+  if (!sent) cut_off_slow_reader();
   role_sent_[static_cast<std::size_t>(choice)] = true;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/chat_output.hpp"
 #include "net/chat_request.hpp"
 #include "net/completion_format.hpp"
 #include "net/generation.hpp"
@@ -33,6 +34,9 @@ class CompletionResponder final : public GenerationListener,
   void run(std::vector<PreparedPrompt> prompts);
   LogprobEntry logprob_entry(int choice, const actors::TokenEvent& e) const;
   std::string chunk_for(int choice, std::string_view text, const LogprobEntry* lp, std::string_view finish) const;
+  // Streams a chat delta: one chunk, or one per tool-call piece; false when
+  // the client reads too slowly.
+  bool stream_chat_delta(int choice, const ChatDelta& delta, const LogprobEntry* lp);
   void cut_off_slow_reader();
 
   std::shared_ptr<HttpSession> session_;
@@ -45,6 +49,8 @@ class CompletionResponder final : public GenerationListener,
   std::vector<Choice> choices_;
   std::vector<std::int32_t> prev_token_;  // per choice: the token before the next one (for its text)
   std::vector<bool> role_sent_;           // chat streams: the first delta carries the role
+  std::optional<ChatOutputOptions> output_options_;  // chat: how to split the text (null: content only)
+  std::vector<ChatOutput> outputs_;       // per choice, with output_options_
   std::shared_ptr<Generation> generation_;
   std::string error_;                     // a sample failed in the engine
   bool slow_reader_ = false;

@@ -146,6 +146,12 @@ JsonWriter& JsonWriter::null() {
   return *this;
 }
 
+JsonWriter& JsonWriter::raw_value(std::string_view json) {
+  separate();
+  out_ += json;
+  return *this;
+}
+
 JsonWriter& JsonWriter::int_array(const std::vector<std::int32_t>& values) {
   begin_array();
   for (auto v : values) value(static_cast<std::int64_t>(v));

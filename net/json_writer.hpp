@@ -24,6 +24,8 @@ class JsonWriter {
   JsonWriter& value(double v);  // non-finite numbers are written as null
   JsonWriter& value(bool v);
   JsonWriter& null();
+  // `json`, already valid JSON text (simdjson's output), as the next value.
+  JsonWriter& raw_value(std::string_view json);
   template <class T>
   JsonWriter& field(std::string_view k, const T& v) { return key(k).value(v); }
   JsonWriter& int_array(const std::vector<std::int32_t>& values);

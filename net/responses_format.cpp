@@ -6,26 +6,44 @@ namespace pagedserve::net {
 
 namespace {
 
-void write_text_part(JsonWriter& w, const ResponseState& r) {
-  w.begin_object().field("type", "output_text").field("text", r.text).key("annotations").begin_array().end_array();
+using Type = ResponseItem::Type;
+
+void write_text_part(JsonWriter& w, const ResponseItem& item) {
+  w.begin_object().field("type", "output_text").field("text", item.text).key("annotations").begin_array().end_array();
   w.key("logprobs").begin_array().end_array().end_object();
 }
 
-// The assistant message: in progress (no content yet) until the answer ends.
-void write_message(JsonWriter& w, const ResponseState& r, bool with_content) {
-  const bool over = r.status != "in_progress";
-  w.begin_object().field("id", r.message_id).field("type", "message");
-  w.field("status", !over ? "in_progress" : r.status == "incomplete" ? "incomplete" : "completed");
-  w.field("role", "assistant").key("content").begin_array();
-  if (with_content) write_text_part(w, r);
-  w.end_array().end_object();
+// An item: in progress (a message without content, a call without
+// arguments) until it is done.
+void write_item(JsonWriter& w, const ResponseState& r, const ResponseItem& item) {
+  const char* status = !item.done ? "in_progress" : r.status == "incomplete" ? "incomplete" : "completed";
+  w.begin_object().field("id", item.id);
+  switch (item.type) {
+    case Type::message:
+      w.field("type", "message").field("status", status).field("role", "assistant").key("content").begin_array();
+      if (item.done) write_text_part(w, item);
+      w.end_array();
+      break;
+    case Type::reasoning:
+      w.field("type", "reasoning").key("summary").begin_array().end_array().key("content").begin_array();
+      if (item.done) w.begin_object().field("type", "reasoning_text").field("text", item.text).end_object();
+      w.end_array().field("status", status);
+      break;
+    case Type::function_call:
+      w.field("type", "function_call").field("status", status).field("call_id", item.call_id).field("name", item.name);
+      w.field("arguments", item.done ? std::string_view(item.text) : std::string_view());
+      break;
+  }
+  w.end_object();
 }
+
+
 
 void write_usage(JsonWriter& w, const Usage& u) {
   w.key("usage").begin_object().field("input_tokens", u.prompt_tokens);
   w.key("input_tokens_details").begin_object().field("cached_tokens", u.cached_tokens).end_object();
   w.field("output_tokens", u.completion_tokens);
-  w.key("output_tokens_details").begin_object().field("reasoning_tokens", 0).end_object();
+  w.key("output_tokens_details").begin_object().field("reasoning_tokens", 0).end_object();  // not counted apart
   w.field("total_tokens", u.prompt_tokens + u.completion_tokens).end_object();
 }
 
@@ -42,8 +60,10 @@ void write_parameters(JsonWriter& w, const ResponsesRequest& q) {
   q.params.max_tokens_given ? w.value(q.params.sampling.max_tokens) : w.null();
   w.field("temperature", static_cast<double>(q.params.sampling.temperature));
   w.field("top_p", static_cast<double>(q.params.sampling.top_p));
-  w.field("store", q.store).field("parallel_tool_calls", false).field("tool_choice", "none");
-  w.key("tools").begin_array().end_array().field("truncation", "disabled");
+  w.field("store", q.store).field("parallel_tool_calls", q.tools.choice.parallel_tool_calls);
+  w.key("tool_choice");
+  q.tool_choice_json.empty() ? w.value("auto") : w.raw_value(q.tool_choice_json);
+  w.key("tools").raw_value(q.tools_json).field("truncation", "disabled");
   w.key("text").begin_object().key("format").begin_object().field("type", "text").end_object().end_object();
   w.key("metadata").begin_object().end_object();
 }
@@ -58,7 +78,8 @@ void write_response(JsonWriter& w, const ResponseState& r) {
   if (r.status == "incomplete") w.begin_object().field("reason", "max_output_tokens").end_object();
   else w.null();
   w.key("output").begin_array();
-  if (r.status != "in_progress" && r.status != "failed") write_message(w, r, true);
+  if (r.status != "in_progress" && r.status != "failed")
+    for (const auto& item : r.output) write_item(w, r, item);
   w.end_array();
   if (r.request) write_parameters(w, *r.request);
   if (r.status == "in_progress") w.key("usage").null();
@@ -73,8 +94,20 @@ JsonWriter begin_event(std::string_view type, int sequence) {
   return w;
 }
 
-void write_part_position(JsonWriter& w, const ResponseState& r) {
-  w.field("item_id", r.message_id).field("output_index", 0).field("content_index", 0);
+// Where an item's text is: item_id, output_index (and content_index but
+// for a call's arguments).
+void write_position(JsonWriter& w, const ResponseState& r, std::size_t index) {
+  w.field("item_id", r.output[index].id).field("output_index", static_cast<std::int64_t>(index));
+  if (r.output[index].type != Type::function_call) w.field("content_index", 0);
+}
+
+std::string text_event_type(Type type, std::string_view what) {
+  switch (type) {
+    case Type::message: return "response.output_text." + std::string(what);
+    case Type::reasoning: return "response.reasoning_text." + std::string(what);
+    case Type::function_call: return "response.function_call_arguments." + std::string(what);
+  }
+  return "";
 }
 
 }  // namespace
@@ -92,33 +125,40 @@ ResponseEvent response_event(std::string_view type, int sequence, const Response
   return {std::string(type), w.end_object().take()};
 }
 
-ResponseEvent output_item_event(std::string_view type, int sequence, const ResponseState& r) {
+ResponseEvent output_item_event(std::string_view type, int sequence, const ResponseState& r, std::size_t index) {
   auto w = begin_event(type, sequence);
-  w.field("output_index", 0).key("item");
-  write_message(w, r, r.status != "in_progress");
+  w.field("output_index", static_cast<std::int64_t>(index)).key("item");
+  write_item(w, r, r.output[index]);
   return {std::string(type), w.end_object().take()};
 }
 
-ResponseEvent content_part_event(std::string_view type, int sequence, const ResponseState& r) {
+ResponseEvent content_part_event(std::string_view type, int sequence, const ResponseState& r, std::size_t index) {
   auto w = begin_event(type, sequence);
-  write_part_position(w, r);
+  write_position(w, r, index);
   w.key("part");
-  write_text_part(w, r);
+  write_text_part(w, r.output[index]);
   return {std::string(type), w.end_object().take()};
 }
 
-ResponseEvent text_delta_event(int sequence, const ResponseState& r, std::string_view delta) {
-  auto w = begin_event("response.output_text.delta", sequence);
-  write_part_position(w, r);
-  w.field("delta", delta).key("logprobs").begin_array().end_array();
-  return {"response.output_text.delta", w.end_object().take()};
+ResponseEvent text_delta_event(int sequence, const ResponseState& r, std::size_t index, std::string_view delta) {
+  const ResponseItem& item = r.output[index];
+  const std::string type = text_event_type(item.type, "delta");
+  auto w = begin_event(type, sequence);
+  write_position(w, r, index);
+  w.field("delta", delta);
+  if (item.type == Type::message) w.key("logprobs").begin_array().end_array();
+  return {type, w.end_object().take()};
 }
 
-ResponseEvent text_done_event(int sequence, const ResponseState& r) {
-  auto w = begin_event("response.output_text.done", sequence);
-  write_part_position(w, r);
-  w.field("text", r.text).key("logprobs").begin_array().end_array();
-  return {"response.output_text.done", w.end_object().take()};
+ResponseEvent text_done_event(int sequence, const ResponseState& r, std::size_t index) {
+  const ResponseItem& item = r.output[index];
+  const std::string type = text_event_type(item.type, "done");
+  auto w = begin_event(type, sequence);
+  write_position(w, r, index);
+  if (item.type == Type::function_call) w.field("name", item.name).field("arguments", item.text);
+  else w.field("text", item.text);
+  if (item.type == Type::message) w.key("logprobs").begin_array().end_array();
+  return {type, w.end_object().take()};
 }
 
 ResponseEvent error_event(int sequence, const ApiError& error) {

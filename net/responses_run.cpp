@@ -4,6 +4,27 @@
 
 namespace pagedserve::net {
 
+namespace {
+
+// The answer as the next turn's template sees it: its text, or an
+// assistant message with its tool calls.
+ChatMessage assistant_turn(const ChatMessageOut& m) {
+  ChatMessage turn{"assistant", m.content.value_or("")};
+  if (m.tool_calls.empty()) return turn;
+  jinja::List calls;
+  for (const auto& c : m.tool_calls)
+    calls.push_back(jinja::Value::dict(
+        {{"id", jinja::Value(c.id)},
+         {"type", jinja::Value("function")},
+         {"function", jinja::Value::dict({{"name", jinja::Value(c.name)}, {"arguments", jinja::Value(c.arguments)}})}}));
+  turn.fields = jinja::Value::dict({{"role", jinja::Value("assistant")},
+                                    {"content", m.content ? jinja::Value(*m.content) : jinja::Value::none()},
+                                    {"tool_calls", jinja::Value::list(std::move(calls))}});
+  return turn;
+}
+
+}  // namespace
+
 std::shared_ptr<ResponseRun> ResponseRun::start(ServerContext& ctx, ReadyEngine& ready,
                                                 boost::asio::any_io_executor strand,
                                                 std::shared_ptr<ResponseOutput> output, ResponsesRequest request) {
@@ -22,7 +43,9 @@ std::shared_ptr<ResponseRun> ResponseRun::start(ServerContext& ctx, ReadyEngine&
   std::vector<ChatMessage> messages;
   if (!run->request_.instructions.empty()) messages.push_back({"system", run->request_.instructions});
   messages.insert(messages.end(), run->conversation_.begin(), run->conversation_.end());
-  const ChatPrompt prompt = render_chat(ready.chat_template.get(), messages, ChatOptions{});
+  const ChatPrompt prompt = render_chat(ready.chat_template.get(), messages, run->request_.options);
+  run->chat_output_.emplace(chat_output_options(run->request_.tools.choice, ready.tool_call_format, ready.reasoning_parser,
+                                                !run->request_.params.sampling.constraint.empty(), prompt.text));
   prepare_prompts_async(
       ctx, ready, strand, {PromptInput{true, prompt.text, {}, prompt.add_special_tokens}},
       [run](std::vector<PreparedPrompt> prompts) { run->run(std::move(prompts)); },
@@ -34,7 +57,6 @@ ResponseRun::ResponseRun(ServerContext& ctx, ReadyEngine& ready, boost::asio::an
                          std::shared_ptr<ResponseOutput> output, ResponsesRequest request)
     : ctx_(ctx), ready_(ready), strand_(std::move(strand)), output_(std::move(output)), request_(std::move(request)) {
   state_.id = "resp_" + random_hex(32);
-  state_.message_id = "msg_" + random_hex(32);
   state_.model = ctx_.served_model_name();
   state_.created_at = static_cast<std::int64_t>(std::time(nullptr));
   state_.request = &request_;
@@ -58,8 +80,81 @@ void ResponseRun::run(std::vector<PreparedPrompt> prompts) {
   if (!params.stream) return;
   send(response_event("response.created", sequence_++, state_));
   send(response_event("response.in_progress", sequence_++, state_));
-  send(output_item_event("response.output_item.added", sequence_++, state_));
-  send(content_part_event("response.content_part.added", sequence_++, state_));
+}
+
+namespace {
+
+const char* item_prefix(ResponseItem::Type type) {
+  switch (type) {
+    case ResponseItem::Type::reasoning: return "rs_";
+    case ResponseItem::Type::message: return "msg_";
+    case ResponseItem::Type::function_call: return "fc_";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::size_t ResponseRun::open_item(ResponseItem::Type type, std::string call_id, std::string name) {
+  if (open_ && state_.output[*open_].type == type && type != ResponseItem::Type::function_call) return *open_;
+  close_open_item();
+  ResponseItem item;
+  item.type = type;
+  item.id = item_prefix(type) + random_hex(32);
+  item.call_id = std::move(call_id);
+  item.name = std::move(name);
+  state_.output.push_back(std::move(item));
+  const std::size_t index = state_.output.size() - 1;
+  open_ = index;
+  send(output_item_event("response.output_item.added", sequence_++, state_, index));
+  if (type == ResponseItem::Type::message) send(content_part_event("response.content_part.added", sequence_++, state_, index));
+  return index;
+}
+
+void ResponseRun::grow(std::size_t index, std::string_view text) {
+  if (text.empty()) return;
+  state_.output[index].text += text;
+  send(text_delta_event(sequence_++, state_, index, text));
+}
+
+void ResponseRun::close_open_item() {
+  if (!open_) return;
+  const std::size_t index = *open_;
+  open_.reset();
+  state_.output[index].done = true;
+  send(text_done_event(sequence_++, state_, index));
+  if (state_.output[index].type == ResponseItem::Type::message)
+    send(content_part_event("response.content_part.done", sequence_++, state_, index));
+  send(output_item_event("response.output_item.done", sequence_++, state_, index));
+}
+
+void ResponseRun::stream(const ChatDelta& d) {
+  if (!d.reasoning.empty()) grow(open_item(ResponseItem::Type::reasoning), d.reasoning);
+  if (!d.content.empty()) grow(open_item(ResponseItem::Type::message), d.content);
+  for (const auto& piece : d.tool_calls) {
+    if (piece.first) call_items_.push_back(open_item(ResponseItem::Type::function_call, piece.id, piece.name));
+    else if (static_cast<std::size_t>(piece.index) < call_items_.size()) grow(call_items_[piece.index], piece.arguments);
+  }
+}
+
+void ResponseRun::set_items(const ChatMessageOut& m) {
+  state_.output.clear();
+  auto add = [&](ResponseItem::Type type, std::string text) -> ResponseItem& {
+    ResponseItem item;
+    item.type = type;
+    item.id = item_prefix(type) + random_hex(32);
+    item.text = std::move(text);
+    item.done = true;
+    state_.output.push_back(std::move(item));
+    return state_.output.back();
+  };
+  if (!m.reasoning.empty()) add(ResponseItem::Type::reasoning, m.reasoning);
+  if (m.content || m.tool_calls.empty()) add(ResponseItem::Type::message, m.content.value_or(""));
+  for (const auto& call : m.tool_calls) {
+    auto& item = add(ResponseItem::Type::function_call, call.arguments);
+    item.call_id = call.id;
+    item.name = call.name;
+  }
 }
 
 void ResponseRun::send(ResponseEvent event) {
@@ -77,13 +172,19 @@ void ResponseRun::cancel() {
 }
 
 void ResponseRun::on_token(int, const actors::TokenEvent& e) {
-  state_.text += e.text;
-  if (request_.params.stream && !e.text.empty()) send(text_delta_event(sequence_++, state_, e.text));
+  const ChatDelta d = chat_output_->feed(e.text);
+  if (request_.params.stream) stream(d);
 }
 
 void ResponseRun::on_choice_finished(int, const actors::SampleFinished& e) {
   finish_reason_ = e.finish_reason;
-  if (e.finish_reason == "error") state_.error = e.error.empty() ? "generation failed" : e.error;
+  if (e.finish_reason == "error") {
+    state_.error = e.error.empty() ? "generation failed" : e.error;
+    return;
+  }
+  const ChatDelta d = chat_output_->finish(finish_reason_);
+  message_ = chat_output_->message();
+  if (request_.params.stream) stream(d);
 }
 
 void ResponseRun::on_generation_done(const Usage& usage) {
@@ -97,12 +198,15 @@ void ResponseRun::on_generation_done(const Usage& usage) {
     return;
   }
   if (request_.params.stream) {
-    send(text_done_event(sequence_++, state_));
-    send(content_part_event("response.content_part.done", sequence_++, state_));
-    send(output_item_event("response.output_item.done", sequence_++, state_));
+    bool answered = false;  // a message or a call: else an empty message, as a plain request shows
+    for (const auto& item : state_.output) answered |= item.type != ResponseItem::Type::reasoning;
+    if (!answered) open_item(ResponseItem::Type::message);
+    close_open_item();
+  } else {
+    set_items(message_);
   }
   if (request_.store) {
-    conversation_.push_back({"assistant", state_.text});
+    conversation_.push_back(assistant_turn(message_));
     ctx_.responses().put(state_.id, std::move(conversation_));
   }
   const char* last = state_.status == "incomplete" ? "response.incomplete" : "response.completed";

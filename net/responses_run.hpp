@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/chat_output.hpp"
 #include "net/generation.hpp"
 #include "net/responses_format.hpp"
 
@@ -51,6 +52,14 @@ class ResponseRun final : public GenerationListener, public std::enable_shared_f
   void run(std::vector<PreparedPrompt> prompts);
   void send(ResponseEvent event);
   void fail(const ApiError& error);
+  // Streams what a delta adds: items opened, grown and closed as the text
+  // moves from reasoning to the message to calls.
+  void stream(const ChatDelta& delta);
+  std::size_t open_item(ResponseItem::Type type, std::string call_id = "", std::string name = "");
+  void grow(std::size_t index, std::string_view text);
+  void close_open_item();
+  // The whole answer's items (a plain request), from the parsed message.
+  void set_items(const ChatMessageOut& message);
 
   ServerContext& ctx_;
   ReadyEngine& ready_;
@@ -60,6 +69,10 @@ class ResponseRun final : public GenerationListener, public std::enable_shared_f
   std::vector<ChatMessage> conversation_;  // previous turns and this input
   ResponseState state_;
   std::shared_ptr<Generation> generation_;
+  std::optional<ChatOutput> chat_output_;  // set once the prompt is rendered
+  std::optional<std::size_t> open_;        // the streamed item not yet done
+  std::vector<std::size_t> call_items_;    // tool call index -> its item
+  ChatMessageOut message_;                 // the whole answer, once finished
   std::string finish_reason_;
   int sequence_ = 0;
   bool cancelled_ = false;

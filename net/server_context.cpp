@@ -82,6 +82,12 @@ void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
   auto r = std::make_unique<ReadyEngine>();
   // A template this engine cannot render refuses the load here, by line and construct.
   r->chat_template = ChatTemplate::compile(engine->model_config().chat_templates, options_.chat_template);
+  std::string template_text;
+  if (options_.chat_template) template_text = *options_.chat_template;
+  else
+    for (const auto& [name, source] : engine->model_config().chat_templates.named) template_text += source;
+  r->tool_call_format = resolve_tool_call_format(options_.tool_call_parser, template_text);
+  r->reasoning_parser = !options_.reasoning_parser.empty() && options_.reasoning_parser != "none";
   const auto& tokenizer = engine->tokenizer();
   r->limits.vocab_size = engine->model_config().vocab_size;
   r->limits.max_n = engine->config().max_n;
@@ -95,6 +101,13 @@ void ServerContext::publish(std::unique_ptr<actors::Engine> engine) {
   r->engine = std::move(engine);
   owned_ready_ = std::move(r);
   ready_.store(owned_ready_.get(), std::memory_order_release);
+}
+
+std::optional<parsers::ToolCallFormat> resolve_tool_call_format(const std::string& setting,
+                                                                const std::string& template_text) {
+  if (setting == "none" || setting.empty()) return std::nullopt;
+  if (setting == "auto") return parsers::detect_tool_call_format(template_text);
+  return parsers::parse_tool_call_format(setting);
 }
 
 void ServerContext::set_load_error(std::string message) {

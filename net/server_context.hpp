@@ -23,6 +23,7 @@
 #include "net/prometheus.hpp"
 #include "net/response_store.hpp"
 #include "net/web_guard.hpp"
+#include "parsers/tool_call_parser.hpp"
 
 namespace pagedserve::net {
 
@@ -32,6 +33,8 @@ struct ServerOptions {
   std::string model_path;              // as given on the command line
   std::string served_model_name;       // "" -> derived from model_path
   std::optional<std::string> chat_template;  // --chat-template's text, over the model's own
+  std::string tool_call_parser = "auto";     // auto (the template's format), none, hermes, llama3_json, mistral
+  std::string reasoning_parser = "none";     // none, qwen3, deepseek_r1 (both <think>...</think>)
   std::string admin_token;             // required for /admin when set
   std::string api_key;                 // required for /v1/* when set
   std::vector<std::string> allowed_origins;  // CORS: origins (or "*") browsers may call from; empty: off
@@ -59,7 +62,15 @@ struct ReadyEngine {
   int max_model_len = 0;
   std::size_t max_piece_bytes = 1;  // the longest token's text, bounding bytes per token
   std::shared_ptr<const ChatTemplate> chat_template;  // null: the fallback chat format
+  std::optional<parsers::ToolCallFormat> tool_call_format;  // tool_choice auto parses this; none: no parsing
+  bool reasoning_parser = false;  // <think>...</think> becomes reasoning_content
 };
+
+// The tool-call format a server parses: --tool-call-parser by name, or for
+// "auto" the one the chat template's text shows (`template_text`: the
+// --chat-template text, else the model's templates). nullopt: none.
+std::optional<parsers::ToolCallFormat> resolve_tool_call_format(const std::string& setting,
+                                                                const std::string& template_text);
 
 // Counters the server keeps itself (the engine reports the rest).
 struct ServerStats {

@@ -57,7 +57,7 @@ TEST_CASE("bad chat requests name the field", "[chat_request]") {
       {R"({"messages":[{"role":"user","content":"x"}],"logprobs":"yes"})", "logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"top_logprobs":3})", "top_logprobs"},
       {R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":21})", "top_logprobs"},
-      {R"({"messages":[{"role":"user","content":"x"}],"tools":["get_weather"]})", "tools"},
+      {R"({"messages":[{"role":"user","content":"x"}],"tools":["get_weather"]})", "tools[0]"},
       {R"({"messages":[{"role":"user","content":"x"}],"chat_template_kwargs":true})", "chat_template_kwargs"},
       {R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"schema":{"minimum":1}}}})",
        "response_format.json_schema.schema"},

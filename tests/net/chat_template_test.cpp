@@ -30,7 +30,7 @@ TEST_CASE("a model without a chat template keeps the fallback format; tools need
   const ChatPrompt p = render_chat(nullptr, r.messages, r.options);
   CHECK(p.text == "<|user|>\nHi\n<|assistant|>\n");
   CHECK(p.add_special_tokens);
-  const ChatRequest with_tools = chat(R"({"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function"}]})");
+  const ChatRequest with_tools = chat(R"({"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"f"}}]})");
   REQUIRE_THROWS_AS(render_chat(nullptr, with_tools.messages, with_tools.options), ApiError);
   CHECK_THROWS_WITH(render_chat(nullptr, with_tools.messages, with_tools.options), Catch::Contains("no chat template"));
 }
@@ -45,7 +45,7 @@ TEST_CASE("the template sees messages as sent, tools, bos/eos, add_generation_pr
   REQUIRE(t);
   CHECK(render(*t, R"({"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},)"
                    R"({"role":"assistant","content":null,"tool_calls":[{"function":{"name":"f","arguments":"{}"}}]}],)"
-                   R"("tools":[{"type":"function"}],"add_generation_prompt":false,"chat_template_kwargs":{"enable_thinking":false}})") ==
+                   R"("tools":[{"type":"function","function":{"name":"f"}}],"add_generation_prompt":false,"chat_template_kwargs":{"enable_thinking":false}})") ==
         "<s>[user:ab][assistant:Nonef]1FalseFalse</s>");
   const ChatPrompt p = render_chat(t.get(), chat(R"({"messages":[{"role":"user","content":"x"}]})").messages, ChatOptions{});
   CHECK(p.text == "<s>[user:x]True</s>");
@@ -57,7 +57,7 @@ TEST_CASE("a named list: default, and tool_use when the request has tools", "[ch
   REQUIRE(t);
   CHECK(render(*t, R"({"messages":[{"role":"user","content":"x"}]})") == "D");
   CHECK(render(*t, R"({"messages":[{"role":"user","content":"x"}],"tools":[]})") == "D");
-  CHECK(render(*t, R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}]})") == "Tfunction");
+  CHECK(render(*t, R"({"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]})") == "Tfunction");
   CHECK_THROWS_WITH(ChatTemplate::compile(sources({{"tool_use", "T"}}), std::nullopt), Catch::Contains("none named \"default\""));
 }
 

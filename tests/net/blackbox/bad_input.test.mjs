@@ -85,7 +85,7 @@ test('chat requests are checked the same way', async () => {
     [{ messages: [{ role: 'pirate', content: 'arr' }] }, 'messages.role'],
     [{ messages: [{ role: 'user', content: 7 }] }, 'messages.content'],
     [{ messages: [{ role: 'user', content: 'x' }], top_logprobs: 2 }, 'top_logprobs'],
-    [{ messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] }, 'tools']]) {
+    [{ messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function' }] }, 'tools[0].function']]) {
     const r = await call('/v1/chat/completions', { body });
     assert.equal(r.status, 400, JSON.stringify(body));
     checkErrorBody(r.json);

@@ -103,9 +103,10 @@ test('bad requests are 400s naming the field', async () => {
     [{ model }, 'input'],
     [{ model, input: 7 }, 'input'],
     [{ model, input: [{ role: 'wizard', content: 'x' }] }, 'input.role'],
-    [{ model, input: [{ type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }] }, 'input'],
+    [{ model, input: [{ type: 'computer_call_output', call_id: 'c', output: {} }] }, 'input'],
+    [{ model, input: [{ type: 'function_call', name: 'f', arguments: '{}' }] }, 'function_call.call_id'],
     [{ model, input: 'x', max_output_tokens: 0 }, 'max_output_tokens'],
-    [{ model, input: 'x', tools: [{ type: 'function', name: 'f', parameters: {} }] }, 'tools'],
+    [{ model, input: 'x', tools: [{ type: 'web_search' }] }, 'tools[0].type'],
     [{ model, input: 'x', temperature: -1 }, 'temperature'],
     [{ model, input: 'x', n: 2 }, 'n'],
   ];
