@@ -7,8 +7,6 @@
 #include "actors/worker_link.hpp"
 #include "engine/kv_planner.hpp"
 #include "engine/model_executor.hpp"
-#include "engine/tensor_parallel_executor.hpp"
-#include "model/tensor_parallel.hpp"
 #include "model/loader.hpp"
 #include "model/token_vocabulary.hpp"
 
@@ -93,37 +91,6 @@ BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfi
   return built;
 }
 
-namespace {
-
-// One rank per thread, each with its slice of the model and of every KV
-// block (model/tensor_parallel.hpp), sized like rank 0's pools.
-std::shared_ptr<engine::StepExecutor> tensor_parallel_executor(const EngineConfig& config, const model::LoadedModel& loaded,
-                                                               EngineParts& parts,
-                                                               std::shared_ptr<const grammar::Vocabulary> vocabulary) {
-  const int world = config.tensor_parallel_size;
-  if (config.device != "cpu")
-    throw std::invalid_argument("--tensor-parallel-size " + std::to_string(world) + " runs on --device cpu only in this build");
-  if (auto reason = model::tensor_parallel_refusal(loaded.config, world); !reason.empty()) throw std::invalid_argument(reason);
-  auto group = kernels::make_in_process_group(world);
-  std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
-  KvPoolSizes sizes;
-  for (int r = 0; r < world; ++r) {
-    const auto shard = model::shard_config(loaded.config, r, world);
-    auto backend = kernels::make_backend(config.device, backend_options(config, loaded.weights.token_embedding.dtype));
-    auto llama = std::make_unique<model::LlamaModel>(shard, model::shard_weights(loaded.config, loaded.weights, r, world), *backend);
-    llama->join_tensor_parallel_group(group->member(r));
-    if (r == 0) sizes = size_kv_pools(config, *llama, parts.max_model_len);
-    auto rank = std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), sizes.num_gpu_blocks,
-                                                        sizes.num_cpu_blocks, config.block_size);
-    rank->set_vocabulary(vocabulary);  // every rank draws the same tokens, constrained alike
-    ranks.push_back(std::move(rank));
-  }
-  parts.num_gpu_blocks = sizes.num_gpu_blocks;
-  parts.num_cpu_blocks = sizes.num_cpu_blocks;
-  return std::make_shared<engine::TensorParallelExecutor>(std::move(ranks), std::move(group));
-}
-
-}  // namespace
 
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedModel loaded) {
   if (config.block_size < 1 || config.block_size > 1024) throw std::invalid_argument("block_size must be in [1, 1024]");
@@ -132,14 +99,13 @@ std::unique_ptr<Engine> start_engine(const EngineConfig& config, model::LoadedMo
   parts.model_config = loaded.config;
   parts.max_model_len = resolve_max_model_len(config, loaded.config);
   const auto vocabulary = model::grammar_vocabulary(*loaded.tokenizer, loaded.config.vocab_size, loaded.config.eos_ids);
-  if (config.tensor_parallel_size > 1) {
-    parts.executor = tensor_parallel_executor(config, loaded, parts, vocabulary);
-  } else {
-    auto built = build_executor(config, loaded.config, loaded.weights, parts.max_model_len, vocabulary);
-    parts.num_gpu_blocks = built.sizes.num_gpu_blocks;
-    parts.num_cpu_blocks = built.sizes.num_cpu_blocks;
-    parts.executor = std::move(built.executor);
-  }
+  auto size_pools = [&](model::LlamaModel& llama) { return size_kv_pools(config, llama, parts.max_model_len); };
+  auto built = config.tensor_parallel_size > 1 || config.pipeline_parallel_size > 1
+                   ? build_parallel_executor(config, loaded.config, loaded.weights, size_pools, vocabulary)
+                   : build_executor(config, loaded.config, loaded.weights, parts.max_model_len, vocabulary);
+  parts.num_gpu_blocks = built.sizes.num_gpu_blocks;
+  parts.num_cpu_blocks = built.sizes.num_cpu_blocks;
+  parts.executor = std::move(built.executor);
   parts.tokenizer = std::move(loaded.tokenizer);
   return start_engine(config, std::move(parts));
 }

@@ -47,7 +47,8 @@ struct EngineConfig {
   double watermark = 0.01;
   int max_waiting_requests = 1024;           // beyond this submit() says overloaded
   int max_n = 16;                            // cap on n / best_of / beam width
-  int tensor_parallel_size = 1;              // ranks a model is split across (threads of this process)
+  int tensor_parallel_size = 1;              // ranks each layer is split across (threads of this process)
+  int pipeline_parallel_size = 1;            // stages the layers are split across (threads of this process)
 };
 
 // How the engine's backend runs: the activation type resolved against the

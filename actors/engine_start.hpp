@@ -3,6 +3,7 @@
 // loads the model and builds a ModelExecutor; the overhead benchmark hands
 // in a NullExecutor to time the engine alone.
 
+#include <functional>
 #include <memory>
 
 #include "actors/engine.hpp"
@@ -76,5 +77,16 @@ struct BuiltExecutor {
 BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfig& model,
                              const model::ModelWeights& weights, int max_model_len,
                              std::shared_ptr<const grammar::Vocabulary> vocabulary);
+
+// The model split over config.tensor_parallel_size ranks in each of
+// config.pipeline_parallel_size stages, every rank a thread of this
+// process with its own backend (engine/parallel_executor.hpp). Refuses by
+// name a device other than the CPU and a split the model does not allow.
+// `size_pools` sizes every rank's pools from the first one (the first
+// stage has the most layers).
+using PoolSizer = std::function<KvPoolSizes(model::LlamaModel&)>;
+BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
+                                      const model::ModelWeights& weights, const PoolSizer& size_pools,
+                                      std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
 }  // namespace pagedserve::actors

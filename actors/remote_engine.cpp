@@ -31,8 +31,9 @@ void ask(caf::actor_system& system, const worker_actor& worker, const std::strin
 std::unique_ptr<Engine> start_remote_engine(const EngineConfig& config, model::LoadedModel local) {
   const auto where = config.executor;
   const auto endpoint = parse_host_port(where, "--executor");
-  if (config.tensor_parallel_size > 1)
+  if (config.tensor_parallel_size > 1 || config.pipeline_parallel_size > 1)
     throw std::invalid_argument("--tensor-parallel-size " + std::to_string(config.tensor_parallel_size) +
+                                " --pipeline-parallel-size " + std::to_string(config.pipeline_parallel_size) +
                                 " with --executor: a worker runs the whole model on its one device");
   if (!local.tokenizer) throw std::invalid_argument("the model " + config.model + " has no tokenizer: set a tokenizer path");
   EngineParts parts;

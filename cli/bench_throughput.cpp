@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <random>
 #include <sstream>
 
 #include "actors/engine.hpp"
+#include "actors/engine_start.hpp"
 #include "cli/args.hpp"
 #include "cli/bandwidth_probe.hpp"
 #include "cli/command_settings.hpp"
@@ -39,8 +42,8 @@ constexpr const char* kHelp = R"(usage: pagedserve bench throughput [MODEL] [opt
   --json             one JSON line
 
 engine settings (as for serve; here --model defaults to dummy:stories15M; the
-model, device, dtype, attention kernel and block size apply, the pool is
-sized to the batch):
+model, device, dtype, attention kernel, block size, --tensor-parallel-size
+and --pipeline-parallel-size apply, the pool is sized to the batch):
 )";
 
 Settings bench_defaults() {
@@ -55,14 +58,32 @@ struct Run {
   double tokens_per_s = 0;
 };
 
+// A generator over the pools `config` describes.
+using MakeGenerator = std::function<std::unique_ptr<engine::Generator>(const engine::GeneratorConfig& config)>;
+
+// Over `llama` alone, or, with tensor or pipeline parallelism, over the
+// model split as the settings say (built anew for each run's pools).
+MakeGenerator generator_maker(const actors::EngineConfig& settings, const model::LoadedModel& loaded,
+                              model::LlamaModel& llama) {
+  if (settings.tensor_parallel_size == 1 && settings.pipeline_parallel_size == 1)
+    return [&llama](const engine::GeneratorConfig& c) { return std::make_unique<engine::Generator>(llama, nullptr, c); };
+  return [&settings, &loaded](const engine::GeneratorConfig& c) {
+    const actors::KvPoolSizes pools{c.blocks.num_gpu_blocks, c.blocks.num_cpu_blocks};
+    auto built = actors::build_parallel_executor(settings, loaded.config, loaded.weights,
+                                                 [&](model::LlamaModel&) { return pools; }, nullptr);
+    return std::make_unique<engine::Generator>(loaded.config, built.executor, nullptr, c);
+  };
+}
+
 // Decodes `batch` sequences of random prompts to `tokens` new tokens each
 // (end-of-sequence ignored so every run does the same work).
-Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, int block_size, std::uint64_t seed) {
+Run run_batch(const model::ModelConfig& model, const MakeGenerator& make, int batch, int prompt_len, int tokens,
+              int block_size, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<engine::GenerationRequest> requests(batch);
   for (auto& r : requests) {
-    r.prompt_ids.push_back(llama.config().bos_id);
-    for (int i = 1; i < prompt_len; ++i) r.prompt_ids.push_back(static_cast<std::int32_t>(3 + rng() % (llama.config().vocab_size - 3)));
+    r.prompt_ids.push_back(model.bos_id);
+    for (int i = 1; i < prompt_len; ++i) r.prompt_ids.push_back(static_cast<std::int32_t>(3 + rng() % (model.vocab_size - 3)));
     r.params.temperature = 0;
     r.params.max_tokens = tokens;
     r.params.ignore_eos = true;
@@ -72,19 +93,20 @@ Run run_batch(model::LlamaModel& llama, int batch, int prompt_len, int tokens, i
   config.blocks.num_gpu_blocks = batch * ((prompt_len + tokens) / block_size + 2);
   config.blocks.watermark = 0;
   config.blocks.enable_prefix_caching = false;
-  engine::Generator gen(llama, nullptr, config);
+  auto gen = make(config);
   auto start = std::chrono::steady_clock::now();
-  gen.generate(requests);
+  gen->generate(requests);
   Run r;
   r.batch = batch;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.tokens_per_s = static_cast<double>(gen.stats().num_generated_tokens) / r.seconds;
+  r.tokens_per_s = static_cast<double>(gen->stats().num_generated_tokens) / r.seconds;
   return r;
 }
 
 struct Report {
   std::string model, device, activation, weights;
   int prompt_len = 0, tokens = 0, block_size = 0, repeat = 0;
+  int tensor_parallel = 1, pipeline_parallel = 1;
   std::size_t weight_bytes_per_step = 0;
   std::optional<MemoryBandwidth> bandwidth;
   std::vector<Run> runs;
@@ -100,6 +122,7 @@ void print_json(const Report& rep) {
   net::JsonWriter w;
   w.begin_object().field("model", rep.model).field("device", rep.device).field("prompt_len", rep.prompt_len);
   w.field("dtype", rep.activation).field("weights", rep.weights);
+  w.field("tensor_parallel_size", rep.tensor_parallel).field("pipeline_parallel_size", rep.pipeline_parallel);
   w.field("weight_bytes_per_step", static_cast<std::int64_t>(rep.weight_bytes_per_step));
   if (rep.bandwidth) {
     w.key("memory_bandwidth").begin_object().field("threads", rep.bandwidth->threads);
@@ -120,6 +143,9 @@ void print_table(const Report& rep) {
   std::printf("%s on %s, %s weights (%.1f MB read a step), prompt %d + %d new tokens, median of %d\n", rep.model.c_str(),
               rep.device.c_str(), rep.weights.c_str(), static_cast<double>(rep.weight_bytes_per_step) / 1e6, rep.prompt_len,
               rep.tokens, rep.repeat);
+  if (rep.tensor_parallel * rep.pipeline_parallel > 1)
+    std::printf("split: tensor parallel %d x pipeline parallel %d (threads of this process)\n", rep.tensor_parallel,
+                rep.pipeline_parallel);
   if (rep.bandwidth)
     std::printf("memory bandwidth (%d threads, 2 x %zu MiB arrays, best of 5): copy %.1f GB/s, read %.1f GB/s\n",
                 rep.bandwidth->threads, rep.bandwidth->array_bytes >> 20, rep.bandwidth->copy_gbps, rep.bandwidth->read_gbps);
@@ -169,18 +195,20 @@ int run_bench_throughput(int argc, char** argv) {
     throw CliError("--prompt-len + --tokens exceeds the model's " + std::to_string(loaded.config.max_seq_len) + " positions");
   auto backend = kernels::make_backend(config.device, actors::backend_options(config, loaded.weights.token_embedding.dtype));
   model::LlamaModel llama(loaded.config, loaded.weights, *backend);
-  run_batch(llama, 1, prompt_len, 4, block_size, 0);  // warm-up: caches, thread pools
+  const MakeGenerator make = generator_maker(config, loaded, llama);
+  run_batch(loaded.config, make, 1, prompt_len, 4, block_size, 0);  // warm-up: caches, thread pools
 
   std::vector<Run> runs;
   for (int b : batches) {
     std::vector<Run> tries;
-    for (int i = 0; i < repeat; ++i) tries.push_back(run_batch(llama, b, prompt_len, tokens, block_size, i + 1));
+    for (int i = 0; i < repeat; ++i) tries.push_back(run_batch(loaded.config, make, b, prompt_len, tokens, block_size, i + 1));
     std::sort(tries.begin(), tries.end(), [](const Run& a, const Run& c) { return a.tokens_per_s < c.tokens_per_s; });
     runs.push_back(tries[tries.size() / 2]);
   }
   Report report{model_path, backend->name(), std::string(kernels::dtype_name(backend->activation_dtype())),
                 std::string(kernels::dtype_name(backend->weight_dtype())), prompt_len,
-                tokens, block_size, repeat, llama.streamed_weight_bytes(), {}, runs};
+                tokens, block_size, repeat, config.tensor_parallel_size, config.pipeline_parallel_size,
+                llama.streamed_weight_bytes(), {}, runs};
   if (config.device == "cpu" && !args.flag("no-probe")) report.bandwidth = measure_memory_bandwidth();
   if (args.flag("json")) print_json(report);
   else print_table(report);

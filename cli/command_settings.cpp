@@ -113,9 +113,6 @@ std::optional<std::string> read_chat_template(const Settings& s) {
 }
 
 actors::EngineConfig engine_config(const Settings& s) {
-  if (s.get_int("pipeline_parallel_size") > 1)
-    throw CliError("--pipeline-parallel-size " + std::to_string(s.get_int("pipeline_parallel_size")) +
-                   ": this build does not split layers across devices yet; only 1 is supported");
   actors::EngineConfig c;
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
@@ -145,6 +142,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.watermark = s.get_double("watermark");
   c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
   c.tensor_parallel_size = static_cast<int>(s.get_int("tensor_parallel_size"));
+  c.pipeline_parallel_size = static_cast<int>(s.get_int("pipeline_parallel_size"));
   return c;
 }
 

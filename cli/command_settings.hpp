@@ -36,8 +36,7 @@ std::string resolve_api_key(const Settings& s);
 // std::nullopt when not given.
 std::optional<std::string> read_chat_template(const Settings& s);
 
-// The engine's part of the settings; refuses what this build cannot do yet
-// (tensor or pipeline parallelism above 1) by name.
+// The engine's part of the settings.
 actors::EngineConfig engine_config(const Settings& s);
 
 // The help text of the aliases and the positional MODEL.

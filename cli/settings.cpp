@@ -45,7 +45,7 @@ std::vector<SettingSpec> make_specs() {
       {"enable_prefix_caching", true, "reuse cached KV blocks of identical prompt prefixes"},
       {"watermark", 0.01, "fraction of blocks kept free at admission", 0, 0.5},
       {"tensor_parallel_size", I{1}, "ranks each layer is split across (threads of this process, CPU only for now)", 1, 1024},
-      {"pipeline_parallel_size", I{1}, "GPUs the layers are split across (only 1 for now)", 1, 1024},
+      {"pipeline_parallel_size", I{1}, "stages the layers are split across (threads of this process, CPU only for now)", 1, 1024},
   };
   std::vector<SettingSpec> server = {
       {"host", std::string("127.0.0.1"), "address the server listens on"},

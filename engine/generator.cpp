@@ -33,14 +33,27 @@ RequestLimits request_limits(const model::ModelConfig& model, const GeneratorCon
 
 }  // namespace
 
-Generator::Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer, const GeneratorConfig& config)
-    : limits_(request_limits(model.config(), config)),
-      config_(config),
-      executor_(model, config.blocks.num_gpu_blocks, config.blocks.num_cpu_blocks, config.blocks.block_size),
-      core_(core_config(model.config(), config), executor_, tokenizer) {
+namespace {
+
+std::shared_ptr<ModelExecutor> executor_for(model::LlamaModel& model, const model::Tokenizer* tokenizer,
+                                            const GeneratorConfig& c) {
+  auto e = std::make_shared<ModelExecutor>(model, c.blocks.num_gpu_blocks, c.blocks.num_cpu_blocks, c.blocks.block_size);
   if (tokenizer)
-    executor_.set_vocabulary(model::grammar_vocabulary(*tokenizer, model.config().vocab_size, model.config().eos_ids));
+    e->set_vocabulary(model::grammar_vocabulary(*tokenizer, model.config().vocab_size, model.config().eos_ids));
+  return e;
 }
+
+}  // namespace
+
+Generator::Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer, const GeneratorConfig& config)
+    : Generator(model.config(), executor_for(model, tokenizer, config), tokenizer, config) {}
+
+Generator::Generator(const model::ModelConfig& model, std::shared_ptr<StepExecutor> executor,
+                     const model::Tokenizer* tokenizer, const GeneratorConfig& config)
+    : limits_(request_limits(model, config)),
+      config_(config),
+      executor_(std::move(executor)),
+      core_(core_config(model, config), *executor_, tokenizer) {}
 
 void Generator::check(const GenerationRequest& r, std::size_t index) const {
   GenerateRequest g;

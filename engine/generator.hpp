@@ -57,6 +57,10 @@ class Generator {
   // Borrows `model` (and its backend), which must outlive the generator.
   // `tokenizer` may be null (no stop strings, no text).
   Generator(model::LlamaModel& model, const model::Tokenizer* tokenizer, const GeneratorConfig& config);
+  // Runs `model` on `executor` (a model split over ranks: actors'
+  // build_parallel_executor), whose pools config.blocks describes.
+  Generator(const model::ModelConfig& model, std::shared_ptr<StepExecutor> executor, const model::Tokenizer* tokenizer,
+            const GeneratorConfig& config);
 
   // Throws std::invalid_argument, naming the request, when one is invalid
   // or can never fit; then nothing runs.
@@ -72,7 +76,7 @@ class Generator {
 
   RequestLimits limits_;
   GeneratorConfig config_;
-  ModelExecutor executor_;
+  std::shared_ptr<StepExecutor> executor_;
   EngineCore core_;
   GeneratorStats stats_;
   std::int64_t next_id_ = 0;  // request ids stay unique across generate() calls

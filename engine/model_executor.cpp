@@ -64,9 +64,13 @@ void ModelExecutor::sample_row(const RowRequest& row, std::span<const float> log
 
 StepResult ModelExecutor::execute(const StepPlan& plan) {
   copy_blocks(plan);
-  update_samplers(plan);
   StepResult result;
   result.step_id = plan.step_id;
+  if (!model_.makes_logits()) {  // a pipeline stage before the last: no samplers
+    model_.forward_logits(plan.batch, gpu_);
+    return result;
+  }
+  update_samplers(plan);
   if (plan.batch.num_tokens() == 0) return result;
   if (sample_on_backend_) {
     sample_on_backend(plan, model_.forward_logits(plan.batch, gpu_), result);

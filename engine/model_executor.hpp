@@ -4,6 +4,9 @@
 // (its random generator, output counts and context, so a seeded request
 // draws the same tokens whatever shares its batch).
 //
+// On a pipeline stage before the last (model/pipeline_parallel.hpp) the
+// executor copies its blocks and runs its layers, and draws nothing.
+//
 // Tokens are drawn by the backend (Backend::sample, on the GPU for CUDA)
 // when it samples on its device, else by the host sampler (model/sampler),
 // whose generator the CPU backend's tests and llama2.c parity rely on.

@@ -98,6 +98,14 @@ void Backend::end_capture(int) { throw std::logic_error(name() + " does not reco
 bool Backend::has_graph(int) const { return false; }
 void Backend::replay(int) { throw std::logic_error(name() + " does not record steps"); }
 
+void Backend::embedding_rows(const Tensor&, std::int32_t, const StepBatch&, Tensor) {
+  throw std::invalid_argument("the " + name() + " backend has no vocab-parallel embedding: tensor parallelism runs on --device cpu");
+}
+
+void Backend::from_host_f32(std::span<const float>, Tensor) {
+  throw std::invalid_argument("the " + name() + " backend does not take hidden states from the host: pipeline parallelism runs on --device cpu");
+}
+
 void Backend::add_rms_norm(Tensor x, const Tensor& residual, const Tensor& weight, float eps, Tensor out) {
   add(x, residual);
   rms_norm(x, weight, eps, out);

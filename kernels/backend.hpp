@@ -90,6 +90,11 @@ class Backend {
   virtual void fill_synthetic(Tensor t, const SyntheticFill& fill) = 0;
   // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
   virtual void to_host_f32(const Tensor& t, std::span<float> out) = 0;
+  // Copies fp32 host values into an activation tensor (in.size() ==
+  // out.numel()): hidden states from another pipeline stage. Only the CPU
+  // backend takes them; the default throws std::invalid_argument (pipeline
+  // parallelism runs on the CPU in this build).
+  virtual void from_host_f32(std::span<const float> in, Tensor out);
   // The GPU pool (on the device) and the CPU swap pool (host, pinned for CUDA).
   virtual KvCache allocate_kv_cache(const KvCacheSpec& spec) = 0;
   virtual KvCache allocate_swap_space(const KvCacheSpec& spec) = 0;
@@ -101,6 +106,11 @@ class Backend {
 
   // out[t] = table[token_ids[t]]                         out [num_tokens, dim]
   virtual void embedding(const Tensor& table, const StepBatch& batch, Tensor out) = 0;
+  // A vocab-parallel rank's share of the lookup: `table` holds the rows of
+  // token ids [first_id, first_id + table.rows); other tokens get zeros (an
+  // all-reduce over the ranks then gives every row). Only the CPU backend
+  // has it; the default throws std::invalid_argument.
+  virtual void embedding_rows(const Tensor& table, std::int32_t first_id, const StepBatch& batch, Tensor out);
   // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight    (out may alias x)
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out) = 0;
   // out [n, out_features] = x [n, in] * w [out_features, in]^T

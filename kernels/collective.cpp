@@ -1,5 +1,6 @@
 #include "kernels/collective.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -51,6 +52,7 @@ class InProcessMember final : public Collective {
   int rank() const override { return rank_; }
   int world_size() const override;
   void all_reduce_sum(Tensor t) override;
+  void all_gather_columns(const Tensor& local, Tensor out) override;
 
  private:
   InProcessGroup& group_;
@@ -85,6 +87,26 @@ class InProcessGroup final : public CollectiveGroup {
     barrier_.arrive_and_wait();
   }
 
+  // Each rank publishes its part, copies every part into its own `out`,
+  // and waits until no rank reads its part any more.
+  void all_gather_columns(int rank, const Tensor& local, Tensor out) {
+    if (local.dtype != DType::f32 || out.dtype != DType::f32) throw std::invalid_argument("all_gather_columns takes f32 tensors");
+    slots_[rank] = local;
+    barrier_.arrive_and_wait();
+    std::int64_t first = 0;
+    for (const auto& part : slots_) {
+      if (part.rows != out.rows || first + part.cols > out.cols)
+        throw std::logic_error("all_gather_columns: the parts do not fit the output");
+      for (std::int64_t r = 0; r < out.rows; ++r) {
+        const float* from = static_cast<const float*>(part.data) + r * part.cols;
+        std::copy(from, from + part.cols, static_cast<float*>(out.data) + r * out.cols + first);
+      }
+      first += part.cols;
+    }
+    if (first != out.cols) throw std::logic_error("all_gather_columns: the parts do not fill the output");
+    barrier_.arrive_and_wait();
+  }
+
  private:
   AbortableBarrier barrier_;
   std::vector<Tensor> slots_;
@@ -93,6 +115,7 @@ class InProcessGroup final : public CollectiveGroup {
 
 int InProcessMember::world_size() const { return group_.world_size(); }
 void InProcessMember::all_reduce_sum(Tensor t) { group_.all_reduce_sum(rank_, t); }
+void InProcessMember::all_gather_columns(const Tensor& local, Tensor out) { group_.all_gather_columns(rank_, local, out); }
 
 }  // namespace
 

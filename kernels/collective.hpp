@@ -20,6 +20,10 @@ class Collective {
   // rank ends with the same bits. f32 in host memory. Throws
   // std::runtime_error once the group is aborted.
   virtual void all_reduce_sum(Tensor t) = 0;
+  // Every rank's `local` [rows, cols_r] side by side, in rank order, into
+  // every rank's `out` [rows, sum of cols_r]: the vocab-parallel
+  // classifier's logits. f32 in host memory. Throws like all_reduce_sum.
+  virtual void all_gather_columns(const Tensor& local, Tensor out) = 0;
 };
 
 // A group of ranks that can be aborted: a rank that fails aborts it, and

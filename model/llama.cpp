@@ -1,5 +1,8 @@
 #include "model/llama.hpp"
 
+#include "model/tensor_parallel.hpp"
+
+#include <algorithm>
 #include <stdexcept>
 
 namespace pagedserve::model {
@@ -8,15 +11,43 @@ using kernels::OwnedTensor;
 using kernels::Tensor;
 
 LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, kernels::Backend& backend)
-    : config_(config), backend_(backend), merge_qkv_(backend.merges_projections() && !config.qk_norm) {
+    : LlamaModel(config, weights, backend, LayerRange{0, config.num_layers}) {}
+
+LlamaModel::LlamaModel(const ModelConfig& config, const ModelWeights& weights, kernels::Backend& backend,
+                       LayerRange layers)
+    : config_(config), backend_(backend), merge_qkv_(backend.merges_projections() && !config.qk_norm),
+      layer_range_(layers), embeds_(layers.first == 0), makes_logits_(layers.end() == config.num_layers) {
   config_.validate();
   if (static_cast<int>(weights.layers.size()) != config_.num_layers)
     throw std::invalid_argument("the weights have " + std::to_string(weights.layers.size()) + " layers, the config " +
                                 std::to_string(config_.num_layers));
-  embedding_ = upload(weights.token_embedding);
-  final_norm_ = upload(weights.final_norm);
-  lm_head_ = weights.lm_head.same_as(weights.token_embedding) ? embedding_ : upload(weights.lm_head);
-  for (const auto& lw : weights.layers) layers_.push_back(upload_layer(lw));
+  if (layers.first < 0 || layers.count < 1 || layers.end() > config_.num_layers)
+    throw std::invalid_argument("a stage's layers must be a non-empty range of the model's");
+  if (embeds_) embedding_ = upload(weights.token_embedding);
+  if (makes_logits_) {
+    final_norm_ = upload(weights.final_norm);
+    const bool tied = weights.lm_head.same_as(weights.token_embedding);
+    lm_head_ = tied && embeds_ ? embedding_ : upload(tied ? weights.token_embedding : weights.lm_head);
+  }
+  for (int l = layers.first; l < layers.end(); ++l) layers_.push_back(upload_layer(weights.layers[l]));
+}
+
+void LlamaModel::join_tensor_parallel_group(kernels::Collective& group) {
+  const auto vocab = vocab_range(config_.vocab_size, group.rank(), group.world_size());
+  for (const auto* t : {&embedding_, &lm_head_})
+    if (t->buffer.ptr && group.world_size() > 1 && t->view.rows != vocab.count)
+      throw std::invalid_argument("a tensor-parallel rank's embedding and classifier hold its vocab range only (shard_weights)");
+  tensor_parallel_ = &group;
+  first_token_id_ = vocab.first;
+}
+
+void LlamaModel::join_pipeline(kernels::StageLink* from, kernels::StageLink* to, int micro_batches) {
+  if ((from == nullptr) != embeds_ || (to == nullptr) != makes_logits_)
+    throw std::invalid_argument("a pipeline stage has a link exactly where it has a neighbour stage");
+  from_stage_ = from;
+  to_stage_ = to;
+  micro_batches_ = std::max(1, micro_batches);
+  pipelined_ = true;
 }
 
 LlamaModel::Layer LlamaModel::upload_layer(const LayerWeights& lw) {
@@ -98,7 +129,7 @@ OwnedTensor LlamaModel::upload_stacked(std::initializer_list<const HostTensor*> 
 kernels::KvCacheSpec LlamaModel::kv_spec(int num_blocks, int block_size, kernels::DType dtype) const {
   kernels::KvCacheSpec spec;
   spec.num_blocks = num_blocks;
-  spec.num_layers = config_.num_layers;
+  spec.num_layers = layer_range_.count;
   spec.num_kv_heads = config_.num_kv_heads;
   spec.block_size = block_size;
   spec.head_size = config_.head_size;
@@ -134,9 +165,10 @@ void LlamaModel::ensure_scratch(std::int64_t n, std::int64_t num_logit_rows) {
     s_ = std::move(grown);
     backend_.drop_graphs();  // recorded steps read the old buffers
   }
-  if (num_logit_rows > s_.logits_in.view.rows) {
+  if (num_logit_rows > s_.logits_in.view.rows && makes_logits_) {
     auto logits_in = backend_.allocate_tensor(dt, num_logit_rows, config_.dim);
     auto logits = backend_.allocate_tensor(dt, num_logit_rows, config_.vocab_size);
+    if (vocab_parallel()) s_.logits_local = backend_.allocate_tensor(dt, num_logit_rows, lm_head_.view.rows);
     s_.logits_in = std::move(logits_in);
     s_.logits = std::move(logits);
     backend_.drop_graphs();
@@ -218,6 +250,7 @@ void LlamaModel::forward(const kernels::BatchMetadata& meta, kernels::KvCache& c
 }
 
 Tensor LlamaModel::forward_logits(const kernels::BatchMetadata& meta, kernels::KvCache& cache) {
+  if (pipelined_) return forward_stage(meta, cache);
   const std::int64_t n = meta.num_tokens();
   const std::int64_t m = static_cast<std::int64_t>(meta.logits_rows.size());
   if (n == 0 || m == 0) {
@@ -234,20 +267,38 @@ Tensor LlamaModel::forward_logits(const kernels::BatchMetadata& meta, kernels::K
 }
 
 void LlamaModel::run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m) {
-  backend_.embedding(embedding_.view, batch, rows(s_.x, n));
-  for (int l = 0; l < config_.num_layers; ++l) {
-    norm_input(layers_[l].attn_norm, l > 0, n);
+  embed(batch, n);
+  run_layers(batch, cache, n);
+  classify(batch, n, 0, m);
+}
+
+void LlamaModel::embed(const kernels::StepBatch& batch, std::int64_t n) {
+  if (!vocab_parallel()) return backend_.embedding(embedding_.view, batch, rows(s_.x, n));
+  backend_.embedding_rows(embedding_.view, first_token_id_, batch, rows(s_.x, n));
+  tensor_parallel_->all_reduce_sum(rows(s_.x, n));  // one rank's row plus zeros: the row, exactly
+}
+
+// This model's layers; the KV cache holds only theirs, from 0.
+void LlamaModel::run_layers(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n) {
+  for (int l = 0; l < layer_range_.count; ++l) {
+    norm_input(layers_[l].attn_norm, layer_range_.first + l > 0, n);
     attention_block(layers_[l], l, batch, cache, n);
     norm_input(layers_[l].ffn_norm, true, n);
     ffn_block(layers_[l], n);
   }
+}
+
+void LlamaModel::classify(const kernels::StepBatch& batch, std::int64_t n, std::int64_t first, std::int64_t m) {
   backend_.add(rows(s_.x, n), rows(s_.residual, n));
   if (m == 0) return;
   // Only the rows that sample go through the final norm and the classifier.
-  Tensor last = rows(s_.logits_in, m), out = rows(s_.logits, m);
+  Tensor last = s_.logits_in.view.row_slice(first, m), out = s_.logits.view.row_slice(first, m);
   backend_.gather_logit_rows(rows(s_.x, n), batch, last);
   backend_.rms_norm(last, final_norm_.view, config_.norm_eps, last);
-  backend_.matmul(last, lm_head_.view, out);
+  if (!vocab_parallel()) return backend_.matmul(last, lm_head_.view, out);
+  const Tensor local = s_.logits_local.view.row_slice(first, m);
+  backend_.matmul(last, lm_head_.view, local);
+  tensor_parallel_->all_gather_columns(local, out);
 }
 
 }  // namespace pagedserve::model

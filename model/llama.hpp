@@ -8,7 +8,9 @@
 
 #include "kernels/backend.hpp"
 #include "kernels/collective.hpp"
+#include "kernels/stage_link.hpp"
 #include "model/config.hpp"
+#include "model/pipeline_parallel.hpp"
 #include "model/weights.hpp"
 
 namespace pagedserve::model {
@@ -17,6 +19,10 @@ class LlamaModel {
  public:
   // Uploads the weights to `backend`, which must outlive the model.
   LlamaModel(const ModelConfig& config, const ModelWeights& weights, kernels::Backend& backend);
+  // A pipeline stage (model/pipeline_parallel.hpp): uploads only `layers`
+  // of `weights` (which holds them all), the embedding only on the first
+  // stage, the final norm and the classifier only on the last.
+  LlamaModel(const ModelConfig& config, const ModelWeights& weights, kernels::Backend& backend, LayerRange layers);
 
   const ModelConfig& config() const { return config_; }
   kernels::Backend& backend() { return backend_; }
@@ -41,7 +47,17 @@ class LlamaModel {
   // A tensor-parallel rank (model/tensor_parallel.hpp): the o and down
   // projections' partial sums are added up over `group` before they join
   // the residual stream. The group must outlive the model.
-  void join_tensor_parallel_group(kernels::Collective& group) { tensor_parallel_ = &group; }
+  // With more than one rank the embedding and the classifier are
+  // vocab-parallel: this rank's weights hold only the rows of
+  // vocab_range(vocab_size, rank, world) (model/tensor_parallel.hpp).
+  void join_tensor_parallel_group(kernels::Collective& group);
+  // A pipeline stage takes each micro-batch's hidden states from `from`
+  // (null on the first stage, which embeds) and hands them on to `to` (null
+  // on the last stage, which alone returns logits). The links must outlive
+  // the model.
+  void join_pipeline(kernels::StageLink* from, kernels::StageLink* to, int micro_batches);
+  // Whether forward returns logits: false on all but a pipeline's last stage.
+  bool makes_logits() const { return makes_logits_; }
 
  private:
   // With merged projections (Backend::merges_projections) wqkv and w_gate_up
@@ -58,6 +74,7 @@ class LlamaModel {
   struct Scratch {
     std::int64_t capacity = 0;
     kernels::OwnedTensor x, xb, residual, q, k, v, att, gate, up, hidden, qkv, gate_up, logits_in, logits;
+    kernels::OwnedTensor logits_local;  // vocab-parallel: this rank's columns of the logits
   };
 
   kernels::OwnedTensor upload(const HostTensor& t);
@@ -77,6 +94,18 @@ class LlamaModel {
   void reduce_block_output(std::int64_t n);
   // Every layer, then the logits of the first m rows of batch.logits_rows.
   void run_step(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n, std::int64_t m);
+  void run_layers(const kernels::StepBatch& batch, kernels::KvCache& cache, std::int64_t n);
+  // The token embeddings into x: a masked lookup summed over the ranks when
+  // vocab-parallel.
+  void embed(const kernels::StepBatch& batch, std::int64_t n);
+  bool vocab_parallel() const { return tensor_parallel_ != nullptr && tensor_parallel_->world_size() > 1; }
+  // The final norm and the classifier for batch.logits_rows, into the step's
+  // logits rows [first, first + m).
+  void classify(const kernels::StepBatch& batch, std::int64_t n, std::int64_t first, std::int64_t m);
+  // A pipeline stage's step (llama_pipeline.cpp): micro-batch by micro-batch.
+  kernels::Tensor forward_stage(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
+  void take_hidden(const kernels::StepBatch& batch, std::int64_t n);
+  void pass_hidden(std::int64_t n);
   bool recordable_decode(const kernels::BatchMetadata& meta) const;
   kernels::Tensor forward_recorded(const kernels::BatchMetadata& meta, kernels::KvCache& cache);
 
@@ -92,6 +121,13 @@ class LlamaModel {
   Scratch s_;
   const void* recorded_cache_ = nullptr;  // the KV pool the recorded steps write
   kernels::Collective* tensor_parallel_ = nullptr;
+  std::int32_t first_token_id_ = 0;  // of this rank's vocab-parallel rows
+  LayerRange layer_range_;  // this model's layers of config_.num_layers
+  bool embeds_ = true, makes_logits_ = true;
+  kernels::StageLink* from_stage_ = nullptr;
+  kernels::StageLink* to_stage_ = nullptr;
+  int micro_batches_ = 1;
+  bool pipelined_ = false;
 };
 
 }  // namespace pagedserve::model

@@ -4,8 +4,11 @@
 // gate/up projections by output rows (whole heads, whole KV heads), the o
 // and down projections by input columns, so each rank's o and down outputs
 // are partial sums that an all-reduce adds up. Norms, embeddings and the
-// classifier are whole on every rank, so every rank ends a step with the
-// same logits and samples the same tokens from the same seeds.
+// classifier are vocab-parallel: each rank holds the rows of its range of
+// token ids (vocab_range); the embedding lookup is masked to that range and
+// all-reduced, and the classifier's logits, for the rows that sample only,
+// are gathered from the ranks, so every rank ends a step with the same
+// logits and samples the same tokens from the same seeds.
 
 #include <string>
 
@@ -18,11 +21,20 @@ namespace pagedserve::model {
 // heads, KV heads and the FFN width must divide evenly.
 std::string tensor_parallel_refusal(const ModelConfig& config, int world);
 
-// Rank `rank`'s shape: its heads, KV heads and FFN width.
+// Rank `rank`'s token ids of the vocab-parallel embedding and classifier:
+// [vocab * rank / world, vocab * (rank + 1) / world).
+struct VocabRange {
+  std::int32_t first = 0;
+  std::int32_t count = 0;
+};
+VocabRange vocab_range(int vocab_size, int rank, int world);
+
+// Rank `rank`'s shape: its heads, KV heads and FFN width (vocab_size stays
+// the whole vocabulary: the gathered logits are whole).
 ModelConfig shard_config(const ModelConfig& config, int rank, int world);
 // Rank `rank`'s weights. Row slices share the loaded data; column slices
-// are copies. Throws std::invalid_argument for dummy (synthetic) weights,
-// which have no host data to slice.
+// are copies; slices of dummy (synthetic) weights are synthetic weights of
+// the slice's shape (benchmarks of a split model's speed).
 ModelWeights shard_weights(const ModelConfig& config, const ModelWeights& weights, int rank, int world);
 
 }  // namespace pagedserve::model

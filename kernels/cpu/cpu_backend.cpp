@@ -110,6 +110,12 @@ class CpuBackend final : public Backend {
     convert_rows_to_f32(t.data, t.dtype, t.rows, t.cols, out.data());
   }
 
+  void from_host_f32(std::span<const float> in, Tensor out) override {
+    if (in.size() != static_cast<std::size_t>(out.numel()) || out.dtype != DType::f32)
+      throw std::invalid_argument("from_host_f32: size or type mismatch");
+    std::copy(in.begin(), in.end(), f32(out));
+  }
+
   KvCache allocate_kv_cache(const KvCacheSpec& spec) override { return make_pool(spec); }
   KvCache allocate_swap_space(const KvCacheSpec& spec) override { return make_pool(spec); }
 
@@ -121,6 +127,16 @@ class CpuBackend final : public Backend {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (ids[i] < 0 || ids[i] >= table.rows) throw std::out_of_range("token id outside the vocabulary");
       convert_rows_to_f32(row_of(table, ids[i]), table.dtype, 1, table.cols, f32(out) + i * out.cols);
+    }
+  }
+
+  void embedding_rows(const Tensor& table, std::int32_t first_id, const StepBatch& batch, Tensor out) override {
+    const auto& ids = batch.host().token_ids;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      float* row = f32(out) + i * out.cols;
+      const std::int64_t local = static_cast<std::int64_t>(ids[i]) - first_id;
+      if (local >= 0 && local < table.rows) convert_rows_to_f32(row_of(table, local), table.dtype, 1, table.cols, row);
+      else std::fill(row, row + out.cols, 0.0f);
     }
   }
 

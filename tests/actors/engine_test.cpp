@@ -98,10 +98,11 @@ std::shared_ptr<Recorder> submit_ok(Engine& engine, GenerateRequest r) {
   return rec;
 }
 
-void check_parity_under_pressure(PreemptionMode mode, int tensor_parallel_size = 1) {
+void check_parity_under_pressure(PreemptionMode mode, int tensor_parallel_size = 1, int pipeline_parallel_size = 1) {
   auto cases = testing::load_reference_cases();
   auto config = small_config(48, mode);
   config.tensor_parallel_size = tensor_parallel_size;
+  config.pipeline_parallel_size = pipeline_parallel_size;
   auto engine = Engine::start(config);
   std::vector<std::shared_ptr<Recorder>> recs;
   for (int i = 0; i < 20; ++i)
@@ -139,13 +140,42 @@ TEST_CASE("tensor parallel over 2 and 4 ranks matches llama2.c exactly under swa
   }
 }
 
-TEST_CASE("a tensor-parallel size that does not divide the heads is refused by name", "[actors][tp]") {
-  auto config = small_config(48);
-  config.tensor_parallel_size = 3;
-  CHECK_THROWS_WITH(Engine::start(config), Catch::Contains("KV heads (4) is not divisible by the tensor-parallel size 3"));
-  config.tensor_parallel_size = 2;
-  config.device = "cuda:0";
-  CHECK_THROWS_WITH(Engine::start(config), Catch::Contains("--device cpu only"));
+
+// stories260K has 5 layers: 2 stages of 3 and 2 layers, 5 stages of one.
+TEST_CASE("pipeline parallel over 2 and 5 stages matches llama2.c exactly under swap and recompute", "[actors][parity][pp]") {
+  for (int pp : {2, 5}) {
+    INFO("pipeline parallel size " << pp);
+    check_parity_under_pressure(PreemptionMode::swap, 1, pp);
+    check_parity_under_pressure(PreemptionMode::recompute, 1, pp);
+  }
+}
+
+TEST_CASE("tensor parallel 2 x pipeline parallel 2 matches llama2.c exactly under swap and recompute", "[actors][parity][pp][tp]") {
+  check_parity_under_pressure(PreemptionMode::swap, 2, 2);
+  check_parity_under_pressure(PreemptionMode::recompute, 2, 2);
+}
+
+TEST_CASE("a split the model or the build cannot run is refused by name", "[actors][tp][pp]") {
+  struct Refused {
+    int tp, pp;
+    std::string device, executor, reason;
+  };
+  const Refused cases[] = {
+      {3, 1, "cpu", "", "KV heads (4) is not divisible by the tensor-parallel size 3"},
+      {2, 1, "cuda:0", "", "--device cpu only"},
+      {1, 6, "cpu", "", "--pipeline-parallel-size 6 exceeds the model's 5 layers"},
+      {1, 2, "cuda:0", "", "--device cpu only"},
+      {1, 2, "cpu", "127.0.0.1:1", "--pipeline-parallel-size 2 with --executor"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.reason);
+    auto config = small_config(48);
+    config.tensor_parallel_size = c.tp;
+    config.pipeline_parallel_size = c.pp;
+    config.device = c.device;
+    config.executor = c.executor;
+    CHECK_THROWS_WITH(Engine::start(config), Catch::Contains(c.reason));
+  }
 }
 
 TEST_CASE("n = 4 over one prompt takes measurably fewer blocks than 4 requests", "[actors][sharing]") {

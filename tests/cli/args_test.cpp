@@ -75,10 +75,9 @@ TEST_CASE("a stray or second positional argument is an error", "[args]") {
   CHECK_THROWS_WITH(version.reject_unknown({}), Catch::Contains("unexpected argument 'extra'"));
 }
 
-TEST_CASE("tensor parallelism is a setting; pipeline parallelism above 1 is refused by name", "[args]") {
+TEST_CASE("tensor and pipeline parallelism are settings", "[args]") {
   CHECK(engine_config(serve_settings({"--tensor-parallel-size", "2"})).tensor_parallel_size == 2);
-  CHECK_THROWS_WITH(engine_config(serve_settings({"--pipeline-parallel-size", "4"})),
-                    Catch::Contains("--pipeline-parallel-size 4"));
+  CHECK(engine_config(serve_settings({"--pipeline-parallel-size", "4"})).pipeline_parallel_size == 4);
 }
 
 TEST_CASE("generate takes the engine's settings but not the server's", "[args]") {

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <catch2/catch.hpp>
+#include <utility>
 
 #include "run_command.hpp"
 
@@ -67,4 +68,22 @@ TEST_CASE("bench throughput refuses an unknown GEMV path or quantization", "[ben
   r = run_pagedserve(kQuick + " --quantization int4");
   CHECK(r.exit_code != 0);
   CHECK(r.output.find("quantization must be one of none, int8") != std::string::npos);
+}
+
+TEST_CASE("bench throughput runs the model split by tensor and pipeline parallelism, and says so", "[bench]") {
+  for (auto [tp, pp] : {std::pair{2, 1}, std::pair{1, 2}, std::pair{2, 5}}) {
+    INFO("tp " << tp << " pp " << pp);
+    auto r = run_pagedserve(kQuick + " --no-probe --tensor-parallel-size " + std::to_string(tp) +
+                            " --pipeline-parallel-size " + std::to_string(pp));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    simdjson::dom::parser parser;
+    auto doc = parser.parse(r.output);
+    CHECK(doc["tensor_parallel_size"].get_int64().value() == tp);
+    CHECK(doc["pipeline_parallel_size"].get_int64().value() == pp);
+    for (auto run : doc["runs"].get_array()) CHECK(run["tokens_per_s"].get_double().value() > 0);
+  }
+  auto r = run_pagedserve(kQuick + " --no-probe --pipeline-parallel-size 6");
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("exceeds the model's 5 layers") != std::string::npos);
 }

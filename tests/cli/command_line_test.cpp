@@ -44,19 +44,19 @@ TEST_CASE("generate takes the model as a positional argument", "[cli]") {
   CHECK(r.output.rfind("Once upon a time, there was a little girl named Lily.", 0) == 0);
 }
 
-TEST_CASE("stray positionals, a second model and parallelism are refused with exit 2", "[cli]") {
+TEST_CASE("stray positionals, a second model and a bad parallel size are refused", "[cli]") {
   auto r = run_pagedserve("serve models/a models/b");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("unexpected argument 'models/b'") != std::string::npos);
   r = run_pagedserve("generate models/a --model models/b");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("the model is given twice") != std::string::npos);
-  r = run_pagedserve("serve --pipeline-parallel-size 2");
+  r = run_pagedserve("serve --pipeline-parallel-size 0");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--pipeline-parallel-size 2") != std::string::npos);
-  r = run_pagedserve("generate --pipeline-parallel-size 2");
-  CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--pipeline-parallel-size 2") != std::string::npos);
+  CHECK(r.output.find("pipeline_parallel_size must be in [1, 1024]") != std::string::npos);
+  r = run_pagedserve("generate " PAGEDSERVE_SOURCE_DIR "/models/stories260K --pipeline-parallel-size 6 --prompt x");
+  CHECK(r.exit_code != 0);
+  CHECK(r.output.find("--pipeline-parallel-size 6 exceeds the model's 5 layers") != std::string::npos);
   r = run_pagedserve("version extra");
   CHECK(r.exit_code == 2);
   r = run_pagedserve("generate --json=maybe");
@@ -74,9 +74,9 @@ TEST_CASE("bench serving takes the engine settings of serve and generate", "[cli
   CHECK(r.output.find("\"block_size\":8") != std::string::npos);
   CHECK(r.output.find("\"num_gpu_blocks\":300") != std::string::npos);
   CHECK(r.output.find("\"max_running\":4") != std::string::npos);
-  r = run_pagedserve("bench serving --pipeline-parallel-size 3");
+  r = run_pagedserve("bench serving --pipeline-parallel-size 0");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--pipeline-parallel-size 3") != std::string::npos);
+  CHECK(r.output.find("pipeline_parallel_size must be in") != std::string::npos);
   r = run_pagedserve("bench serving --preemption-mode sometimes");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("one of recompute, swap") != std::string::npos);

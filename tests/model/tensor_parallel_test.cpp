@@ -94,3 +94,54 @@ TEST_CASE("a split that does not divide is refused with the reason", "[tensor_pa
   CHECK(shard.hidden_dim == c.hidden_dim / 2);
   CHECK(shard.dim == c.dim);
 }
+
+TEST_CASE("vocab ranges cover the vocabulary in rank order, uneven splits included", "[tensor_parallel]") {
+  for (int world : {1, 2, 3, 4, 8}) {
+    std::int32_t next = 0;
+    for (int r = 0; r < world; ++r) {
+      const auto v = model::vocab_range(32003, r, world);
+      CHECK(v.first == next);
+      CHECK(v.count >= 32003 / world);
+      next = v.first + v.count;
+    }
+    CHECK(next == 32003);
+  }
+}
+
+TEST_CASE("a rank holds only its vocab range of the embedding and the classifier", "[tensor_parallel]") {
+  const auto spec = four_heads(testing::tiny_llama3());
+  const auto ck = testing::make_tiny_checkpoint(spec);
+  const auto dir = testing::temp_dir("tp-vocab");
+  testing::write_tiny_hf(ck, dir);
+  const auto loaded = model::load_hf_model(dir);
+  std::filesystem::remove_all(dir);
+  const auto shard = model::shard_weights(loaded.config, loaded.weights, 1, 2);
+  const auto v = model::vocab_range(loaded.config.vocab_size, 1, 2);
+  CHECK(shard.token_embedding.rows == v.count);
+  CHECK(shard.lm_head.rows == v.count);
+  const std::size_t row_bytes = static_cast<std::size_t>(loaded.config.dim) * kernels::dtype_size(loaded.weights.token_embedding.dtype);
+  CHECK(shard.token_embedding.data == static_cast<const std::byte*>(loaded.weights.token_embedding.data) + v.first * row_bytes);
+  // A rank given the whole table cannot join a group: its rows would be misread.
+  auto backend = kernels::make_backend("cpu");
+  model::LlamaModel whole(loaded.config, loaded.weights, *backend);
+  auto group = kernels::make_in_process_group(2);
+  CHECK_THROWS_WITH(whole.join_tensor_parallel_group(group->member(0)), Catch::Contains("vocab range"));
+}
+
+TEST_CASE("all_gather_columns puts every rank's columns side by side on every rank", "[tensor_parallel]") {
+  constexpr int kWorld = 3, kRows = 2;
+  const int widths[kWorld] = {2, 3, 1};
+  auto group = kernels::make_in_process_group(kWorld);
+  std::vector<std::vector<float>> outs(kWorld, std::vector<float>(kRows * 6));
+  std::vector<std::thread> ranks;
+  for (int r = 0; r < kWorld; ++r)
+    ranks.emplace_back([&, r] {
+      std::vector<float> local(static_cast<std::size_t>(kRows * widths[r]));
+      for (std::size_t i = 0; i < local.size(); ++i) local[i] = static_cast<float>(10 * r + static_cast<int>(i));
+      group->member(r).all_gather_columns(kernels::Tensor{local.data(), kernels::DType::f32, kRows, widths[r]},
+                                          kernels::Tensor{outs[r].data(), kernels::DType::f32, kRows, 6});
+    });
+  for (auto& t : ranks) t.join();
+  const std::vector<float> want = {0, 1, 10, 11, 12, 20, 2, 3, 13, 14, 15, 21};
+  for (int r = 0; r < kWorld; ++r) CHECK(outs[r] == want);
+}

@@ -1,13 +1,14 @@
-// The tensor-parallel executor with ranks that meet in a collective each
-// step: one rank's failure ends the step with its error, no rank hangs, and
-// the group stays failed; ranks that draw differently are caught.
+// The parallel executor with ranks that meet in a collective each step:
+// one rank's failure ends the step with its error, no rank hangs, and the
+// group stays failed; ranks that draw differently are caught.
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <stdexcept>
 
-#include "engine/tensor_parallel_executor.hpp"
+#include "engine/parallel_executor.hpp"
+#include "kernels/collective.hpp"
 
 using namespace pagedserve;
 using engine::StepPlan;
@@ -38,12 +39,12 @@ class SummingRank final : public engine::StepExecutor {
   std::int32_t bias_;
 };
 
-std::unique_ptr<engine::TensorParallelExecutor> group_of(int world, int failing_rank, int fail_at, int odd_rank = -1) {
+std::unique_ptr<engine::ParallelExecutor> group_of(int world, int failing_rank, int fail_at, int odd_rank = -1) {
   auto group = kernels::make_in_process_group(world);
   std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
   for (int r = 0; r < world; ++r)
     ranks.push_back(std::make_unique<SummingRank>(group->member(r), r == failing_rank ? fail_at : -1, r == odd_rank ? 1 : 0));
-  return std::make_unique<engine::TensorParallelExecutor>(std::move(ranks), group);
+  return std::make_unique<engine::ParallelExecutor>(std::move(ranks), 0, [group] { group->abort(); }, "tensor parallel");
 }
 
 StepPlan step(std::uint64_t id) {
@@ -76,6 +77,6 @@ TEST_CASE("a failing rank ends the step with its error and no rank hangs", "[ten
 
 TEST_CASE("ranks that draw different tokens fail the step", "[tensor_parallel]") {
   auto tp = group_of(2, -1, -1, 1);
-  CHECK_THROWS_WITH(tp->execute(step(1)), Catch::Contains("rank 1 drew other tokens than rank 0"));
+  CHECK_THROWS_WITH(tp->execute(step(1)), Catch::Contains("rank 1 drew other tokens than the first sampling rank"));
   CHECK_THROWS(tp->execute(step(2)));
 }

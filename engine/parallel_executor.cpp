@@ -1,20 +1,20 @@
-#include "engine/tensor_parallel_executor.hpp"
+#include "engine/parallel_executor.hpp"
 
 #include <stdexcept>
 #include <string>
 
 namespace pagedserve::engine {
 
-TensorParallelExecutor::TensorParallelExecutor(std::vector<std::unique_ptr<StepExecutor>> ranks,
-                                               std::shared_ptr<kernels::CollectiveGroup> group)
-    : group_(std::move(group)) {
-  if (ranks.empty() || static_cast<int>(ranks.size()) != group_->world_size())
-    throw std::invalid_argument("a tensor-parallel executor needs one executor per rank of its group");
+ParallelExecutor::ParallelExecutor(std::vector<std::unique_ptr<StepExecutor>> ranks, int first_sampling_rank,
+                                   std::function<void()> abort_group, std::string kind)
+    : first_sampling_rank_(first_sampling_rank), abort_group_(std::move(abort_group)), kind_(std::move(kind)) {
+  if (first_sampling_rank < 0 || first_sampling_rank >= static_cast<int>(ranks.size()))
+    throw std::invalid_argument("a parallel executor needs ranks, and a sampling rank among them");
   for (auto& r : ranks) ranks_.push_back(Rank{std::move(r), {}});
   for (int r = 0; r < world_size(); ++r) threads_.emplace_back([this, r] { serve_rank(r); });
 }
 
-TensorParallelExecutor::~TensorParallelExecutor() {
+ParallelExecutor::~ParallelExecutor() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -23,12 +23,12 @@ TensorParallelExecutor::~TensorParallelExecutor() {
   for (auto& t : threads_) t.join();
 }
 
-std::string TensorParallelExecutor::name() const {
-  return ranks_.front().executor->name() + " x" + std::to_string(ranks_.size()) + " (tensor parallel)";
+std::string ParallelExecutor::name() const {
+  return ranks_.front().executor->name() + " x" + std::to_string(ranks_.size()) + " (" + kind_ + ")";
 }
 
 // A rank's thread: waits for each round's plan, performs it, reports.
-void TensorParallelExecutor::serve_rank(int rank) {
+void ParallelExecutor::serve_rank(int rank) {
   std::uint64_t seen = 0;
   for (;;) {
     const StepPlan* plan = nullptr;
@@ -47,24 +47,24 @@ void TensorParallelExecutor::serve_rank(int rank) {
         std::lock_guard lock(mutex_);
         if (!first_error_) first_error_ = std::current_exception();
       }
-      group_->abort();  // the others may be waiting for this rank in a collective
+      abort_group_();  // the others may be waiting for this rank in a collective or a link
     }
     std::lock_guard lock(mutex_);
     if (--pending_ == 0) changed_.notify_all();
   }
 }
 
-void TensorParallelExecutor::check_same_draws(const StepResult& a, const StepResult& b, int rank) {
+void ParallelExecutor::check_same_draws(const StepResult& a, const StepResult& b, int rank) {
   bool same = a.samples.size() == b.samples.size();
   for (std::size_t i = 0; same && i < a.samples.size(); ++i)
     same = a.samples[i].seq_id == b.samples[i].seq_id && a.samples[i].token_id == b.samples[i].token_id;
-  if (!same) throw std::logic_error("tensor-parallel rank " + std::to_string(rank) + " drew other tokens than rank 0");
+  if (!same) throw std::logic_error("rank " + std::to_string(rank) + " drew other tokens than the first sampling rank");
 }
 
-StepResult TensorParallelExecutor::execute(const StepPlan& plan) {
+StepResult ParallelExecutor::execute(const StepPlan& plan) {
   {
     std::unique_lock lock(mutex_);
-    if (failed_) throw std::runtime_error("the tensor-parallel group failed in an earlier step");
+    if (failed_) throw std::runtime_error("the " + kind_ + " group failed in an earlier step");
     plan_ = &plan;
     pending_ = world_size();
     ++round_;
@@ -73,9 +73,10 @@ StepResult TensorParallelExecutor::execute(const StepPlan& plan) {
   }
   failed_ = true;  // until the step is known to be whole
   if (first_error_) std::rethrow_exception(first_error_);
-  for (int r = 1; r < world_size(); ++r) check_same_draws(ranks_[0].result, ranks_[r].result, r);
+  const StepResult& first = ranks_[first_sampling_rank_].result;
+  for (int r = first_sampling_rank_ + 1; r < world_size(); ++r) check_same_draws(first, ranks_[r].result, r);
   failed_ = false;
-  return std::move(ranks_[0].result);
+  return std::move(ranks_[first_sampling_rank_].result);
 }
 
 }  // namespace pagedserve::engine
