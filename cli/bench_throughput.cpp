@@ -56,6 +56,7 @@ struct Run {
   int batch = 0;
   double seconds = 0;
   double tokens_per_s = 0;
+  double cpu_seconds = 0;  // CPU time of every thread over the same span
 };
 
 // A generator over the pools `config` describes.
@@ -94,11 +95,13 @@ Run run_batch(const model::ModelConfig& model, const MakeGenerator& make, int ba
   config.blocks.watermark = 0;
   config.blocks.enable_prefix_caching = false;
   auto gen = make(config);
+  const CpuTimes cpu_start = process_cpu();
   auto start = std::chrono::steady_clock::now();
   gen->generate(requests);
   Run r;
   r.batch = batch;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.cpu_seconds = process_cpu().total() - cpu_start.total();
   r.tokens_per_s = static_cast<double>(gen->stats().num_generated_tokens) / r.seconds;
   return r;
 }
@@ -131,7 +134,7 @@ void print_json(const Report& rep) {
   w.field("tokens", rep.tokens).field("block_size", rep.block_size).key("runs").begin_array();
   for (const auto& r : rep.runs) {
     w.begin_object().field("batch", r.batch).field("seconds", r.seconds).field("tokens_per_s", r.tokens_per_s);
-    w.field("weight_gbps", rep.weight_gbps(r));
+    w.field("weight_gbps", rep.weight_gbps(r)).field("cpu_seconds", r.cpu_seconds);
     if (rep.single() > 0) w.field("speedup_vs_batch1", r.tokens_per_s / rep.single());
     w.end_object();
   }
