@@ -101,8 +101,14 @@ TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve ref
 
   r = run_pagedserve("serve --executor 127.0.0.1:8001 --executor 127.0.0.1:8002");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--executor is given 2 times") != std::string::npos);
-  CHECK(r.output.find("tensor or pipeline parallelism") != std::string::npos);
+  CHECK(r.output.find("--tensor-parallel-size 1 x --pipeline-parallel-size 1 needs 1 workers") != std::string::npos);
+  CHECK(r.output.find("2 given") != std::string::npos);
+  r = run_pagedserve("serve --tensor-parallel-size 2 --pipeline-parallel-size 2 --executor 127.0.0.1:8001,127.0.0.1:8002");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("needs 4 workers, one --executor HOST:PORT per rank in rank order; 2 given") != std::string::npos);
+  r = run_pagedserve("serve --tensor-parallel-size 2 --executor 127.0.0.1:8001 --executor 127.0.0.1:x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--executor '127.0.0.1:x'") != std::string::npos);
   r = run_pagedserve("serve --executor localhost");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--executor 'localhost'") != std::string::npos);
