@@ -42,6 +42,10 @@ void refuse_split(const EngineConfig& config, const model::ModelConfig& model) {
                                 std::to_string(pp) + " needs " + std::to_string(ranks) +
                                 " workers, one --executor HOST:PORT per rank in rank order; " +
                                 std::to_string(config.executors.size()) + " given");
+  for (std::size_t i = 0; i < ranks; ++i)
+    for (std::size_t j = i + 1; j < ranks; ++j)
+      if (config.executors[i] == config.executors[j])
+        throw std::invalid_argument("--executor " + config.executors[i] + " is given twice: a worker runs one rank");
   if (auto reason = model::tensor_parallel_refusal(model, tp); !reason.empty()) throw std::invalid_argument(reason);
   if (auto reason = model::pipeline_parallel_refusal(model, pp); !reason.empty()) throw std::invalid_argument(reason);
 }
