@@ -1,7 +1,8 @@
 // The collectives and pipeline link between processes (Gloo over TCP on
 // 127.0.0.1): ranks as threads, meeting through a store in memory, give
 // the in-process group's bits; ranks as processes, meeting through files,
-// fail fast (no hang) when one is killed; abort releases a waiting rank.
+// fail fast (no hang: a waiting receive, the next collective and send)
+// when one is killed; abort releases a waiting rank.
 
 #include "kernels/gloo/gloo_collective.hpp"
 
@@ -222,9 +223,10 @@ TEST_CASE("ranks in processes: a rank killed mid-run makes its peer's collective
     try {
       gloo::rendezvous::FileStore files(dir.string());
       auto device = kernels::make_gloo_device("127.0.0.1");
-      gloo::rendezvous::PrefixStore tp("tp", files), pp("pp", files);
+      gloo::rendezvous::PrefixStore tp("tp", files), pp("pp", files), back("back", files);
       kernels::GlooCollective c(kernels::connect_gloo_mesh(tp, device, 1, 2));
       kernels::GlooStageLink link(kernels::connect_gloo_mesh(pp, device, 1, 2));
+      kernels::GlooStageLink silent(kernels::connect_gloo_mesh(back, device, 0, 2));  // sends nothing
       std::vector<float> v(8, 2.0f);
       c.all_reduce_sum(Tensor{v.data(), DType::f32, 1, 8});
       link.receive();
@@ -235,19 +237,24 @@ TEST_CASE("ranks in processes: a rank killed mid-run makes its peer's collective
   }
   gloo::rendezvous::FileStore files(dir.string());
   auto device = kernels::make_gloo_device("127.0.0.1");
-  gloo::rendezvous::PrefixStore tp("tp", files), pp("pp", files);
+  gloo::rendezvous::PrefixStore tp("tp", files), pp("pp", files), back("back", files);
   kernels::GlooCollective c(kernels::connect_gloo_mesh(tp, device, 0, 2));
   kernels::GlooStageLink link(kernels::connect_gloo_mesh(pp, device, 0, 2));
+  kernels::GlooStageLink from_child(kernels::connect_gloo_mesh(back, device, 1, 2));
   std::vector<float> v(8, 1.0f);
   c.all_reduce_sum(Tensor{v.data(), DType::f32, 1, 8});
   CHECK(v == std::vector<float>(8, 3.0f));
   link.send({{1.0f, 2.0f}, {3.0f, 4.0f}});
-  // The first micro-batch arrived; the child sits in pause() now.
-  std::this_thread::sleep_for(100ms);
+  // The first micro-batch arrived; the child sits in pause() now, and this
+  // process waits for a micro-batch from it that will not come.
+  auto waiting = std::async(std::launch::async, [&] { return from_child.receive(); });
+  std::this_thread::sleep_for(200ms);
   ::kill(child, SIGKILL);
   int status = 0;
   ::waitpid(child, &status, 0);
   const auto start = std::chrono::steady_clock::now();
+  REQUIRE(waiting.wait_for(10s) == std::future_status::ready);
+  CHECK_THROWS_WITH(waiting.get(), Catch::Contains("receiving hidden states over Gloo"));
   CHECK_THROWS_AS(c.all_reduce_sum(Tensor{v.data(), DType::f32, 1, 8}), std::runtime_error);
   // A send does not wait for its own transfer, but for the one before it.
   CHECK_THROWS_AS((link.send({{1.0f}, {2.0f}}), link.send({{1.0f}, {2.0f}})), std::runtime_error);
