@@ -41,6 +41,9 @@ class ParallelExecutor final : public StepExecutor {
   std::string name() const override;
   StepResult execute(const StepPlan& plan) override;
   int world_size() const { return static_cast<int>(ranks_.size()); }
+  // Throws std::logic_error naming `rank` when `b` drew other tokens than
+  // `a` (the first sampling rank): ranks that sample must agree.
+  static void check_same_draws(const StepResult& a, const StepResult& b, int rank);
 
  private:
   struct Rank {
@@ -48,7 +51,6 @@ class ParallelExecutor final : public StepExecutor {
     StepResult result;
   };
   void serve_rank(int rank);
-  static void check_same_draws(const StepResult& a, const StepResult& b, int rank);
 
   std::vector<Rank> ranks_;
   const int first_sampling_rank_;
