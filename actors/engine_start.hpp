@@ -11,6 +11,7 @@
 #include "engine/executor.hpp"
 #include "kernels/collective.hpp"
 #include "kernels/stage_link.hpp"
+#include "kernels/timed_links.hpp"
 #include "model/llama.hpp"
 #include "model/loader.hpp"
 #include "model/token_vocabulary.hpp"
@@ -78,6 +79,9 @@ int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& 
 struct BuiltExecutor {
   std::shared_ptr<engine::StepExecutor> executor;
   KvPoolSizes sizes;
+  // A model split over threads: each rank's time in collectives and
+  // waiting for the stage before (null otherwise).
+  std::shared_ptr<const kernels::SplitWaits> waits;
 };
 // `vocabulary` lets it draw constrained requests (grammar/).
 BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfig& model,

@@ -10,6 +10,7 @@
 #include "engine/parallel_executor.hpp"
 #include "kernels/collective.hpp"
 #include "kernels/stage_link.hpp"
+#include "kernels/timed_links.hpp"
 #include "model/pipeline_parallel.hpp"
 #include "model/tensor_parallel.hpp"
 
@@ -65,26 +66,30 @@ BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::M
   const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
   std::vector<std::shared_ptr<kernels::CollectiveGroup>> groups;  // one per stage
   auto links = std::make_shared<kernels::PipelineLinks>(pp, tp);
+  auto waits = std::make_shared<kernels::SplitWaits>(tp * pp);
   std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
   BuiltExecutor built;
   for (int s = 0; s < pp; ++s) {
     groups.push_back(kernels::make_in_process_group(tp));
     for (int r = 0; r < tp; ++r) {
-      RankLinks joined{tp > 1 ? &groups[s]->member(r) : nullptr, pp > 1 ? links->from(s, r) : nullptr,
+      const int rank_id = s * tp + r;
+      RankLinks joined{waits->timed(rank_id, tp > 1 ? &groups[s]->member(r) : nullptr),
+                       waits->timed_receive(rank_id, pp > 1 ? links->from(s, r) : nullptr),
                        pp > 1 ? links->to(s, r) : nullptr};
       // Stage 0 has the most layers: every rank takes the first one's sizes.
       const bool first = s == 0 && r == 0;
-      auto rank = build_rank(config, model, weights, s * tp + r, joined,
+      auto rank = build_rank(config, model, weights, rank_id, joined,
                              first ? size_pools : PoolSizer([&](model::LlamaModel&) { return built.sizes; }), vocabulary);
       if (first) built.sizes = rank.sizes;
       ranks.push_back(std::move(rank.executor));
     }
   }
-  auto abort_all = [groups, links] {
+  auto abort_all = [groups, links, waits] {  // holds what the ranks' models refer to as long as the executor lives
     for (auto& g : groups) g->abort();
     links->abort();
   };
   built.executor = std::make_shared<engine::ParallelExecutor>(std::move(ranks), (pp - 1) * tp, abort_all, kind_of(tp, pp));
+  built.waits = waits;
   return built;
 }
 
