@@ -115,7 +115,7 @@ TEST_CASE("a 128k-token vocabulary crosses the worker link and constrains what t
 
   actors::EngineConfig config;
   config.model = "dummy:stories260K";
-  config.executor = "127.0.0.1:" + std::to_string(*port);
+  config.executors = {"127.0.0.1:" + std::to_string(*port)};
   config.num_gpu_blocks = 32;
   config.swap_space_gib = 0.01;
   model::LoadedModel local;
