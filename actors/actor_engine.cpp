@@ -111,7 +111,7 @@ void ActorEngine::spawn_actors() {
   // The router supervises the others; it learns of them before any request.
   caf::anon_send(router_, connect_atom_v, blocks_, executor_);
   caf::anon_send(router_, connect_atom_v, scheduler_);
-  caf::anon_send(executor_, connect_atom_v, scheduler_);
+  caf::anon_send(executor_, connect_atom_v, step_results_actor{scheduler_});
 }
 
 ActorEngine::~ActorEngine() {
@@ -220,7 +220,7 @@ void ActorEngine::shutdown(std::chrono::milliseconds drain) {
 
 }  // namespace
 
-EngineRuntime make_runtime(bool networked) {
+EngineRuntime make_runtime(bool networked, int scheduler_threads) {
   EngineRuntime rt;
   rt.config = std::make_unique<caf::actor_system_config>();
   add_message_types(*rt.config);
@@ -232,7 +232,7 @@ EngineRuntime make_runtime(bool networked) {
   // The three event-based actors form one chain per step and the executor
   // has its own thread, so one worker runs the chain without waking another
   // (bench overhead, 2 cores: 1.17x faster than with two workers).
-  rt.config->set("scheduler.max-threads", 1);
+  rt.config->set("scheduler.max-threads", scheduler_threads);
   rt.system = std::make_unique<caf::actor_system>(*rt.config);
   return rt;
 }

@@ -63,7 +63,7 @@ std::unique_ptr<Engine> Engine::start(const EngineConfig& config) {
   model::LoadOptions options;
   options.tokenizer_path = config.tokenizer;
   auto loaded = model::load_model(config.model, options);
-  if (!config.executor.empty()) return start_remote_engine(config, std::move(loaded));
+  if (!config.executors.empty()) return start_remote_engine(config, std::move(loaded));
   return start_engine(config, std::move(loaded));
 }
 

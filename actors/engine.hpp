@@ -30,7 +30,9 @@ struct EngineConfig {
   std::string model = "models/stories260K";  // path or dummy:<preset>
   std::string tokenizer;                     // optional override
   std::string device = "cpu";                // cpu | cuda:N
-  std::string executor;                      // HOST:PORT of a worker's executor; empty: a local one
+  // HOST:PORT of each worker that runs the model, in rank order (one per
+  // rank: tensor_parallel_size x pipeline_parallel_size); empty: this process.
+  std::vector<std::string> executors;
   std::string dtype = "auto";                // auto | f32 | f16 | bf16 (kernels::resolve_activation_dtype)
   std::string quantization = "none";         // none | int8: CPU weights (kernels::resolve_weight_dtype)
   bool simple_attention = false;             // CUDA: the first PagedAttention kernel
@@ -47,8 +49,8 @@ struct EngineConfig {
   double watermark = 0.01;
   int max_waiting_requests = 1024;           // beyond this submit() says overloaded
   int max_n = 16;                            // cap on n / best_of / beam width
-  int tensor_parallel_size = 1;              // ranks each layer is split across (threads of this process)
-  int pipeline_parallel_size = 1;            // stages the layers are split across (threads of this process)
+  int tensor_parallel_size = 1;              // ranks each layer is split across (threads, or workers)
+  int pipeline_parallel_size = 1;            // stages the layers are split across (threads, or workers)
 };
 
 // How the engine's backend runs: the activation type resolved against the

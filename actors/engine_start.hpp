@@ -9,6 +9,9 @@
 #include "actors/engine.hpp"
 #include "actors/protocol.hpp"
 #include "engine/executor.hpp"
+#include "kernels/collective.hpp"
+#include "kernels/stage_link.hpp"
+#include "kernels/timed_links.hpp"
 #include "model/llama.hpp"
 #include "model/loader.hpp"
 #include "model/token_vocabulary.hpp"
@@ -35,7 +38,11 @@ struct EngineRuntime {
   executor_actor remote_executor;  // empty: spawn one around EngineParts::executor
 };
 // A system tuned for the step's message chain; `networked` loads libcaf_io.
-EngineRuntime make_runtime(bool networked);
+// One scheduler thread runs the chain fastest; a worker process takes two,
+// since its setup of a split model's rank blocks one while the other
+// delivers the rendezvous's answers (CAF's network layer deserializes
+// incoming messages on scheduler threads).
+EngineRuntime make_runtime(bool networked, int scheduler_threads = 1);
 // As above, in `runtime`. EngineParts::executor may be empty when the
 // runtime has a remote executor.
 std::unique_ptr<Engine> start_engine(const EngineConfig& config, EngineParts parts, EngineRuntime runtime);
@@ -72,6 +79,9 @@ int resolve_max_model_len(const EngineConfig& config, const model::ModelConfig& 
 struct BuiltExecutor {
   std::shared_ptr<engine::StepExecutor> executor;
   KvPoolSizes sizes;
+  // A model split over threads: each rank's time in collectives and
+  // waiting for the stage before (null otherwise).
+  std::shared_ptr<const kernels::SplitWaits> waits;
 };
 // `vocabulary` lets it draw constrained requests (grammar/).
 BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfig& model,
@@ -88,5 +98,33 @@ using PoolSizer = std::function<KvPoolSizes(model::LlamaModel&)>;
 BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                       const model::ModelWeights& weights, const PoolSizer& size_pools,
                                       std::shared_ptr<const grammar::Vocabulary> vocabulary);
+
+// Throws std::invalid_argument, in words, for a split of `model` that
+// config (its device, tensor_parallel_size, pipeline_parallel_size) asks
+// for and this build or the model cannot do.
+void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model);
+
+// What joins one rank to the others: its stage's tensor-parallel group
+// (with tensor_parallel_size > 1) and the pipeline links from the stage
+// before and to the stage after (with pipeline_parallel_size > 1, where
+// such a stage exists). Threads of this process or Gloo's; they must
+// outlive the rank's executor.
+struct RankLinks {
+  kernels::Collective* tensor_parallel = nullptr;
+  kernels::StageLink* from = nullptr;
+  kernels::StageLink* to = nullptr;
+};
+struct BuiltRank {
+  std::unique_ptr<engine::StepExecutor> executor;
+  KvPoolSizes sizes;
+};
+// Rank `rank` of config's split (stage rank / tensor_parallel_size, the
+// stage's rank rank % tensor_parallel_size): its shard of the weights and
+// its stage's layers on a backend of its own, joined to `links`, its pools
+// sized by `size_pools`. The one code path of a rank, in threads
+// (build_parallel_executor) and in worker processes.
+BuiltRank build_rank(const EngineConfig& config, const model::ModelConfig& model, const model::ModelWeights& weights,
+                     int rank, const RankLinks& links, const PoolSizer& size_pools,
+                     std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
 }  // namespace pagedserve::actors

@@ -1,13 +1,14 @@
 // The executor actor: one per device. Owns the StepExecutor (backend, model,
 // KV pools and sampler states) through its StepThread, which runs each plan
 // on a thread of its own; the actor hands plans over and sends the results
-// to the scheduler it was connected to, in order.
+// to the actor it was connected to (the scheduler, or the rank group of a
+// split model: actors/rank_group.hpp), in order.
 //
 // A step that throws may have run part of its plan (a swap, a copy, some
 // K/V written): the KV cache is in an unknown state, so the actor ends with
 // `step_failed` and the engine is dead. A plan is never retried.
 //
-// It monitors the scheduler it serves and ends with it: in a worker process
+// It monitors the actor it serves and ends with it: in a worker process
 // that frees the KV cache when the server goes away (or its link is lost),
 // so the worker can serve the next one. Ending joins the step thread after
 // the step in progress, so the device memory is free before the actor's
@@ -22,7 +23,7 @@ namespace {
 
 struct ExecutorState {
   std::unique_ptr<StepThread> steps;
-  scheduler_actor results;
+  step_results_actor results;  // the scheduler, or a rank group
   std::string armed_failure;  // a test's: thrown at the next step
   static inline const char* name = "executor";
 };
@@ -46,7 +47,7 @@ executor_actor::behavior_type executor(executor_actor::stateful_pointer<Executor
   self->set_exception_handler([](std::exception_ptr& e) { return failure_reason(engine_errc::step_failed, e); });
   self->set_down_handler([self](caf::down_msg& down) { self->quit(down.reason); });
   return {
-      [=](connect_atom, scheduler_actor results) {
+      [=](connect_atom, step_results_actor results) {
         self->monitor(results);
         self->state.results = std::move(results);
       },

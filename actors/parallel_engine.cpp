@@ -1,5 +1,7 @@
 // The executor of a model split over tensor-parallel ranks and pipeline
-// stages, all threads of this process (engine/parallel_executor.hpp).
+// stages: every rank a thread of this process (engine/parallel_executor.hpp),
+// or one rank in a worker process (actors/worker.cpp) joined to the others
+// over Gloo. Both build each rank here.
 
 #include <stdexcept>
 
@@ -8,12 +10,21 @@
 #include "engine/parallel_executor.hpp"
 #include "kernels/collective.hpp"
 #include "kernels/stage_link.hpp"
+#include "kernels/timed_links.hpp"
 #include "model/pipeline_parallel.hpp"
 #include "model/tensor_parallel.hpp"
 
 namespace pagedserve::actors {
 
 namespace {
+
+std::string kind_of(int tp, int pp) {
+  if (pp == 1) return "tensor parallel " + std::to_string(tp);
+  if (tp == 1) return "pipeline parallel " + std::to_string(pp);
+  return "tensor parallel " + std::to_string(tp) + " x pipeline parallel " + std::to_string(pp);
+}
+
+}  // namespace
 
 void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model) {
   const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
@@ -24,13 +35,29 @@ void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConf
   if (auto reason = model::pipeline_parallel_refusal(model, pp); !reason.empty()) throw std::invalid_argument(reason);
 }
 
-std::string kind_of(int tp, int pp) {
-  if (pp == 1) return "tensor parallel " + std::to_string(tp);
-  if (tp == 1) return "pipeline parallel " + std::to_string(pp);
-  return "tensor parallel " + std::to_string(tp) + " x pipeline parallel " + std::to_string(pp);
+BuiltRank build_rank(const EngineConfig& config, const model::ModelConfig& model, const model::ModelWeights& weights,
+                     int rank, const RankLinks& links, const PoolSizer& size_pools,
+                     std::shared_ptr<const grammar::Vocabulary> vocabulary) {
+  const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
+  const int stage = rank / tp, index = rank % tp;
+  if (rank < 0 || stage >= pp) throw std::invalid_argument("rank " + std::to_string(rank) + " is not in the split");
+  if ((tp > 1) != (links.tensor_parallel != nullptr) || (pp > 1 && stage > 0) != (links.from != nullptr) ||
+      (pp > 1 && stage < pp - 1) != (links.to != nullptr))
+    throw std::logic_error("rank " + std::to_string(rank) + " lacks a link to its group, or has one it cannot use");
+  const auto shard = model::shard_config(model, index, tp);
+  auto backend = kernels::make_backend(config.device, backend_options(config, weights.token_embedding.dtype));
+  auto llama = std::make_unique<model::LlamaModel>(shard, model::shard_weights(model, weights, index, tp), *backend,
+                                                   model::stage_layers(model, stage, pp));
+  if (links.tensor_parallel) llama->join_tensor_parallel_group(*links.tensor_parallel);
+  if (pp > 1) llama->join_pipeline(links.from, links.to, model::micro_batches_for(pp));
+  BuiltRank built;
+  built.sizes = size_pools(*llama);
+  auto executor = std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), built.sizes.num_gpu_blocks,
+                                                          built.sizes.num_cpu_blocks, config.block_size);
+  executor->set_vocabulary(std::move(vocabulary));  // the last stage's ranks draw the same tokens, constrained alike
+  built.executor = std::move(executor);
+  return built;
 }
-
-}  // namespace
 
 BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                       const model::ModelWeights& weights, const PoolSizer& size_pools,
@@ -39,29 +66,30 @@ BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::M
   const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
   std::vector<std::shared_ptr<kernels::CollectiveGroup>> groups;  // one per stage
   auto links = std::make_shared<kernels::PipelineLinks>(pp, tp);
+  auto waits = std::make_shared<kernels::SplitWaits>(tp * pp);
   std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
   BuiltExecutor built;
   for (int s = 0; s < pp; ++s) {
     groups.push_back(kernels::make_in_process_group(tp));
-    const auto layers = model::stage_layers(model, s, pp);
     for (int r = 0; r < tp; ++r) {
-      const auto shard = model::shard_config(model, r, tp);
-      auto backend = kernels::make_backend(config.device, backend_options(config, weights.token_embedding.dtype));
-      auto llama = std::make_unique<model::LlamaModel>(shard, model::shard_weights(model, weights, r, tp), *backend, layers);
-      if (tp > 1) llama->join_tensor_parallel_group(groups[s]->member(r));
-      if (pp > 1) llama->join_pipeline(links->from(s, r), links->to(s, r), model::micro_batches_for(pp));
-      if (s == 0 && r == 0) built.sizes = size_pools(*llama);  // stage 0 has the most layers
-      auto rank = std::make_unique<engine::ModelExecutor>(std::move(backend), std::move(llama), built.sizes.num_gpu_blocks,
-                                                          built.sizes.num_cpu_blocks, config.block_size);
-      rank->set_vocabulary(vocabulary);  // the last stage's ranks draw the same tokens, constrained alike
-      ranks.push_back(std::move(rank));
+      const int rank_id = s * tp + r;
+      RankLinks joined{waits->timed(rank_id, tp > 1 ? &groups[s]->member(r) : nullptr),
+                       waits->timed_receive(rank_id, pp > 1 ? links->from(s, r) : nullptr),
+                       pp > 1 ? links->to(s, r) : nullptr};
+      // Stage 0 has the most layers: every rank takes the first one's sizes.
+      const bool first = s == 0 && r == 0;
+      auto rank = build_rank(config, model, weights, rank_id, joined,
+                             first ? size_pools : PoolSizer([&](model::LlamaModel&) { return built.sizes; }), vocabulary);
+      if (first) built.sizes = rank.sizes;
+      ranks.push_back(std::move(rank.executor));
     }
   }
-  auto abort_all = [groups, links] {
+  auto abort_all = [groups, links, waits] {  // holds what the ranks' models refer to as long as the executor lives
     for (auto& g : groups) g->abort();
     links->abort();
   };
   built.executor = std::make_shared<engine::ParallelExecutor>(std::move(ranks), (pp - 1) * tp, abort_all, kind_of(tp, pp));
+  built.waits = waits;
   return built;
 }
 

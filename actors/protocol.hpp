@@ -35,6 +35,7 @@ enum class engine_errc : std::uint8_t {
   delivery_failed,    // the router threw
   worker_refused,     // a worker would not set up an executor (busy, bad setup)
   worker_stopped,     // the worker process was told to stop (SIGTERM)
+  rank_failed,        // a rank of a model split over workers ended (its step failed, its link was lost)
 };
 std::string to_string(engine_errc x);
 
@@ -77,9 +78,18 @@ using SeqOwnerList = std::vector<SeqOwner>;
 
 // --- the worker link: an executor in another process --------------------------
 //
-//   [server] --hello--> [worker]                      ModelShape
-//   [server] --setup(ExecutorSetup)--> [worker]       WorkerReady (pools, executor)
+//   [server] --hello--> [worker]                          ModelShape, its --rank
+//   [server] --setup(ExecutorSetup, ParallelPlace,
+//                    rendezvous)--> [worker]              WorkerPools, executor
 //   then the step as above, with the executor's messages on the wire.
+//
+// A model split over several workers (tensor and pipeline parallelism):
+// the server sends every worker its setup at once; while setting up, each
+// worker's Gloo rendezvous reads and writes its peers' addresses through
+// the server's rendezvous actor (rendezvous_set, rendezvous_get), then the
+// ranks connect to each other directly. Each step's plan goes to every
+// rank's executor through the server's rank group (actors/rank_group.hpp),
+// which gathers their results.
 
 // What a server must agree on with a worker's model: its name and shape.
 struct ModelShape {
@@ -124,6 +134,20 @@ typename Inspector::result_type inspect(Inspector& f, ExecutorSetup& x) {
            x.max_model_len, x.token_bytes, x.eos_ids);
 }
 
+// Where a worker's executor sits in a split model: its rank (stage rank /
+// tensor_parallel_size, rank rank % tensor_parallel_size within the stage's
+// tensor-parallel group). One rank of one: the whole model.
+struct ParallelPlace {
+  int rank = 0;
+  int tensor_parallel_size = 1;
+  int pipeline_parallel_size = 1;
+  int world() const { return tensor_parallel_size * pipeline_parallel_size; }
+};
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, ParallelPlace& x) {
+  return f(caf::meta::type_name("ParallelPlace"), x.rank, x.tensor_parallel_size, x.pipeline_parallel_size);
+}
+
 // The worker's answer to a setup: the KV pools it allocated (the server's
 // block manager plans against them) and the executor that owns them.
 struct WorkerPools {
@@ -157,6 +181,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, hello_atom, "hello")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, setup_atom, "setup")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, step_failed_atom, "stepfailed")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, rendezvous_set_atom, "rdvset")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, rendezvous_get_atom, "rdvget")
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryRequest))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryGrant))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::StepPlan))
@@ -173,6 +199,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ModelShape))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ExecutorSetup))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::WorkerPools))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ParallelPlace))
 CAF_END_TYPE_ID_BLOCK(pagedserve)
 
 namespace pagedserve::actors {
@@ -189,10 +216,15 @@ using scheduler_actor = caf::typed_actor<
     caf::replies_to<ping_atom>::with<bool>,
     caf::reacts_to<fail_atom, std::string>>;
 
-// One device's KV cache and model; its results go to the scheduler it was
-// connected to. `executed` and `step_failed` come from its own step thread.
+// Where an executor's results go: the scheduler, or the rank group that
+// gathers the results of a split model's ranks.
+using step_results_actor = caf::typed_actor<caf::reacts_to<executed_atom, engine::StepResult>>;
+
+// One device's KV cache and model; its results go to the actor it was
+// connected to, which it monitors and ends with. `executed` and
+// `step_failed` come from its own step thread.
 using executor_actor = caf::typed_actor<
-    caf::reacts_to<connect_atom, scheduler_actor>,
+    caf::reacts_to<connect_atom, step_results_actor>,
     caf::reacts_to<execute_atom, engine::StepPlan>,
     caf::reacts_to<executed_atom, engine::StepResult>,
     caf::reacts_to<step_failed_atom, std::string>,
@@ -205,11 +237,18 @@ using block_manager_actor = caf::typed_actor<
     caf::replies_to<admin_atom, AdminQuery, SeqOwnerList>::with<AdminSnapshot>,
     caf::reacts_to<fail_atom, std::string>>;
 
-// A worker process's front door: tells its model, and sets up one executor
-// for one server at a time.
+// The key-value store the Gloo rendezvous of a split model's workers meets
+// in, in the server (actors/rendezvous.hpp): a get waits until the key is set.
+using rendezvous_actor = caf::typed_actor<
+    caf::replies_to<rendezvous_set_atom, std::string, std::string>::with<bool>,
+    caf::replies_to<rendezvous_get_atom, std::string>::with<std::string>>;
+
+// A worker process's front door: tells its model and its --rank (-1 when
+// not given), and sets up one executor for one server at a time. The
+// rendezvous is empty for a whole model.
 using worker_actor = caf::typed_actor<
-    caf::replies_to<hello_atom>::with<ModelShape>,
-    caf::replies_to<setup_atom, ExecutorSetup>::with<WorkerPools, executor_actor>>;
+    caf::replies_to<hello_atom>::with<ModelShape, int>,
+    caf::replies_to<setup_atom, ExecutorSetup, ParallelPlace, rendezvous_actor>::with<WorkerPools, executor_actor>>;
 
 using router_actor = caf::typed_actor<
     caf::reacts_to<connect_atom, scheduler_actor>,
@@ -227,6 +266,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve_handles, caf::id_block::pagedserve::end)
   CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::scheduler_actor))
   CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::executor_actor))
   CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::worker_actor))
+  CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::step_results_actor))
+  CAF_ADD_TYPE_ID(pagedserve_handles, (pagedserve::actors::rendezvous_actor))
 CAF_END_TYPE_ID_BLOCK(pagedserve_handles)
 
 namespace pagedserve::actors {

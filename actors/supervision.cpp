@@ -12,6 +12,7 @@ std::string to_string(engine_errc x) {
     case engine_errc::delivery_failed: return "delivery_failed";
     case engine_errc::worker_refused: return "worker_refused";
     case engine_errc::worker_stopped: return "worker_stopped";
+    case engine_errc::rank_failed: return "rank_failed";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 // The worker actor: a worker process's front door. It tells its model's
-// shape, and sets up one executor at a time, for one server: the backend,
+// shape and its --rank, and sets up one executor at a time, for one server
+// (the whole model, or one rank of a split model: actors/worker_rank.hpp): the backend,
 // the model on the device and the KV pools, sized from the server's
 // settings, and constrained decoding over the server's vocabulary. The executor ends with the scheduler it serves (it monitors
 // it), and with it the KV pools; then the worker takes the next server.
@@ -7,6 +8,7 @@
 
 #include "actors/runtime.hpp"
 #include "actors/worker_link.hpp"
+#include "actors/worker_rank.hpp"
 
 namespace pagedserve::actors {
 
@@ -35,15 +37,27 @@ EngineConfig engine_config_of(const ExecutorSetup& s, const WorkerModel& served)
 }
 
 caf::result<WorkerPools, executor_actor> setup(worker_actor::stateful_pointer<WorkerState> self,
-                                               const ExecutorSetup& request) {
+                                               const ExecutorSetup& request, const ParallelPlace& place,
+                                               const rendezvous_actor& rendezvous) {
   auto& st = self->state;
   if (st.current) return caf::make_error(engine_errc::worker_refused, std::string("it serves another server"));
-  const auto& loaded = st.served->loaded;
+  const auto& served = *st.served;
+  const auto& loaded = served.loaded;
+  if (served.rank >= 0 && served.rank != place.rank)
+    return caf::make_error(engine_errc::worker_refused, "it is --rank " + std::to_string(served.rank) +
+                                                            ", not rank " + std::to_string(place.rank));
   try {
-    const auto config = engine_config_of(request, *st.served);
+    auto config = engine_config_of(request, served);
+    config.tensor_parallel_size = place.tensor_parallel_size;
+    config.pipeline_parallel_size = place.pipeline_parallel_size;
     const int max_model_len = resolve_max_model_len(config, loaded.config);
     auto vocabulary = setup_vocabulary(request, loaded.config.vocab_size);  // the server's: it decodes the text
-    auto built = build_executor(config, loaded.config, loaded.weights, max_model_len, std::move(vocabulary));
+    // A split model's rank meets the other ranks here: this handler waits
+    // for their setups (all sent at once) in the Gloo rendezvous.
+    auto built = place.world() == 1
+                     ? build_executor(config, loaded.config, loaded.weights, max_model_len, std::move(vocabulary))
+                     : build_worker_rank(self->system(), config, loaded, place.rank, rendezvous, served.gloo_host,
+                                         max_model_len, std::move(vocabulary));
     st.current = spawn_executor(self->system(), std::move(built.executor));
     self->monitor(st.current);
     return caf::make_result(WorkerPools{built.sizes.num_gpu_blocks, built.sizes.num_cpu_blocks}, st.current);
@@ -67,8 +81,10 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<WorkerState> s
     self->quit(msg.reason);
   });
   return {
-      [=](hello_atom) { return shape_of(self->state.served->loaded.config); },
-      [=](setup_atom, const ExecutorSetup& request) { return setup(self, request); },
+      [=](hello_atom) { return caf::make_result(shape_of(self->state.served->loaded.config), self->state.served->rank); },
+      [=](setup_atom, const ExecutorSetup& request, const ParallelPlace& place, const rendezvous_actor& rendezvous) {
+        return setup(self, request, place, rendezvous);
+      },
   };
 }
 

@@ -40,6 +40,10 @@ std::shared_ptr<const grammar::Vocabulary> setup_vocabulary(const ExecutorSetup&
 struct WorkerModel {
   model::LoadedModel loaded;
   std::string device;
+  int rank = -1;  // --rank: the place a server must give it in a split model (-1: any)
+  // The address its Gloo connections listen on, for its peers in a split
+  // model (its --listen host: one they reach).
+  std::string gloo_host = "127.0.0.1";
 };
 // The worker's front door; set up executors run in `system`.
 worker_actor spawn_worker(caf::actor_system& system, std::shared_ptr<const WorkerModel> served);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
+#include <sys/resource.h>
 
 #include "cli/args.hpp"
 
@@ -27,6 +28,13 @@ constexpr Benchmark kBenchmarks[] = {
 };
 
 }  // namespace
+
+CpuTimes process_cpu() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return {seconds(u.ru_utime), seconds(u.ru_stime)};
+}
 
 std::vector<int> parse_batch_list(const std::string& text) {
   std::vector<int> out;

@@ -15,7 +15,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -73,21 +72,6 @@ struct Round {
   double user_us_per_step = 0;    // CPU time in user space, all threads
   double system_us_per_step = 0;  // CPU time in the kernel (thread wake-ups)
 };
-
-struct CpuTimes {
-  double user = 0;
-  double system = 0;
-};
-
-double seconds_of(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; }
-
-// CPU time used by every thread of the process: the engine's work, without
-// the time its threads spend asleep waiting to be woken.
-CpuTimes process_cpu() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return {seconds_of(u.ru_utime), seconds_of(u.ru_stime)};
-}
 
 template <class Pred>
 void wait_until(Pred pred) {

@@ -21,9 +21,11 @@
 #include "cli/command_settings.hpp"
 #include "cli/bench.hpp"
 #include "engine/generator.hpp"
+#include "engine/parallel_executor.hpp"
 #include "kernels/backend.hpp"
 #include "kernels/cpu/cpu_ops.hpp"
 #include "model/loader.hpp"
+#include "model/pipeline_parallel.hpp"
 #include "net/json_writer.hpp"
 
 namespace pagedserve::cli {
@@ -52,26 +54,63 @@ Settings bench_defaults() {
   return s;
 }
 
+// Where the ranks of a split model waited, per step of a run.
+struct SplitTime {
+  double collective_ms = 0;  // in all-reduces and gathers (transfer and the wait for the slowest), mean over ranks
+  double receive_ms = 0;     // waiting for the stage before, mean over ranks (0 for the first stage's)
+  double idle_fraction = 0;  // of all ranks' step time: receive waits and waits for the step's slowest rank
+};
+
 struct Run {
   int batch = 0;
   double seconds = 0;
   double tokens_per_s = 0;
+  double cpu_seconds = 0;  // CPU time of every thread over the same span
+  std::optional<SplitTime> split;  // a model split over ranks
 };
 
-// A generator over the pools `config` describes.
-using MakeGenerator = std::function<std::unique_ptr<engine::Generator>(const engine::GeneratorConfig& config)>;
+// A generator over the pools a config describes, and for a split model
+// where its ranks waited so far.
+struct MadeGenerator {
+  std::unique_ptr<engine::Generator> generator;
+  std::function<SplitTime()> split_time;
+};
+using MakeGenerator = std::function<MadeGenerator(const engine::GeneratorConfig& config)>;
+
+SplitTime split_time_of(const engine::ParallelExecutor& executor, const kernels::SplitWaits& waits) {
+  const auto t = executor.times();
+  SplitTime out;
+  if (t.steps == 0 || t.step_seconds <= 0) return out;
+  const int ranks = waits.ranks();
+  double collective = 0, receive = 0, idle = 0;
+  for (int r = 0; r < ranks; ++r) {
+    collective += waits.collective_seconds(r);
+    receive += waits.receive_seconds(r);
+    idle += waits.receive_seconds(r) + (t.step_seconds - t.rank_seconds[r]);
+  }
+  const double per_step = 1e3 / ranks / static_cast<double>(t.steps);
+  out.collective_ms = collective * per_step;
+  out.receive_ms = receive * per_step;
+  out.idle_fraction = idle / (ranks * t.step_seconds);
+  return out;
+}
 
 // Over `llama` alone, or, with tensor or pipeline parallelism, over the
 // model split as the settings say (built anew for each run's pools).
 MakeGenerator generator_maker(const actors::EngineConfig& settings, const model::LoadedModel& loaded,
                               model::LlamaModel& llama) {
   if (settings.tensor_parallel_size == 1 && settings.pipeline_parallel_size == 1)
-    return [&llama](const engine::GeneratorConfig& c) { return std::make_unique<engine::Generator>(llama, nullptr, c); };
+    return [&llama](const engine::GeneratorConfig& c) {
+      return MadeGenerator{std::make_unique<engine::Generator>(llama, nullptr, c), nullptr};
+    };
   return [&settings, &loaded](const engine::GeneratorConfig& c) {
     const actors::KvPoolSizes pools{c.blocks.num_gpu_blocks, c.blocks.num_cpu_blocks};
     auto built = actors::build_parallel_executor(settings, loaded.config, loaded.weights,
                                                  [&](model::LlamaModel&) { return pools; }, nullptr);
-    return std::make_unique<engine::Generator>(loaded.config, built.executor, nullptr, c);
+    auto parallel = std::static_pointer_cast<engine::ParallelExecutor>(built.executor);
+    auto waits = built.waits;
+    return MadeGenerator{std::make_unique<engine::Generator>(loaded.config, built.executor, nullptr, c),
+                         [parallel, waits] { return split_time_of(*parallel, *waits); }};
   };
 }
 
@@ -93,13 +132,17 @@ Run run_batch(const model::ModelConfig& model, const MakeGenerator& make, int ba
   config.blocks.num_gpu_blocks = batch * ((prompt_len + tokens) / block_size + 2);
   config.blocks.watermark = 0;
   config.blocks.enable_prefix_caching = false;
-  auto gen = make(config);
+  auto made = make(config);
+  auto& gen = made.generator;
+  const CpuTimes cpu_start = process_cpu();
   auto start = std::chrono::steady_clock::now();
   gen->generate(requests);
   Run r;
   r.batch = batch;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.cpu_seconds = process_cpu().total() - cpu_start.total();
   r.tokens_per_s = static_cast<double>(gen->stats().num_generated_tokens) / r.seconds;
+  if (made.split_time) r.split = made.split_time();
   return r;
 }
 
@@ -131,7 +174,11 @@ void print_json(const Report& rep) {
   w.field("tokens", rep.tokens).field("block_size", rep.block_size).key("runs").begin_array();
   for (const auto& r : rep.runs) {
     w.begin_object().field("batch", r.batch).field("seconds", r.seconds).field("tokens_per_s", r.tokens_per_s);
-    w.field("weight_gbps", rep.weight_gbps(r));
+    w.field("weight_gbps", rep.weight_gbps(r)).field("cpu_seconds", r.cpu_seconds);
+    if (r.split) {
+      w.field("collective_ms_per_step", r.split->collective_ms).field("stage_wait_ms_per_step", r.split->receive_ms);
+      w.field("idle_fraction", r.split->idle_fraction);
+    }
     if (rep.single() > 0) w.field("speedup_vs_batch1", r.tokens_per_s / rep.single());
     w.end_object();
   }
@@ -153,6 +200,15 @@ void print_table(const Report& rep) {
   for (const auto& r : rep.runs)
     std::printf("%8d %12.3f %14.1f %9.2fx %14.2f\n", r.batch, r.seconds, r.tokens_per_s,
                 rep.single() > 0 ? r.tokens_per_s / rep.single() : 0.0, rep.weight_gbps(r));
+  if (rep.tensor_parallel * rep.pipeline_parallel == 1) return;
+  const int p = rep.pipeline_parallel, m = model::micro_batches_for(p);
+  std::printf("per step, mean over ranks (pipeline bubble with %d micro-batches: (P-1)/(M+P-1) = %.2f)\n", m,
+              static_cast<double>(p - 1) / (m + p - 1));
+  std::printf("%8s %16s %16s %12s\n", "batch", "collectives ms", "stage wait ms", "idle");
+  for (const auto& r : rep.runs)
+    if (r.split)
+      std::printf("%8d %16.3f %16.3f %11.1f%%\n", r.batch, r.split->collective_ms, r.split->receive_ms,
+                  100 * r.split->idle_fraction);
 }
 
 // --isa and --gemv-up-to: the CPU's GEMV path and where it hands over to

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "jinja/template.hpp"
 #include "actors/worker_link.hpp"
@@ -51,6 +52,14 @@ Settings read_settings(const Args& args, SettingScope scope, Settings settings) 
     for (const auto& spec : setting_specs()) {
       const auto flag = flag_of(spec.key);
       if (!flags.count(flag)) continue;
+      if (spec.key == std::string("executor")) {
+        // Repeated: one worker per rank, in rank order.
+        const auto all = args.get_all(flag);
+        std::string joined;
+        for (const auto& v : all) joined += (joined.empty() ? "" : ",") + v;
+        if (!all.empty()) settings.set_from_text(spec.key, joined);
+        continue;
+      }
       if (auto value = args.get(flag)) settings.set_from_text(spec.key, *value);
     }
     for (const auto& a : kAliases) {
@@ -117,13 +126,16 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.model = s.get_string("model");
   c.tokenizer = s.get_string("tokenizer");
   c.device = s.get_string("device");
-  c.executor = s.get_string("executor");
-  if (!c.executor.empty()) {
+  for (std::string_view rest = s.get_string("executor"); !rest.empty();) {
+    const auto comma = rest.find(',');
+    const std::string one(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     try {
-      actors::parse_host_port(c.executor, "--executor");
+      actors::parse_host_port(one, "--executor");
     } catch (const std::invalid_argument& e) {
       throw CliError(e.what());
     }
+    c.executors.push_back(one);
   }
   c.dtype = s.get_string("dtype");
   c.quantization = s.get_string("quantization");
@@ -143,6 +155,12 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
   c.tensor_parallel_size = static_cast<int>(s.get_int("tensor_parallel_size"));
   c.pipeline_parallel_size = static_cast<int>(s.get_int("pipeline_parallel_size"));
+  const auto ranks = static_cast<std::size_t>(c.tensor_parallel_size) * static_cast<std::size_t>(c.pipeline_parallel_size);
+  if (!c.executors.empty() && c.executors.size() != ranks)
+    throw CliError("--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + " x --pipeline-parallel-size " +
+                   std::to_string(c.pipeline_parallel_size) + " needs " + std::to_string(ranks) +
+                   " workers, one --executor HOST:PORT per rank in rank order; " +
+                   std::to_string(c.executors.size()) + " given");
   return c;
 }
 

@@ -137,10 +137,6 @@ int run_serve(int argc, char** argv) {
   Args args(argc, argv, boolean_setting_flags());
   if (args.answered_help(help_text())) return 0;
   args.reject_unknown(setting_flags(SettingScope::server), 1);
-  if (const auto executors = args.get_all("executor"); executors.size() > 1)
-    throw CliError("--executor is given " + std::to_string(executors.size()) +
-                   " times: one executor runs the whole model; several (tensor or pipeline parallelism) are not "
-                   "supported yet");
   const Settings settings = read_settings(args, SettingScope::server);
   const auto options = server_options(settings);
   const auto config = engine_config(settings);

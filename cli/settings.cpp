@@ -44,8 +44,8 @@ std::vector<SettingSpec> make_specs() {
       {"max_model_len", I{0}, "longest prompt + output (0: the model's maximum)", 0, 1 << 24},
       {"enable_prefix_caching", true, "reuse cached KV blocks of identical prompt prefixes"},
       {"watermark", 0.01, "fraction of blocks kept free at admission", 0, 0.5},
-      {"tensor_parallel_size", I{1}, "ranks each layer is split across (threads of this process, CPU only for now)", 1, 1024},
-      {"pipeline_parallel_size", I{1}, "stages the layers are split across (threads of this process, CPU only for now)", 1, 1024},
+      {"tensor_parallel_size", I{1}, "ranks each layer is split across (threads of this process, or one worker each: --executor; CPU only for now)", 1, 1024},
+      {"pipeline_parallel_size", I{1}, "stages the layers are split across (threads of this process, or one worker each: --executor; CPU only for now)", 1, 1024},
   };
   std::vector<SettingSpec> server = {
       {"host", std::string("127.0.0.1"), "address the server listens on"},
@@ -80,7 +80,8 @@ std::vector<SettingSpec> make_specs() {
       {"log_level", std::string("info"), "least severe log level written", 0, 0, {"debug", "info", "warning", "error"}},
       {"log_file", std::string(""), "append log lines to this file, reopened on SIGHUP (empty: stderr)"},
       {"executor", std::string(""),
-       "HOST:PORT of a `pagedserve worker` that runs the model (empty: in this process; unauthenticated link)"},
+       "HOST:PORT of a `pagedserve worker` that runs the model, or one per rank in rank order, comma-separated or "
+       "--executor repeated (empty: in this process; unauthenticated link)"},
   };
   for (auto& s : server) s.scope = SettingScope::server;
   engine.insert(engine.end(), server.begin(), server.end());

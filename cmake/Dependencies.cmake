@@ -15,6 +15,10 @@ find_package(Boost 1.74 REQUIRED)
 find_package(simdjson CONFIG REQUIRED)
 find_package(Catch2 REQUIRED)
 
+# Gloo: the collectives between processes over TCP (tensor and pipeline
+# parallelism across worker processes). Its config names the target `gloo`.
+find_package(Gloo CONFIG REQUIRED)
+
 # OpenBLAS for the CPU backend's GEMMs, in its OpenMP build: the backend's
 # own loops use OpenMP too, and two thread pools spinning on the same cores
 # cost 2-3x in decode throughput. The pthread build is the fallback.

@@ -1,5 +1,6 @@
 #include "engine/parallel_executor.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -40,6 +41,7 @@ void ParallelExecutor::serve_rank(int rank) {
       plan = plan_;
     }
     Rank& me = ranks_[rank];
+    const auto start = std::chrono::steady_clock::now();
     try {
       me.result = me.executor->execute(*plan);
     } catch (...) {
@@ -50,8 +52,16 @@ void ParallelExecutor::serve_rank(int rank) {
       abort_group_();  // the others may be waiting for this rank in a collective or a link
     }
     std::lock_guard lock(mutex_);
+    me.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (--pending_ == 0) changed_.notify_all();
   }
+}
+
+ParallelExecutor::Times ParallelExecutor::times() const {
+  std::lock_guard lock(mutex_);
+  Times t{round_, step_seconds_, {}};
+  for (const auto& r : ranks_) t.rank_seconds.push_back(r.seconds);
+  return t;
 }
 
 void ParallelExecutor::check_same_draws(const StepResult& a, const StepResult& b, int rank) {
@@ -68,8 +78,10 @@ StepResult ParallelExecutor::execute(const StepPlan& plan) {
     plan_ = &plan;
     pending_ = world_size();
     ++round_;
+    const auto start = std::chrono::steady_clock::now();
     changed_.notify_all();
     changed_.wait(lock, [&] { return pending_ == 0; });
+    step_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   failed_ = true;  // until the step is known to be whole
   if (first_error_) std::rethrow_exception(first_error_);

@@ -17,6 +17,7 @@
 // (the engine's supervision ends it: a half-applied step is never retried).
 
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -42,22 +43,36 @@ class ParallelExecutor final : public StepExecutor {
   StepResult execute(const StepPlan& plan) override;
   int world_size() const { return static_cast<int>(ranks_.size()); }
 
+  // Wall time of the steps so far, from handing a plan out to the last
+  // rank's end, and each rank's share of it spent performing the plan
+  // (the rest it waited for the slowest rank).
+  struct Times {
+    std::uint64_t steps = 0;
+    double step_seconds = 0;
+    std::vector<double> rank_seconds;
+  };
+  Times times() const;
+  // Throws std::logic_error naming `rank` when `b` drew other tokens than
+  // `a` (the first sampling rank): ranks that sample must agree.
+  static void check_same_draws(const StepResult& a, const StepResult& b, int rank);
+
  private:
   struct Rank {
     std::unique_ptr<StepExecutor> executor;
     StepResult result;
+    double seconds = 0;  // performing plans, all steps
   };
   void serve_rank(int rank);
-  static void check_same_draws(const StepResult& a, const StepResult& b, int rank);
 
   std::vector<Rank> ranks_;
   const int first_sampling_rank_;
   std::function<void()> abort_group_;
   const std::string kind_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable changed_;
   const StepPlan* plan_ = nullptr;
   std::uint64_t round_ = 0;   // bumped for each step handed out
+  double step_seconds_ = 0;   // all steps, wall time
   int pending_ = 0;           // ranks still working on this round
   bool stopping_ = false;
   bool failed_ = false;

@@ -4,7 +4,7 @@
 
 namespace pagedserve::kernels {
 
-void StageLink::send(HiddenState h) {
+void QueueStageLink::send(HiddenState h) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(h));
@@ -12,7 +12,7 @@ void StageLink::send(HiddenState h) {
   changed_.notify_one();
 }
 
-HiddenState StageLink::receive() {
+HiddenState QueueStageLink::receive() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [&] { return aborted_ || !queue_.empty(); });
   if (aborted_) throw std::runtime_error("the pipeline was aborted: a stage failed");
@@ -21,7 +21,7 @@ HiddenState StageLink::receive() {
   return h;
 }
 
-void StageLink::abort() {
+void QueueStageLink::abort() {
   {
     std::lock_guard lock(mutex_);
     aborted_ = true;
@@ -31,7 +31,7 @@ void StageLink::abort() {
 
 PipelineLinks::PipelineLinks(int stages, int width) : stages_(stages), width_(width) {
   if (stages < 1 || width < 1) throw std::invalid_argument("a pipeline needs at least one stage of one rank");
-  for (int i = 0; i < (stages - 1) * width; ++i) links_.push_back(std::make_unique<StageLink>());
+  for (int i = 0; i < (stages - 1) * width; ++i) links_.push_back(std::make_unique<QueueStageLink>());
 }
 
 StageLink* PipelineLinks::from(int stage, int rank) {

@@ -3,7 +3,8 @@
 // stage hands to the next, micro-batch by micro-batch, in order. One
 // producer, one consumer. The in-process link is a queue between two
 // threads: the sender never waits, so a stage moves on to its next
-// micro-batch while the next stage works on this one.
+// micro-batch while the next stage works on this one. Between processes
+// the link is Gloo's (kernels/gloo/gloo_collective.hpp).
 //
 // A link that is aborted (a stage failed) makes every receive throw, so
 // no stage waits forever for a micro-batch that will not come.
@@ -25,10 +26,20 @@ struct HiddenState {
 
 class StageLink {
  public:
-  void send(HiddenState h);
-  // Waits for the next micro-batch; throws std::runtime_error once aborted.
-  HiddenState receive();
-  void abort();
+  virtual ~StageLink() = default;
+  virtual void send(HiddenState h) = 0;
+  // Waits for the next micro-batch; throws std::runtime_error once aborted
+  // (or, between processes, once the other side is gone).
+  virtual HiddenState receive() = 0;
+  virtual void abort() = 0;
+};
+
+// Two threads of one process.
+class QueueStageLink final : public StageLink {
+ public:
+  void send(HiddenState h) override;
+  HiddenState receive() override;
+  void abort() override;
 
  private:
   std::mutex mutex_;
@@ -51,7 +62,7 @@ class PipelineLinks {
 
  private:
   int stages_, width_;
-  std::vector<std::unique_ptr<StageLink>> links_;  // [stages - 1][width]
+  std::vector<std::unique_ptr<QueueStageLink>> links_;  // [stages - 1][width]
 };
 
 }  // namespace pagedserve::kernels

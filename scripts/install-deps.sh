@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   libcaf-dev            # actor runtime (CAF 0.17.6)
+  libgloo-dev           # collectives between worker processes (tensor/pipeline parallelism over TCP)
   libboost1.74-dev      # Asio + Beast (headers)
   libsimdjson-dev       # JSON parsing
   libpcre2-dev          # tokenizer.json Split patterns

@@ -89,7 +89,7 @@ void gemv_rows_scalar(const float* x, int n, const WeightView& w, std::int64_t f
 }
 
 void gemv_rows(Isa isa, const float* x, int n, const WeightView& w, std::int64_t first, std::int64_t last, float* out) {
-  if (n < 1 || n > kGemvMaxRows) throw std::invalid_argument("gemv: 1 to 4 activation rows");
+  if (n < 1 || n > kGemvMaxRows) throw std::invalid_argument("gemv: 1 to " + std::to_string(kGemvMaxRows) + " activation rows");
   if (w.dtype == DType::f16) isa = Isa::scalar;  // f16 weights are kept only by other backends
   switch (isa) {
     case Isa::avx512: return gemv_rows_avx512(x, n, w, first, last, out);

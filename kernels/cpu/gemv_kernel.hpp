@@ -7,6 +7,7 @@
 // Everything here has internal linkage (an unnamed namespace), so each
 // path's file keeps its own copy, compiled for its own instruction set.
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/cpu/gemv.hpp"
@@ -19,7 +20,9 @@ inline const std::byte* weight_row(const WeightView& w, std::int64_t r) {
 }
 
 // sums[b] = row . x[b] for N activation rows: each weight is loaded once and
-// used N times; two accumulators per row hide the FMA latency.
+// used N times; two accumulators per row hide the FMA latency. Every N sums
+// in the same order, so a sequence's logits do not depend on how many
+// others share its step (every step the GEMV serves).
 template <class V, int N, class Row>
 inline void dot_rows(const float* x, std::int64_t cols, const Row& row, float* sums) {
   constexpr int W = V::width;
@@ -35,9 +38,12 @@ inline void dot_rows(const float* x, std::int64_t cols, const Row& row, float* s
     }
   }
   for (int b = 0; b < N; ++b) sums[b] = V::sum(V::add(acc[b][0], acc[b][1]));
-  for (; i < cols; ++i) {  // the last columns of a width that is no multiple of 2 * W
+  // The last columns of a width that is no multiple of 2 * W. An explicit
+  // fma: left to itself the compiler fuses (or vectorizes) this loop
+  // differently for each N, and the bits would depend on the batch.
+  for (; i < cols; ++i) {
     const float wi = row.at(i);
-    for (int b = 0; b < N; ++b) sums[b] += wi * x[b * cols + i];
+    for (int b = 0; b < N; ++b) sums[b] = std::fma(wi, x[b * cols + i], sums[b]);
   }
 }
 

@@ -165,15 +165,21 @@ TEST_CASE("a split the model or the build cannot run is refused by name", "[acto
       {2, 1, "cuda:0", "", "--device cpu only"},
       {1, 6, "cpu", "", "--pipeline-parallel-size 6 exceeds the model's 5 layers"},
       {1, 2, "cuda:0", "", "--device cpu only"},
-      {1, 2, "cpu", "127.0.0.1:1", "--pipeline-parallel-size 2 with --executor"},
+      {1, 2, "cpu", "127.0.0.1:1", "--pipeline-parallel-size 2 needs 2 workers"},
   };
+  {
+    auto config = small_config(48);
+    config.tensor_parallel_size = 2;
+    config.executors = {"127.0.0.1:1", "127.0.0.1:1"};
+    CHECK_THROWS_WITH(Engine::start(config), Catch::Contains("--executor 127.0.0.1:1 is given twice"));
+  }
   for (const auto& c : cases) {
     INFO(c.reason);
     auto config = small_config(48);
     config.tensor_parallel_size = c.tp;
     config.pipeline_parallel_size = c.pp;
     config.device = c.device;
-    config.executor = c.executor;
+    if (!c.executor.empty()) config.executors = {c.executor};
     CHECK_THROWS_WITH(Engine::start(config), Catch::Contains(c.reason));
   }
 }

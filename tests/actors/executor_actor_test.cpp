@@ -68,7 +68,7 @@ TEST_CASE("the executor runs every step on one thread that is not the caller's a
   {
     auto executor = actors::spawn_executor(*runtime.system, exec);
     auto counter = runtime.system->spawn(results_counter, &done, 20);
-    caf::anon_send(executor, actors::connect_atom_v, counter);
+    caf::anon_send(executor, actors::connect_atom_v, actors::step_results_actor{counter});
     for (int i = 0; i < 20; ++i) caf::anon_send(executor, actors::execute_atom_v, engine::StepPlan{});
     REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
     caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);

@@ -8,6 +8,7 @@
 // round-trip whole, as the network layer sends them.
 
 #include "actors/protocol.hpp"
+#include "actors/rendezvous.hpp"
 #include "actors/worker_link.hpp"
 
 #include <catch2/catch.hpp>
@@ -312,18 +313,21 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
             [](actors::ping_atom) { return true; }, [](actors::fail_atom, const std::string&) {}};
   });
   auto executor = f.system->spawn([](actors::executor_actor::pointer) -> actors::executor_actor::behavior_type {
-    return {[](actors::connect_atom, const actors::scheduler_actor&) {}, [](actors::execute_atom, const StepPlan&) {},
+    return {[](actors::connect_atom, const actors::step_results_actor&) {}, [](actors::execute_atom, const StepPlan&) {},
             [](actors::executed_atom, const StepResult&) {}, [](actors::step_failed_atom, const std::string&) {},
             [](actors::fail_atom, const std::string&) {}};
   });
+  auto rendezvous = actors::spawn_rendezvous(*f.system);
   StepResult result;
   result.step_id = 3;
   std::vector<caf::message> messages = {
       caf::make_message(actors::hello_atom_v),
-      caf::make_message(actors::ModelShape{"m", "LlamaForCausalLM", 8, 16, 1, 2, 2, 4, 32, 64, 0, 1, {2}}),
-      caf::make_message(actors::setup_atom_v, actors::ExecutorSetup{}),
+      caf::make_message(actors::ModelShape{"m", "LlamaForCausalLM", 8, 16, 1, 2, 2, 4, 32, 64, 0, 1, {2}}, 1),
+      caf::make_message(actors::setup_atom_v, actors::ExecutorSetup{}, actors::ParallelPlace{3, 2, 2}, rendezvous),
       caf::make_message(actors::WorkerPools{4, 8}, executor),
-      caf::make_message(actors::connect_atom_v, scheduler),
+      caf::make_message(actors::connect_atom_v, actors::step_results_actor{scheduler}),
+      caf::make_message(actors::rendezvous_set_atom_v, std::string("0"), std::string("\0\1", 2)),
+      caf::make_message(actors::rendezvous_get_atom_v, std::string("0")),
       caf::make_message(actors::execute_atom_v, sample_plan()),
       caf::make_message(actors::executed_atom_v, result),
       caf::make_message(actors::fail_atom_v, std::string("why")),
@@ -336,7 +340,13 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
   }
   auto handles = f.round_trip(messages[3]);
   CHECK(handles.get_as<actors::executor_actor>(1) == executor);
-  CHECK(f.round_trip(messages[4]).get_as<actors::scheduler_actor>(1) == scheduler);
+  CHECK(f.round_trip(messages[4]).get_as<actors::step_results_actor>(1) == actors::step_results_actor{scheduler});
+  auto setup = f.round_trip(messages[2]);
+  CHECK(setup.get_as<actors::ParallelPlace>(2).rank == 3);
+  CHECK(setup.get_as<actors::ParallelPlace>(2).world() == 4);
+  CHECK(setup.get_as<actors::rendezvous_actor>(3) == rendezvous);
+  CHECK(f.round_trip(messages[5]).get_as<std::string>(2) == std::string("\0\1", 2));
   caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(rendezvous, caf::exit_reason::user_shutdown);
 }

@@ -82,7 +82,7 @@ TEST_CASE("bench serving takes the engine settings of serve and generate", "[cli
   CHECK(r.output.find("one of recompute, swap") != std::string::npos);
 }
 
-TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve refuses a second --executor", "[cli]") {
+TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve refuses a wrong count of --executor", "[cli]") {
   auto r = run_pagedserve("worker");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--listen HOST:PORT is required") != std::string::npos);
@@ -92,6 +92,9 @@ TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve ref
     CHECK(r.exit_code == 2);
     CHECK(r.output.find("--listen '" + bad + "'") != std::string::npos);
   }
+  r = run_pagedserve("worker --listen 127.0.0.1:8001 --rank -1");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--rank must be in [0, 4095]") != std::string::npos);
   r = run_pagedserve("worker --listen 127.0.0.1:8001 --block-size 8");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--block-size") != std::string::npos);
@@ -101,8 +104,14 @@ TEST_CASE("worker refuses a missing or bad --listen and unknown flags; serve ref
 
   r = run_pagedserve("serve --executor 127.0.0.1:8001 --executor 127.0.0.1:8002");
   CHECK(r.exit_code == 2);
-  CHECK(r.output.find("--executor is given 2 times") != std::string::npos);
-  CHECK(r.output.find("tensor or pipeline parallelism") != std::string::npos);
+  CHECK(r.output.find("--tensor-parallel-size 1 x --pipeline-parallel-size 1 needs 1 workers") != std::string::npos);
+  CHECK(r.output.find("2 given") != std::string::npos);
+  r = run_pagedserve("serve --tensor-parallel-size 2 --pipeline-parallel-size 2 --executor 127.0.0.1:8001,127.0.0.1:8002");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("needs 4 workers, one --executor HOST:PORT per rank in rank order; 2 given") != std::string::npos);
+  r = run_pagedserve("serve --tensor-parallel-size 2 --executor 127.0.0.1:8001 --executor 127.0.0.1:x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("--executor '127.0.0.1:x'") != std::string::npos);
   r = run_pagedserve("serve --executor localhost");
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("--executor 'localhost'") != std::string::npos);

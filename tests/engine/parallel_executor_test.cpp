@@ -5,10 +5,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 #include "engine/parallel_executor.hpp"
 #include "kernels/collective.hpp"
+#include "kernels/timed_links.hpp"
 
 using namespace pagedserve;
 using engine::StepPlan;
@@ -20,10 +23,12 @@ namespace {
 // token; it fails before the collective on step `fail_at`.
 class SummingRank final : public engine::StepExecutor {
  public:
-  SummingRank(kernels::Collective& c, int fail_at, std::int32_t bias) : c_(c), fail_at_(fail_at), bias_(bias) {}
+  SummingRank(kernels::Collective& c, int fail_at, std::int32_t bias, std::chrono::milliseconds late = {})
+      : c_(c), fail_at_(fail_at), bias_(bias), late_(late) {}
   std::string name() const override { return "summing"; }
   StepResult execute(const StepPlan& plan) override {
     if (static_cast<int>(plan.step_id) == fail_at_) throw std::runtime_error("rank " + std::to_string(c_.rank()) + " broke");
+    std::this_thread::sleep_for(late_);
     float x = static_cast<float>(c_.rank() + 1);
     c_.all_reduce_sum(kernels::Tensor{&x, kernels::DType::f32, 1, 1});
     StepResult r;
@@ -37,6 +42,7 @@ class SummingRank final : public engine::StepExecutor {
   kernels::Collective& c_;
   int fail_at_;
   std::int32_t bias_;
+  std::chrono::milliseconds late_;
 };
 
 std::unique_ptr<engine::ParallelExecutor> group_of(int world, int failing_rank, int fail_at, int odd_rank = -1) {
@@ -79,4 +85,27 @@ TEST_CASE("ranks that draw different tokens fail the step", "[tensor_parallel]")
   auto tp = group_of(2, -1, -1, 1);
   CHECK_THROWS_WITH(tp->execute(step(1)), Catch::Contains("rank 1 drew other tokens than the first sampling rank"));
   CHECK_THROWS(tp->execute(step(2)));
+}
+
+TEST_CASE("the executor and the timed collective tell who waited for whom", "[tensor_parallel]") {
+  // Rank 1 reaches the collective 40 ms after rank 0 on every step: rank 0
+  // waits there, rank 1 spends the time performing the plan.
+  using namespace std::chrono_literals;
+  auto group = kernels::make_in_process_group(2);
+  auto waits = std::make_shared<kernels::SplitWaits>(2);
+  std::vector<std::unique_ptr<engine::StepExecutor>> ranks;
+  ranks.push_back(std::make_unique<SummingRank>(*waits->timed(0, &group->member(0)), -1, 0));
+  ranks.push_back(std::make_unique<SummingRank>(*waits->timed(1, &group->member(1)), -1, 0, 40ms));
+  engine::ParallelExecutor tp(std::move(ranks), 0, [group] { group->abort(); }, "tensor parallel");
+  for (std::uint64_t s = 1; s <= 3; ++s) CHECK(tp.execute(step(s)).samples[0].token_id == 1 + 2);
+
+  const auto t = tp.times();
+  CHECK(t.steps == 3);
+  REQUIRE(t.rank_seconds.size() == 2);
+  CHECK(t.rank_seconds[1] >= 0.120);
+  CHECK(t.step_seconds >= t.rank_seconds[1]);
+  CHECK(t.step_seconds >= t.rank_seconds[0]);
+  CHECK(waits->collective_seconds(0) >= 0.090);  // most of the 3 x 40 ms
+  CHECK(waits->collective_seconds(1) < waits->collective_seconds(0));
+  CHECK(waits->receive_seconds(0) == 0);
 }

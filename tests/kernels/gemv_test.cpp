@@ -93,6 +93,27 @@ TEST_CASE("every SIMD GEMV path matches the scalar one on random shapes", "[gemv
   }
 }
 
+TEST_CASE("a row's GEMV result has the same bits whatever the number of rows in the pass", "[gemv]") {
+  // A decode step's sequences share one pass over the weights: a sequence's
+  // logits must not change with the size of its batch.
+  const std::int64_t rows = 37, cols = 173;  // 173: a tail past every vector width
+  for (cpu::Isa isa : supported_paths()) {
+    for (DType dtype : {DType::f32, DType::bf16, DType::q8_0}) {
+      Weights w(dtype, rows, cols, 31);
+      const auto x = random_vector(cpu::kGemvMaxRows * cols, 32);
+      std::vector<float> alone(cpu::kGemvMaxRows * rows);
+      for (int b = 0; b < cpu::kGemvMaxRows; ++b)
+        cpu::gemv_rows(isa, x.data() + b * cols, 1, w.view, 0, rows, alone.data() + b * rows);
+      for (int n = 2; n <= cpu::kGemvMaxRows; ++n) {
+        std::vector<float> together(n * rows);
+        cpu::gemv_rows(isa, x.data(), n, w.view, 0, rows, together.data());
+        INFO(cpu::isa_name(isa) << " " << dtype_name(dtype) << " n " << n);
+        for (std::int64_t i = 0; i < n * rows; ++i) REQUIRE(together[i] == alone[i]);
+      }
+    }
+  }
+}
+
 TEST_CASE("the threaded GEMV fills every output row on each path", "[gemv]") {
   const std::int64_t rows = 1000, cols = 288;  // over a MB: threads split the rows
   Weights w(DType::f32, rows, cols, 11);

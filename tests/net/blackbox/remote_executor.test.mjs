@@ -10,54 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cases } from './lib/reference.mjs';
 import { metrics, sample, sleep, startServer } from './lib/server.mjs';
+import { healthUntil503, stream } from './lib/streams.mjs';
 import { startWorker } from './lib/worker.mjs';
-
-// A streamed completion's token ids, finish reasons and error, read from
-// the SSE frames. `onToken` runs at each token.
-async function stream(url, body, onToken = () => {}) {
-  const r = await fetch(`${url}/v1/completions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'stories260K', temperature: 0, stream: true, logprobs: 0,
-      return_tokens_as_token_ids: true, ...body }),
-  });
-  assert.equal(r.status, 200);
-  const ids = [];
-  let finish = null;
-  let error = null;
-  let buffered = '';
-  for await (const chunk of r.body) {
-    buffered += Buffer.from(chunk).toString('utf8');
-    let end;
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const frame = buffered.slice(0, end).replace(/^data: /, '');
-      buffered = buffered.slice(end + 2);
-      if (frame === '[DONE]') continue;
-      const data = JSON.parse(frame);
-      if (data.error) { error = data.error; continue; }
-      for (const t of data.choices[0].logprobs?.tokens ?? []) {
-        ids.push(Number(t.slice('token_id:'.length)));
-        onToken(ids.length);
-      }
-      finish = data.choices[0].finish_reason ?? finish;
-    }
-  }
-  return { ids, finish, error };
-}
-
-// Polls /health until it answers 503 or `ms` pass since `since`: the last
-// answer, with how long after `since` it came (null if the server exited).
-async function healthUntil503(url, since, ms) {
-  let health = null;
-  while (Date.now() - since < ms) {
-    try {
-      const r = await fetch(`${url}/health`);
-      health = { status: r.status, body: await r.json(), after: Date.now() - since };
-      if (r.status === 503) break;
-    } catch { break; /* the server exited */ }
-    await sleep(10);
-  }
-  return health;
-}
 
 async function withWorkerAndServer(serverFlags, body) {
   const worker = await startWorker();

@@ -4,12 +4,14 @@
 import { spawn } from 'node:child_process';
 import { binary, freePort, modelDir, sleep } from './server.mjs';
 
-// Resolves once the worker logs that it listens. `model` defaults to stories260K.
-export async function startWorker({ model = modelDir, port: fixedPort } = {}) {
+// Resolves once the worker logs that it listens. `model` defaults to
+// stories260K; `args` are extra worker flags (--rank R), `env` is added to
+// its environment.
+export async function startWorker({ model = modelDir, port: fixedPort, args = [], env = {} } = {}) {
   for (let attempt = 0; attempt < 3; ++attempt) {
     const port = fixedPort ?? await freePort();
-    const child = spawn(binary, ['worker', '--listen', `127.0.0.1:${port}`, '--model', model],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(binary, ['worker', '--listen', `127.0.0.1:${port}`, '--model', model, ...args],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let log = '';
     child.stderr.on('data', (d) => { log += d; });
     let exitCode = null;
