@@ -3,7 +3,9 @@
 // a tokenizer's vocabulary and over a synthetic 128k-token byte-level one,
 // at each batch size, first with a fresh mask cache (cold) and then with
 // the cache a served schema has (warm); and decode tokens/s of a model with
-// and without the constraint, measured in the same run.
+// and without the constraint, measured in the same run, the constrained run
+// both with its masks computed beside the forward pass (the executor's
+// default) and after it (serial).
 
 #include <algorithm>
 #include <chrono>
@@ -129,15 +131,18 @@ double compile_ms() {
 }
 
 struct Throughput {
-  double plain = 0, constrained = 0;  // tokens/s
+  double plain = 0, constrained = 0, constrained_serial = 0;  // tokens/s
 };
+
+enum class Decode { plain, constrained, constrained_serial };
 
 // Decodes `batch` sequences and returns tokens/s. Constrained, each ends
 // with its grammar (or at `tokens`); plain, each runs exactly as many
 // tokens as `lengths` says (end-of-sequence ignored), so both runs do the
 // same model work and differ only by the constraint.
-double decode_rate(model::LlamaModel& llama, const model::Tokenizer& tok, int tokens, std::vector<int>& lengths,
-                   bool constrained) {
+double decode_rate(model::LlamaModel& llama, const model::Tokenizer& tok, std::shared_ptr<const grammar::Vocabulary> vocab,
+                   int tokens, std::vector<int>& lengths, Decode mode) {
+  const bool constrained = mode != Decode::plain;
   const int batch = static_cast<int>(lengths.size());
   std::vector<engine::GenerationRequest> requests(static_cast<std::size_t>(batch));
   for (int i = 0; i < batch; ++i) {
@@ -152,24 +157,29 @@ double decode_rate(model::LlamaModel& llama, const model::Tokenizer& tok, int to
   engine::GeneratorConfig config;
   config.blocks.num_gpu_blocks = batch * ((tokens + 32) / config.blocks.block_size + 2);
   config.blocks.watermark = 0;
-  engine::Generator gen(llama, &tok, config);
+  auto executor = std::make_shared<engine::ModelExecutor>(llama, config.blocks.num_gpu_blocks, 0, config.blocks.block_size);
+  executor->set_vocabulary(std::move(vocab));
+  executor->set_overlap_masks(mode != Decode::constrained_serial);
+  engine::Generator gen(llama.config(), executor, &tok, config);
   const auto start = Clock::now();
   const auto results = gen.generate(requests);
   const double seconds = us_since(start) / 1e6;
-  if (constrained)
+  if (mode == Decode::constrained)
     for (int i = 0; i < batch; ++i) lengths[static_cast<std::size_t>(i)] = static_cast<int>(results[static_cast<std::size_t>(i)].output_ids.size());
   return static_cast<double>(gen.stats().num_generated_tokens) / seconds;
 }
 
 // Alternating runs, best of three each: a shared machine's noise slows a
 // run, it never speeds one up.
-Throughput time_decode(model::LlamaModel& llama, const model::Tokenizer& tok, int batch, int tokens) {
+Throughput time_decode(model::LlamaModel& llama, const model::Tokenizer& tok, const std::shared_ptr<const grammar::Vocabulary>& vocab,
+                       int batch, int tokens) {
   Throughput t;
   std::vector<int> lengths(static_cast<std::size_t>(batch), 4);
-  decode_rate(llama, tok, 4, lengths, true);  // warm-up: thread pools, the compiled schema
+  decode_rate(llama, tok, vocab, 4, lengths, Decode::constrained);  // warm-up: thread pools, the compiled schema
   for (int i = 0; i < 3; ++i) {
-    t.constrained = std::max(t.constrained, decode_rate(llama, tok, tokens, lengths, true));
-    t.plain = std::max(t.plain, decode_rate(llama, tok, tokens, lengths, false));
+    t.constrained = std::max(t.constrained, decode_rate(llama, tok, vocab, tokens, lengths, Decode::constrained));
+    t.constrained_serial = std::max(t.constrained_serial, decode_rate(llama, tok, vocab, tokens, lengths, Decode::constrained_serial));
+    t.plain = std::max(t.plain, decode_rate(llama, tok, vocab, tokens, lengths, Decode::plain));
   }
   return t;
 }
@@ -208,14 +218,15 @@ int run_bench_grammar(int argc, char** argv) {
     std::vector<MaskTiming> timings;
   };
   std::vector<VocabRun> vocabs;
-  for (auto [name, vocab] : {std::make_pair(tok_path, model::grammar_vocabulary(tok, loaded.config.vocab_size, loaded.config.eos_ids)),
+  const auto tok_vocab = model::grammar_vocabulary(tok, loaded.config.vocab_size, loaded.config.eos_ids);
+  for (auto [name, vocab] : {std::make_pair(tok_path, tok_vocab),
                              std::make_pair(std::string("synthetic byte-level"), synthetic_vocabulary(128000))}) {
     VocabRun run{name, vocab->size(), {}};
     for (int b : batches) run.timings.push_back(time_masks(vocab, schema, b, tokens));
     vocabs.push_back(std::move(run));
   }
   std::vector<std::pair<int, Throughput>> decode;
-  for (int b : batches) decode.emplace_back(b, time_decode(llama, tok, b, tokens));
+  for (int b : batches) decode.emplace_back(b, time_decode(llama, tok, tok_vocab, b, tokens));
 
   if (args.flag("json")) {
     net::JsonWriter w;
@@ -226,7 +237,8 @@ int run_bench_grammar(int argc, char** argv) {
             .field("warm_us", t.warm_us).field("warm_step_us", t.warm_step_us).field("masks", static_cast<std::int64_t>(t.masks)).end_object();
     w.end_array().key("decode").begin_array();
     for (const auto& [b, t] : decode)
-      w.begin_object().field("batch", b).field("plain_tokens_per_s", t.plain).field("constrained_tokens_per_s", t.constrained).end_object();
+      w.begin_object().field("batch", b).field("plain_tokens_per_s", t.plain).field("constrained_tokens_per_s", t.constrained)
+          .field("constrained_serial_tokens_per_s", t.constrained_serial).end_object();
     w.end_array().end_object();
     std::printf("%s\n", w.str().c_str());
     return 0;
@@ -237,9 +249,11 @@ int run_bench_grammar(int argc, char** argv) {
     for (const auto& t : v.timings)
       std::printf("%-34s %8d %6d %10.2f %10.2f %14.1f\n", v.name.c_str(), v.size, t.batch, t.cold_us, t.warm_us, t.warm_step_us);
   std::printf("\ndecode %s, up to %d tokens per sequence (plain runs match the constrained lengths), best of 3 (tokens/s)\n", model_path.c_str(), tokens);
-  std::printf("%6s %12s %12s %10s\n", "batch", "plain", "constrained", "cost");
+  std::printf("constrained: masks beside the forward pass; serial: masks after it, on the executor thread\n");
+  std::printf("%6s %12s %12s %10s %12s %10s\n", "batch", "plain", "constrained", "cost", "serial", "cost");
   for (const auto& [b, t] : decode)
-    std::printf("%6d %12.1f %12.1f %9.1f%%\n", b, t.plain, t.constrained, 100.0 * (1.0 - t.constrained / t.plain));
+    std::printf("%6d %12.1f %12.1f %9.1f%% %12.1f %9.1f%%\n", b, t.plain, t.constrained, 100.0 * (1.0 - t.constrained / t.plain),
+                t.constrained_serial, 100.0 * (1.0 - t.constrained_serial / t.plain));
   return 0;
 }
 

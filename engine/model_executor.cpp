@@ -36,12 +36,25 @@ static std::uint64_t backend_seed(const model::SamplingParams& p) {
 }
 
 void ModelExecutor::update_samplers(const StepPlan& plan) {
-  for (SeqId id : plan.released_samplers) samplers_.erase(id);
-  for (const auto& s : plan.new_samplers) {
-    model::SamplingParams p = *s.params;
-    p.seed = s.seed;
-    samplers_.insert_or_assign(s.seq_id, Sampler{s.params, model::SamplerState(p), s.context, backend_seed(p), start_matcher(s)});
-  }
+  for (SeqId id : plan.released_samplers) release_sampler(id);
+  for (const auto& s : plan.new_samplers) add_sampler(s);
+}
+
+void ModelExecutor::add_sampler(const SamplerSetup& setup) {
+  model::SamplingParams p = *setup.params;
+  p.seed = setup.seed;
+  Sampler s{setup.params, model::SamplerState(p), setup.context, backend_seed(p), start_matcher(setup), {}};
+  if (s.matcher) s.mask.resize(grammar::mask_words(s.matcher->vocab_size()));  // as wide as a logits row
+  release_sampler(setup.seq_id);  // set up again: the old one goes
+  if (s.matcher) ++num_constrained_;
+  samplers_.emplace(setup.seq_id, std::move(s));
+}
+
+void ModelExecutor::release_sampler(SeqId id) {
+  auto it = samplers_.find(id);
+  if (it == samplers_.end()) return;
+  if (it->second.matcher) --num_constrained_;
+  samplers_.erase(it);
 }
 
 ModelExecutor::Sampler& ModelExecutor::sampler(SeqId id) {
@@ -72,11 +85,20 @@ StepResult ModelExecutor::execute(const StepPlan& plan) {
   }
   update_samplers(plan);
   if (plan.batch.num_tokens() == 0) return result;
-  if (sample_on_backend_) {
-    sample_on_backend(plan, model_.forward_logits(plan.batch, gpu_), result);
-    return result;
+  start_masks(plan);
+  try {
+    if (sample_on_backend_) {
+      const kernels::Tensor logits = model_.forward_logits(plan.batch, gpu_);
+      finish_masks();
+      sample_on_backend(plan, logits, result);
+      return result;
+    }
+    model_.forward(plan.batch, gpu_, logits_);
+    finish_masks();
+  } catch (...) {
+    abandon_masks();
+    throw;
   }
-  model_.forward(plan.batch, gpu_, logits_);
   const std::size_t vocab = static_cast<std::size_t>(model_.config().vocab_size);
   result.rows.reserve(plan.rows.size());
   result.samples.reserve(plan.rows.size());

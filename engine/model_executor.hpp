@@ -11,6 +11,11 @@
 // when it samples on its device, else by the host sampler (model/sampler),
 // whose generator the CPU backend's tests and llama2.c parity rely on.
 //
+// Constrained rows' token masks depend only on their matchers, which the
+// previous step's tokens moved: they are computed on a thread of the
+// executor's own (engine/background_job.hpp) while this thread runs the
+// forward pass, and joined before the draws (model_executor_constraints.cpp).
+//
 // Invariant: every sampler id a RowRequest names was set up by this or an
 // earlier plan and not released since.
 
@@ -19,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/background_job.hpp"
 #include "engine/executor.hpp"
 #include "grammar/token_grammar_pool.hpp"
 #include "kernels/backend.hpp"
@@ -46,6 +52,11 @@ class ModelExecutor final : public StepExecutor {
   // The vocabulary constrained requests are masked over; without one, a
   // constrained request is a logic error (the engine sets it at start).
   void set_vocabulary(std::shared_ptr<const grammar::Vocabulary> vocabulary);
+  // Compute the masks of constrained rows beside the forward pass (the
+  // default) or after it on this thread; the tokens are the same.
+  void set_overlap_masks(bool on) { overlap_masks_ = on; }
+  // Steps whose masks were computed beside the forward pass.
+  std::uint64_t num_overlapped_mask_steps() const { return mask_job_ ? mask_job_->num_started() : 0; }
 
  private:
   struct Sampler {
@@ -54,19 +65,30 @@ class ModelExecutor final : public StepExecutor {
     std::vector<std::int32_t> context;
     std::uint64_t seed = 0;  // the backend sampler's stream (drawn at random when unseeded)
     std::optional<grammar::TokenMatcher> matcher;  // constrained requests only
+    std::vector<std::uint32_t> mask;  // with a matcher: this step's allowed tokens
   };
 
   void allocate_pools(int num_gpu_blocks, int num_cpu_blocks, int block_size);
   void copy_blocks(const StepPlan& plan);
   void update_samplers(const StepPlan& plan);
+  void add_sampler(const SamplerSetup& setup);
+  void release_sampler(SeqId id);
   void sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out);
   // model_executor_sampling.cpp: the same draws through Backend::sample.
   void sample_on_backend(const StepPlan& plan, const kernels::Tensor& logits, StepResult& out);
   Sampler& sampler(SeqId id);
   // model_executor_constraints.cpp
   std::optional<grammar::TokenMatcher> start_matcher(const SamplerSetup& setup);
+  // Before the forward pass: starts this step's masks (overlapped) or
+  // notes which to compute (serial). After it: they are ready.
+  void start_masks(const StepPlan& plan);
+  void finish_masks();
+  // A step that fails before finish_masks(): waits for the mask job, which
+  // reads the samplers, and drops what it threw.
+  void abandon_masks() noexcept;
+  void fill_masks();
   // The sampler's token mask for this step, or nothing when unconstrained.
-  std::span<const std::uint32_t> mask_of(const Sampler& s);
+  static std::span<const std::uint32_t> mask_of(const Sampler& s);
   void advance_matcher(Sampler& s, std::int32_t token);
 
   std::unique_ptr<kernels::Backend> owned_backend_;  // declared first: outlives the model and pools
@@ -81,7 +103,11 @@ class ModelExecutor final : public StepExecutor {
   kernels::SampleBatch sample_batch_;
   kernels::SampleOutput sampled_;
   std::unique_ptr<grammar::TokenGrammarPool> grammars_;
-  std::vector<std::uint32_t> mask_;
+  std::size_t num_constrained_ = 0;  // samplers with a matcher
+  bool overlap_masks_ = true;
+  std::vector<Sampler*> masked_;     // this step's constrained samplers (map nodes do not move)
+  bool masks_running_ = false;       // mask_job_ started and not joined
+  std::unique_ptr<BackgroundJob> mask_job_;  // made at the first constrained step; last: joins before the rest goes
 };
 
 }  // namespace pagedserve::engine

@@ -5,6 +5,7 @@
 // MemoryRequest (engine/memory_grant.hpp); an executor runs it.
 //
 //   order on the executor: swap_out, swap_in, copy_on_write, forward, sample
+//   (constrained rows' grammar masks are computed beside the forward)
 //   (a block freed by a swap-out may be the target of a copy-on-write or of
 //   a new token in the same step, so the swap-out reads it first)
 //
