@@ -63,6 +63,32 @@ std::int32_t argmax(const std::vector<float>& v) {
   return static_cast<std::int32_t>(std::max_element(v.begin(), v.end()) - v.begin());  // first maximum
 }
 
+// Whether top-k, top-p or min-p can cut the distribution: only then does a
+// draw need the candidates in order.
+bool cuts(const SamplingParams& p, std::size_t vocab) {
+  return (p.top_k > 0 && static_cast<std::size_t>(p.top_k) < vocab) || p.top_p < 1.0f || p.min_p > 0.0f;
+}
+
+// Samples from the whole temperature-scaled distribution in one pass in
+// token order, as llama2.c does without top-p: ordering 32,000 candidates
+// first cost more than a batch's forward pass on the CPU. Masked-out
+// tokens (-inf) have no mass and are never drawn.
+std::int32_t sample_all(const std::vector<float>& logits, float temperature, std::mt19937_64& rng) {
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> probs(logits.size());
+  double total = 0;
+  for (std::size_t i = 0; i < logits.size(); ++i) total += probs[i] = std::exp((logits[i] - mx) / temperature);
+  double r = std::uniform_real_distribution<double>(0.0, total)(rng);
+  std::size_t last = 0;  // the last token with mass: where rounding may leave r
+  for (std::size_t i = 0; i < probs.size(); ++i) {
+    if (probs[i] <= 0) continue;
+    last = i;
+    r -= probs[i];
+    if (r < 0) return static_cast<std::int32_t>(i);
+  }
+  return static_cast<std::int32_t>(last);
+}
+
 // Samples from the temperature-scaled distribution restricted by top-k,
 // top-p and min-p.
 std::int32_t sample_filtered(const std::vector<float>& logits, const SamplingParams& p, std::mt19937_64& rng) {
@@ -120,7 +146,9 @@ SampleResult sample(std::span<const float> logits, const SamplingParams& params,
       if (!((allowed[t >> 5] >> (t & 31)) & 1)) work[t] = -INFINITY;
   apply_penalties(work, params, state, context);
   SampleResult r;
-  r.token_id = params.greedy() ? argmax(work) : sample_filtered(work, params, state.rng);
+  r.token_id = params.greedy()                ? argmax(work)
+               : cuts(params, work.size()) ? sample_filtered(work, params, state.rng)
+                                           : sample_all(work, params.temperature, state.rng);
   r.logprob = work[r.token_id] - log_sum_exp(work);
   if (params.logprobs > 0) r.top_logprobs = top_logprobs(work, params.logprobs);
   state.record(r.token_id);

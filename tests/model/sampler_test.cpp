@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <map>
+#include <random>
 #include <set>
 
 using namespace pagedserve::model;
@@ -49,6 +50,31 @@ TEST_CASE("temperature 1 samples in proportion to softmax", "[sampler]") {
   double z = 0;
   for (float l : kLogits) z += std::exp(l);
   for (int t = 0; t < 6; ++t) CHECK(h[t] / 60000.0 == Approx(std::exp(kLogits[t]) / z).margin(0.01));
+}
+
+TEST_CASE("with nothing to cut, a draw walks the tokens in order", "[sampler]") {
+  // No top-k, top-p or min-p: the draw is the inverse of the cumulative
+  // distribution in token order (no sort of the vocabulary), at any
+  // temperature, and a masked token is never drawn.
+  SamplingParams p;
+  p.temperature = 0.7f;
+  p.seed = 9;
+  SamplerState state(p);
+  std::mt19937_64 rng(9);
+  const std::vector<std::uint32_t> allowed = {0b111011};  // token 2 masked out
+  for (int i = 0; i < 500; ++i) {
+    std::vector<double> probs;
+    double total = 0;
+    for (std::size_t t = 0; t < kLogits.size(); ++t)
+      total += probs.emplace_back(t == 2 ? 0.0 : std::exp((kLogits[t] - 3.0f) / 0.7f));
+    double r = std::uniform_real_distribution<double>(0.0, total)(rng);
+    std::int32_t want = 0;
+    while (want < 5 && (r -= probs[static_cast<std::size_t>(want)]) >= 0) ++want;
+    state.output_counts.clear();
+    const auto got = sample(kLogits, p, state, {}, allowed).token_id;
+    REQUIRE(got == want);
+    REQUIRE(got != 2);
+  }
 }
 
 TEST_CASE("top-k, top-p and min-p restrict the support", "[sampler]") {
