@@ -77,6 +77,24 @@ TEST_CASE("with nothing to cut, a draw walks the tokens in order", "[sampler]") 
   }
 }
 
+TEST_CASE("a mask leaves out exactly its cleared bits, whole words and a short last one too", "[sampler]") {
+  // 100 tokens: words of all, none and some, and a last word of 4 tokens.
+  std::vector<float> logits(100);
+  for (std::size_t t = 0; t < logits.size(); ++t) logits[t] = static_cast<float>(t % 7);
+  const std::vector<std::uint32_t> allowed = {~0u, 0u, 0x80000001u, 0b0101};
+  auto is_allowed = [&](std::size_t t) { return (allowed[t / 32] >> (t % 32)) & 1; };
+  SamplingParams p;
+  p.seed = 3;
+  p.temperature = 3.0f;
+  SamplerState state(p);
+  std::set<std::int32_t> seen;
+  for (int i = 0; i < 4000; ++i) seen.insert(sample(logits, p, state, {}, allowed).token_id);
+  std::set<std::int32_t> want;
+  for (std::size_t t = 0; t < logits.size(); ++t)
+    if (is_allowed(t)) want.insert(static_cast<std::int32_t>(t));
+  CHECK(seen == want);
+}
+
 TEST_CASE("top-k, top-p and min-p restrict the support", "[sampler]") {
   SamplingParams p;
   p.top_k = 2;
