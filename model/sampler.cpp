@@ -51,11 +51,16 @@ void apply_penalties(std::vector<float>& logits, const SamplingParams& p, const 
       if (t >= 0 && t < vocab) logits[t] -= p.presence_penalty + p.frequency_penalty * static_cast<float>(count);
 }
 
+// The loops below skip the exp of a masked-out token (-inf, whose exp is
+// 0): a constrained step masks out most of the vocabulary, and those exps
+// were most of its sampling time.
+
 // log-softmax normalizer: log(sum(exp(l - max))) + max.
 float log_sum_exp(const std::vector<float>& logits) {
   const float mx = *std::max_element(logits.begin(), logits.end());
   double sum = 0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l - mx));
+  for (float l : logits)
+    if (l != -INFINITY) sum += std::exp(static_cast<double>(l - mx));
   return mx + static_cast<float>(std::log(sum));
 }
 
@@ -93,7 +98,8 @@ std::int32_t sample_all(const std::vector<float>& logits, float temperature, std
   const float mx = *std::max_element(logits.begin(), logits.end());
   std::vector<double> probs(logits.size());
   double total = 0;
-  for (std::size_t i = 0; i < logits.size(); ++i) total += probs[i] = std::exp((logits[i] - mx) / temperature);
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    total += probs[i] = logits[i] == -INFINITY ? 0.0f : std::exp((logits[i] - mx) / temperature);
   double r = std::uniform_real_distribution<double>(0.0, total)(rng);
   std::size_t last = 0;  // the last token with mass: where rounding may leave r
   for (std::size_t i = 0; i < probs.size(); ++i) {
