@@ -63,18 +63,6 @@ ModelExecutor::Sampler& ModelExecutor::sampler(SeqId id) {
   return it->second;
 }
 
-void ModelExecutor::sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out) {
-  auto& r = out.add_row();
-  if (row.num_candidates > 0) r.candidates = model::top_logprobs(logits, row.num_candidates);
-  for (SeqId id : row.samplers()) {
-    Sampler& s = sampler(id);
-    auto drawn = model::sample(logits, *s.params, s.state, s.context, mask_of(s));
-    advance_matcher(s, drawn.token_id);
-    s.context.push_back(drawn.token_id);
-    out.add_sample({id, drawn.token_id, drawn.logprob, std::move(drawn.top_logprobs)});
-  }
-}
-
 StepResult ModelExecutor::execute(const StepPlan& plan) {
   copy_blocks(plan);
   StepResult result;
@@ -99,11 +87,7 @@ StepResult ModelExecutor::execute(const StepPlan& plan) {
     abandon_masks();
     throw;
   }
-  const std::size_t vocab = static_cast<std::size_t>(model_.config().vocab_size);
-  result.rows.reserve(plan.rows.size());
-  result.samples.reserve(plan.rows.size());
-  for (std::size_t i = 0; i < plan.rows.size(); ++i)
-    sample_row(plan.rows[i], std::span<const float>(logits_).subspan(i * vocab, vocab), result);
+  sample_on_host(plan, result);
   return result;
 }
 

@@ -73,7 +73,8 @@ class ModelExecutor final : public StepExecutor {
   void update_samplers(const StepPlan& plan);
   void add_sampler(const SamplerSetup& setup);
   void release_sampler(SeqId id);
-  void sample_row(const RowRequest& row, std::span<const float> logits, StepResult& out);
+  // model_executor_host_sampling.cpp: the draws from logits_ on the host.
+  void sample_on_host(const StepPlan& plan, StepResult& out);
   // model_executor_sampling.cpp: the same draws through Backend::sample.
   void sample_on_backend(const StepPlan& plan, const kernels::Tensor& logits, StepResult& out);
   Sampler& sampler(SeqId id);
