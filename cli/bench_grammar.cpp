@@ -2,7 +2,8 @@
 // JSON Schema: its compile time; the allowed-token mask time per token over
 // a tokenizer's vocabulary and over a synthetic 128k-token byte-level one,
 // at each batch size, first with a fresh mask cache (cold) and then with
-// the cache a served schema has (warm); and decode tokens/s of a model with
+// the cache a served schema has (warm), and the time a matcher takes to
+// advance by the drawn token; and decode tokens/s of a model with
 // and without the constraint, measured in the same run, the constrained run
 // both with its masks computed beside the forward pass (the executor's
 // default) and after it (serial).
@@ -81,19 +82,26 @@ struct MaskTiming {
   int batch = 0;
   double cold_us = 0, warm_us = 0;  // per mask (one token of one sequence)
   double warm_step_us = 0;          // all masks of one step of the batch
+  double advance_us = 0;            // per token: the matcher taking the drawn token (warm)
   long masks = 0;
 };
 
+// What one pass of `walk` measured, µs per token.
+struct WalkTiming {
+  double mask_us = 0, advance_us = 0;
+};
+
 // `batch` sequences walk the grammar together, each drawing uniformly
-// among its allowed tokens, for up to `tokens` steps; returns µs per mask.
-double walk(grammar::TokenGrammarPool& pool, const grammar::Constraint& c, int batch, int tokens, unsigned seed, long& masks) {
+// among its allowed tokens, for up to `tokens` steps.
+WalkTiming walk(grammar::TokenGrammarPool& pool, const grammar::Constraint& c, int batch, int tokens, unsigned seed, long& masks) {
   std::mt19937 rng(seed);
   std::vector<grammar::TokenMatcher> seqs;
   for (int i = 0; i < batch; ++i) seqs.push_back(pool.matcher(c));
   std::vector<bool> done(static_cast<std::size_t>(batch), false);
   std::vector<std::uint32_t> mask(grammar::mask_words(pool.vocabulary().size()));
   std::vector<std::int32_t> allowed;
-  double total = 0;
+  double total = 0, advancing = 0;
+  long advances = 0;
   masks = 0;
   for (int step = 0; step < tokens; ++step)
     for (int i = 0; i < batch; ++i) {
@@ -106,19 +114,27 @@ double walk(grammar::TokenGrammarPool& pool, const grammar::Constraint& c, int b
       for (std::int32_t t = 0; t < pool.vocabulary().size(); ++t)
         if ((mask[static_cast<std::size_t>(t) >> 5] >> (t & 31)) & 1) allowed.push_back(t);
       const std::int32_t pick = allowed[rng() % allowed.size()];
-      if (pool.vocabulary().is_eos(pick)) done[static_cast<std::size_t>(i)] = true;
-      else seqs[static_cast<std::size_t>(i)].accept(pick);
+      if (pool.vocabulary().is_eos(pick)) {
+        done[static_cast<std::size_t>(i)] = true;
+        continue;
+      }
+      const auto accepting = Clock::now();
+      seqs[static_cast<std::size_t>(i)].accept(pick);
+      advancing += us_since(accepting);
+      ++advances;
     }
-  return masks ? total / static_cast<double>(masks) : 0;
+  return {masks ? total / static_cast<double>(masks) : 0, advances ? advancing / static_cast<double>(advances) : 0};
 }
 
 MaskTiming time_masks(std::shared_ptr<const grammar::Vocabulary> vocab, const grammar::Constraint& c, int batch, int tokens) {
   grammar::TokenGrammarPool pool(std::move(vocab));  // fresh: nothing cached
   MaskTiming t;
   t.batch = batch;
-  t.cold_us = walk(pool, c, batch, tokens, 1, t.masks);
+  t.cold_us = walk(pool, c, batch, tokens, 1, t.masks).mask_us;
   long warm_masks = 0;
-  t.warm_us = walk(pool, c, batch, tokens, 2, warm_masks);  // other draws, the same schema served again
+  const WalkTiming warm = walk(pool, c, batch, tokens, 2, warm_masks);  // other draws, the same schema served again
+  t.warm_us = warm.mask_us;
+  t.advance_us = warm.advance_us;
   t.warm_step_us = t.warm_us * static_cast<double>(warm_masks) / tokens;
   return t;
 }
@@ -234,7 +250,8 @@ int run_bench_grammar(int argc, char** argv) {
     for (const auto& v : vocabs)
       for (const auto& t : v.timings)
         w.begin_object().field("vocabulary", v.name).field("vocab_size", v.size).field("batch", t.batch).field("cold_us", t.cold_us)
-            .field("warm_us", t.warm_us).field("warm_step_us", t.warm_step_us).field("masks", static_cast<std::int64_t>(t.masks)).end_object();
+            .field("warm_us", t.warm_us).field("warm_step_us", t.warm_step_us).field("advance_us", t.advance_us)
+            .field("masks", static_cast<std::int64_t>(t.masks)).end_object();
     w.end_array().key("decode").begin_array();
     for (const auto& [b, t] : decode)
       w.begin_object().field("batch", b).field("plain_tokens_per_s", t.plain).field("constrained_tokens_per_s", t.constrained)
@@ -243,11 +260,12 @@ int run_bench_grammar(int argc, char** argv) {
     std::printf("%s\n", w.str().c_str());
     return 0;
   }
-  std::printf("nested JSON schema: compiles in %.3f ms\n\nmask time per token (µs)\n", compile);
-  std::printf("%-34s %8s %6s %10s %10s %14s\n", "vocabulary", "tokens", "batch", "cold", "warm", "warm per step");
+  std::printf("nested JSON schema: compiles in %.3f ms\n\nmask and matcher advance time per token (µs)\n", compile);
+  std::printf("%-34s %8s %6s %10s %10s %14s %10s\n", "vocabulary", "tokens", "batch", "cold", "warm", "warm per step", "advance");
   for (const auto& v : vocabs)
     for (const auto& t : v.timings)
-      std::printf("%-34s %8d %6d %10.2f %10.2f %14.1f\n", v.name.c_str(), v.size, t.batch, t.cold_us, t.warm_us, t.warm_step_us);
+      std::printf("%-34s %8d %6d %10.2f %10.2f %14.1f %10.2f\n", v.name.c_str(), v.size, t.batch, t.cold_us, t.warm_us, t.warm_step_us,
+                  t.advance_us);
   std::printf("\ndecode %s, up to %d tokens per sequence (plain runs match the constrained lengths), best of 3 (tokens/s)\n", model_path.c_str(), tokens);
   std::printf("constrained: masks beside the forward pass; serial: masks after it, on the executor thread\n");
   std::printf("%6s %12s %12s %10s %12s %10s\n", "batch", "plain", "constrained", "cost", "serial", "cost");

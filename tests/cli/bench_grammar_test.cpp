@@ -33,7 +33,7 @@ TEST_CASE("bench grammar prints mask times and decode rates plain, constrained a
   REQUIRE(result.exit_code == 0);
   const simdjson::dom::element doc = parser.parse(result.output);
   CHECK(doc["compile_ms"].get_double().value() > 0);
-  CHECK(count_positive_rows(doc["masks"], {"cold_us", "warm_us"}) == 4);  // two vocabularies at two batch sizes
+  CHECK(count_positive_rows(doc["masks"], {"cold_us", "warm_us", "advance_us"}) == 4);  // two vocabularies at two batch sizes
   CHECK(count_positive_rows(doc["decode"], {"plain_tokens_per_s", "constrained_tokens_per_s", "constrained_serial_tokens_per_s"}) == 2);
 }
 
