@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cases } from './lib/reference.mjs';
 import { metrics, sample, sleep, startServer } from './lib/server.mjs';
-import { healthUntil503, stream } from './lib/streams.mjs';
+import { stream, streamsAcrossAKill } from './lib/streams.mjs';
 import { startWorker } from './lib/worker.mjs';
 
 const kOneThread = { OMP_NUM_THREADS: '1' };
@@ -136,25 +136,13 @@ test('killing one rank mid-stream ends every stream with an error and turns /hea
   const [survivor, victim] = workers;
   try {
     const server = await startServer(splitFlags(2, 1, workers));
-    let killedAt = null;
-    const kill = (n) => {
-      if (n < 4 || killedAt !== null) return;
-      killedAt = Date.now();
-      victim.child.kill('SIGKILL');
-    };
-    const c = cases[5];
-    const streams = [];
-    for (let i = 0; i < 16; ++i)
-      streams.push(stream(server.url, { prompt: c.prompt, max_tokens: 480, ignore_eos: true }, kill));
-    while (killedAt === null) await sleep(1);
-    const health = await healthUntil503(server.url, killedAt, 3000);
+    const { health, ended } = await streamsAcrossAKill(server.url, { count: 16, prompt: cases[5].prompt, victim: victim.child });
     assert.equal(health?.status, 503, `health after the kill: ${JSON.stringify(health)}`);
     assert.equal(health.body.status, 'engine_dead');
     // The rank group names the rank: its link was lost, or its peer's step
     // failed first (the collective's connection was reset).
     assert.match(health.body.error, /rank_failed: rank [01] \(127\.0\.0\.1:\d+\): (executor_unreachable|step_failed)/);
     assert.ok(health.after < 1000, `503 came ${health.after} ms after the kill`);
-    const ended = await Promise.all(streams);
     assert.ok(ended.some((g) => g.error), 'no stream ended with an error');
     for (const g of ended) {
       if (g.error) assert.match(g.error.message, /the engine stopped working: rank_failed/);

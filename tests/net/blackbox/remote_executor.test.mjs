@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cases } from './lib/reference.mjs';
 import { metrics, sample, sleep, startServer } from './lib/server.mjs';
-import { healthUntil503, stream } from './lib/streams.mjs';
+import { healthUntil503, stream, streamsAcrossAKill } from './lib/streams.mjs';
 import { startWorker } from './lib/worker.mjs';
 
 async function withWorkerAndServer(serverFlags, body) {
@@ -59,23 +59,11 @@ for (const mode of ['recompute', 'swap']) {
 test('killing the worker mid-stream ends the streams with errors and /health turns 503 within a second', async () => {
   const worker = await startWorker();
   const server = await startServer(['--executor', worker.endpoint]);
-  let killedAt = null;
-  const kill = (n) => {
-    if (n < 4 || killedAt !== null) return;
-    killedAt = Date.now();
-    worker.child.kill('SIGKILL');
-  };
-  const c = cases[5];
-  const streams = [];
-  for (let i = 0; i < 32; ++i)
-    streams.push(stream(server.url, { prompt: c.prompt, max_tokens: 480, ignore_eos: true }, kill));
-  while (killedAt === null) await sleep(1);
-  const health = await healthUntil503(server.url, killedAt, 3000);
+  const { health, ended } = await streamsAcrossAKill(server.url, { count: 32, prompt: cases[5].prompt, victim: worker.child });
   assert.equal(health?.status, 503, `health after the kill: ${JSON.stringify(health)}`);
   assert.equal(health.body.status, 'engine_dead');
   assert.match(health.body.error, /executor_unreachable/);
   assert.ok(health.after < 1000, `503 came ${health.after} ms after the kill`);
-  const ended = await Promise.all(streams);
   const errors = ended.filter((g) => g.error);
   assert.ok(errors.length > 0, 'no stream ended with an error');
   for (const g of ended) {

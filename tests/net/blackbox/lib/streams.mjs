@@ -50,3 +50,21 @@ export async function healthUntil503(url, since, ms) {
   }
   return health;
 }
+
+// Starts `count` long streams of `prompt` and SIGKILLs the `victim` child
+// process once one of them has 4 tokens: the engine loses a process
+// mid-stream. Returns /health's first 503 after the kill (healthUntil503)
+// and how every stream ended, in that order.
+export async function streamsAcrossAKill(url, { count, prompt, victim }) {
+  let killedAt = null;
+  const kill = (n) => {
+    if (n < 4 || killedAt !== null) return;
+    killedAt = Date.now();
+    victim.kill('SIGKILL');
+  };
+  const streams = [];
+  for (let i = 0; i < count; ++i) streams.push(stream(url, { prompt, max_tokens: 480, ignore_eos: true }, kill));
+  while (killedAt === null) await sleep(1);
+  const health = await healthUntil503(url, killedAt, 3000);
+  return { health, ended: await Promise.all(streams) };
+}
