@@ -59,13 +59,15 @@ async function noTokenLostUnderPreemption(server, mode) {
 const preempting = (mode) => ['--num-blocks', '20', '--max-num-seqs', '24', '--preemption-mode', mode];
 
 // Workers take one server after another: a second server is accepted once
-// the first one's executors have ended (within two seconds).
-async function nextServer(flags) {
+// the first one's executors have ended (within two seconds). A server that
+// does not come up brings its workers' logs into the error.
+async function nextServer(flags, workers = []) {
   for (const deadline = Date.now() + 2000; ;) {
     try {
       return await startServer(flags);
     } catch (e) {
-      if (!/it serves another server/.test(e.message) || Date.now() > deadline) throw e;
+      if (!/it serves another server/.test(e.message) || Date.now() > deadline)
+        throw new Error([e.message, ...workers.map((w) => `worker ${w.endpoint}:\n${w.log()}`)].join('\n'));
       await sleep(100);
     }
   }
@@ -155,7 +157,7 @@ test('killing one rank mid-stream ends every stream with an error and turns /hea
     // was, and a new server: the model serves again.
     const again = await startWorker({ port: victim.port, env: kOneThread });
     workers[1] = again;
-    const restarted = await nextServer(splitFlags(2, 1, [survivor, again]));
+    const restarted = await nextServer(splitFlags(2, 1, [survivor, again]), [survivor, again]);
     try {
       const g = await stream(restarted.url, { prompt: cases[1].prompt, max_tokens: cases[1].maxTokens });
       assert.deepEqual(g.ids, cases[1].output_ids);
