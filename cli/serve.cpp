@@ -179,10 +179,12 @@ int run_serve(int argc, char** argv) {
   try {
     server.publish(actors::Engine::start(config));
     const auto* ready = server.context().ready();
-    const auto format = ready ? ready->tool_call_format : std::nullopt;
+    const std::string tool_call_parser = ready && ready->tool_call_format
+                                             ? std::string(parsers::tool_call_format_name(*ready->tool_call_format))
+                                             : "none";
     logger.log(LogLevel::info, "model loaded; serving",
                {{"model", server.context().served_model_name()},
-                {"tool_call_parser", format ? std::string(parsers::tool_call_format_name(*format)) : "none"},
+                {"tool_call_parser", tool_call_parser},
                 {"reasoning_parser", options.reasoning_parser}});
     systemd_notify("READY=1");
   } catch (const std::exception& e) {
