@@ -11,8 +11,18 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/stories260K
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(CODE "set(pagedserve_source_dir \"${PROJECT_SOURCE_DIR}\")\nset(pagedserve_binary_dir \"${CMAKE_BINARY_DIR}\")")
 install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/InstallConfigured.cmake)
-# The package's own files: logrotate, and lintian's explained overrides.
-install(FILES ${PROJECT_SOURCE_DIR}/conf/debian/lintian-overrides
+# The package's own files: logrotate, and lintian's explained overrides,
+# the CUDA module's only in a build that has the module.
+set(overrides_dir ${PROJECT_SOURCE_DIR}/conf/debian)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+             ${overrides_dir}/lintian-overrides ${overrides_dir}/lintian-overrides-cuda)
+file(READ ${overrides_dir}/lintian-overrides overrides)
+if(TARGET pagedserve_cuda)
+  file(READ ${overrides_dir}/lintian-overrides-cuda cuda_overrides)
+  string(APPEND overrides "\n${cuda_overrides}")
+endif()
+file(WRITE ${CMAKE_BINARY_DIR}/debian/lintian-overrides "${overrides}")
+install(FILES ${CMAKE_BINARY_DIR}/debian/lintian-overrides
         DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME pagedserve)
 # `make install`/cpack do not rebuild every test first: build pagedserve, then package.
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
