@@ -70,6 +70,11 @@ TEST_CASE("where libnccl.so.2 loads, it tells a plausible NCCL 2 version", "[ncc
   CHECK(lib->version_string().rfind("2.", 0) == 0);
   CHECK(load_nccl() == lib);  // loaded once
   CHECK(lib->describe(nccl_abi::kInProgress).find("(7)") != std::string::npos);
+  // An id is NCCL's bootstrap address and a random magic: no GPU needed,
+  // and no two alike.
+  const auto a = lib->unique_id(), b = lib->unique_id();
+  CHECK(a != b);
+  CHECK(a != NcclUniqueId{});
 }
 
 #else
