@@ -10,6 +10,7 @@
 #include "actors/protocol.hpp"
 #include "engine/executor.hpp"
 #include "kernels/collective.hpp"
+#include "kernels/nccl.hpp"
 #include "kernels/stage_link.hpp"
 #include "kernels/timed_links.hpp"
 #include "model/llama.hpp"
@@ -103,6 +104,28 @@ using PoolSizer = std::function<KvPoolSizes(model::LlamaModel&)>;
 BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                       const model::ModelWeights& weights, const PoolSizer& size_pools,
                                       std::shared_ptr<const grammar::Vocabulary> vocabulary);
+
+// The engine of build_parallel_executor on GPUs, with its parts named:
+// every rank set up on a thread of its own, all at once (a group's members
+// must join it together), its pools sized by its own pass and all ranks
+// given the smallest. `backend` makes rank r's backend (in the caller's
+// thread, first); for each stage's tensor-parallel group (T > 1), the
+// stage's rank 0 makes an id with `new_group_id`, which reaches the
+// others in a message through a rendezvous actor, and every rank joins
+// with `join_group` (NCCL: kernels::make_nccl_collective; the tests put
+// in-process groups there). A rank that fails aborts the groups, the
+// links and the agreement, and the first error is thrown.
+struct ThreadedSplit {
+  std::function<std::unique_ptr<kernels::Backend>(int rank)> backend;
+  std::function<kernels::NcclUniqueId()> new_group_id;
+  std::function<std::unique_ptr<kernels::NcclCollective>(kernels::Backend&, const kernels::NcclUniqueId&, int index,
+                                                         int world)>
+      join_group;
+  std::string kind;  // added to the executor's name: ", NCCL on GPUs"
+};
+BuiltExecutor build_threaded_split(const EngineConfig& config, const model::ModelConfig& model,
+                                   const model::ModelWeights& weights, const PoolSizer& size_pools,
+                                   std::shared_ptr<const grammar::Vocabulary> vocabulary, const ThreadedSplit& split);
 
 // Throws std::invalid_argument, in words, for a split of `model` that
 // config (its device, tensor_parallel_size, pipeline_parallel_size) asks

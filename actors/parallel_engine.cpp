@@ -119,27 +119,58 @@ class PoolAgreement {
   KvPoolSizes agreed_;
 };
 
-// Ranks as threads, one GPU each. Each rank is set up on a thread of its
-// own, all at once: ncclCommInitRank returns only when every rank of the
-// group has called it, and the ranks' profiling passes (pool sizing) meet
-// in the collectives and pipeline links as a step does.
+// Ranks as threads, one GPU each, joined by NCCL: the backends on
+// cuda:N+r, each stage's group an NCCL communicator.
 BuiltExecutor build_gpu_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                           const model::ModelWeights& weights, const PoolSizer& size_pools,
                                           std::shared_ptr<const grammar::Vocabulary> vocabulary) {
-  const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size, world = tp * pp;
   const int first = first_cuda_device(config.device);
   auto options = backend_options(config, weights.token_embedding.dtype);
   // Split steps run kernel by kernel: no NCCL call or stage hand-off is
   // recorded in a CUDA graph (not yet tried on a GPU).
   options.enforce_eager = true;
-  const auto nccl = tp > 1 ? kernels::load_nccl(config.nccl_library) : nullptr;
+  const auto nccl = config.tensor_parallel_size > 1 ? kernels::load_nccl(config.nccl_library) : nullptr;
+  ThreadedSplit split;
+  split.backend = [first, options](int rank) { return kernels::make_backend("cuda:" + std::to_string(first + rank), options); };
+  split.new_group_id = [nccl] { return nccl->unique_id(); };
+  split.join_group = [nccl](kernels::Backend& backend, const kernels::NcclUniqueId& id, int index, int tp) {
+    return kernels::make_nccl_collective(nccl, backend, id, index, tp);
+  };
+  split.kind = config.tensor_parallel_size > 1 ? ", NCCL on GPUs" : " on GPUs";
+  return build_threaded_split(config, model, weights, size_pools, std::move(vocabulary), split);
+}
 
-  // The backends first, in this thread: a GPU that fails fails here,
+}  // namespace
+
+void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model, SplitOver over) {
+  const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
+  if (config.device != "cpu" && (over == SplitOver::workers || !on_cuda(config)))
+    throw std::invalid_argument("--tensor-parallel-size " + std::to_string(tp) + " --pipeline-parallel-size " +
+                                std::to_string(pp) +
+                                (over == SplitOver::workers
+                                     ? " over worker processes runs on --device cpu only in this build (GPUs: ranks "
+                                       "as threads of one server, --device cuda without --executor)"
+                                     : " runs on --device cpu or cuda in this build, not '" + config.device + "'"));
+  if (auto reason = model::tensor_parallel_refusal(model, tp); !reason.empty()) throw std::invalid_argument(reason);
+  if (auto reason = model::pipeline_parallel_refusal(model, pp); !reason.empty()) throw std::invalid_argument(reason);
+  if (on_cuda(config)) refuse_what_gpus_cannot_split(config);
+}
+
+// Every rank is set up on a thread of its own, all at once:
+// ncclCommInitRank returns only when every rank of the group has called
+// it, and the ranks' profiling passes (pool sizing) meet in the
+// collectives and pipeline links as a step does.
+BuiltExecutor build_threaded_split(const EngineConfig& config, const model::ModelConfig& model,
+                                   const model::ModelWeights& weights, const PoolSizer& size_pools,
+                                   std::shared_ptr<const grammar::Vocabulary> vocabulary, const ThreadedSplit& split) {
+  const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size, world = tp * pp;
+
+  // The backends first, in this thread: a device that fails fails here,
   // before any rank waits for another.
   std::vector<std::unique_ptr<kernels::Backend>> backends;
-  for (int r = 0; r < world; ++r) backends.push_back(kernels::make_backend("cuda:" + std::to_string(first + r), options));
+  for (int r = 0; r < world; ++r) backends.push_back(split.backend(r));
 
-  // Each group's NCCL id goes from its rank 0 to the others in a message,
+  // Each group's id goes from its rank 0 to the others in a message,
   // through a rendezvous actor living for the setup only.
   std::optional<EngineRuntime> runtime;
   rendezvous_actor rendezvous;
@@ -173,12 +204,12 @@ BuiltExecutor build_gpu_parallel_executor(const EngineConfig& config, const mode
         const std::string key = "nccl.tp" + std::to_string(stage);
         kernels::NcclUniqueId id;
         if (index == 0) {
-          id = nccl->unique_id();
+          id = split.new_group_id();
           publish_nccl_id(*runtime->system, rendezvous, key, id, kNcclIdTimeout);
         } else {
           id = fetch_nccl_id(*runtime->system, rendezvous, key, kNcclIdTimeout);
         }
-        auto group = kernels::make_nccl_collective(nccl, *backends[r], id, index, tp);
+        auto group = split.join_group(*backends[r], id, index, tp);
         std::lock_guard lock(mutex);
         if (aborted) group->abort();
         tensor_parallel = waits->timed(r, group.get());
@@ -218,26 +249,10 @@ BuiltExecutor build_gpu_parallel_executor(const EngineConfig& config, const mode
   };
   BuiltExecutor out;
   out.sizes = built.front().sizes;
-  out.executor = std::make_shared<engine::ParallelExecutor>(std::move(ranks), (pp - 1) * tp, abort_all,
-                                                            kind_of(tp, pp) + (tp > 1 ? ", NCCL" : "") + " on GPUs");
+  out.executor =
+      std::make_shared<engine::ParallelExecutor>(std::move(ranks), (pp - 1) * tp, abort_all, kind_of(tp, pp) + split.kind);
   out.waits = waits;
   return out;
-}
-
-}  // namespace
-
-void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model, SplitOver over) {
-  const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
-  if (config.device != "cpu" && (over == SplitOver::workers || !on_cuda(config)))
-    throw std::invalid_argument("--tensor-parallel-size " + std::to_string(tp) + " --pipeline-parallel-size " +
-                                std::to_string(pp) +
-                                (over == SplitOver::workers
-                                     ? " over worker processes runs on --device cpu only in this build (GPUs: ranks "
-                                       "as threads of one server, --device cuda without --executor)"
-                                     : " runs on --device cpu or cuda in this build, not '" + config.device + "'"));
-  if (auto reason = model::tensor_parallel_refusal(model, tp); !reason.empty()) throw std::invalid_argument(reason);
-  if (auto reason = model::pipeline_parallel_refusal(model, pp); !reason.empty()) throw std::invalid_argument(reason);
-  if (on_cuda(config)) refuse_what_gpus_cannot_split(config);
 }
 
 BuiltRank build_rank(const EngineConfig& config, const model::ModelConfig& model, const model::ModelWeights& weights,
