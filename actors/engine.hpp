@@ -51,6 +51,9 @@ struct EngineConfig {
   int max_n = 16;                            // cap on n / best_of / beam width
   int tensor_parallel_size = 1;              // ranks each layer is split across (threads, or workers)
   int pipeline_parallel_size = 1;            // stages the layers are split across (threads, or workers)
+  // NCCL for --device cuda with tensor_parallel_size > 1 (kernels/nccl.hpp):
+  // this file; empty: PAGEDSERVE_NCCL_LIBRARY, else libnccl.so.2 searched.
+  std::string nccl_library;
 };
 
 // How the engine's backend runs: the activation type resolved against the

@@ -10,6 +10,7 @@
 #include "actors/protocol.hpp"
 #include "engine/executor.hpp"
 #include "kernels/collective.hpp"
+#include "kernels/nccl.hpp"
 #include "kernels/stage_link.hpp"
 #include "kernels/timed_links.hpp"
 #include "model/llama.hpp"
@@ -91,18 +92,48 @@ BuiltExecutor build_executor(const EngineConfig& config, const model::ModelConfi
 // The model split over config.tensor_parallel_size ranks in each of
 // config.pipeline_parallel_size stages, every rank a thread of this
 // process with its own backend (engine/parallel_executor.hpp). Refuses by
-// name a device other than the CPU and a split the model does not allow.
-// `size_pools` sizes every rank's pools from the first one (the first
-// stage has the most layers).
+// name what refuse_what_cannot_split refuses. On the CPU `size_pools`
+// sizes the first rank's pools and every rank takes them (the first stage
+// has the most layers). On GPUs (--device cuda: rank r on cuda:N+r) every
+// rank sizes its own at once (their profiling passes meet in the
+// collectives) and all take the smallest; the ranks of a stage sum over
+// NCCL, whose unique id rank 0 makes and hands to the others through a
+// rendezvous actor (a CAF message); stages hand hidden states on through
+// host memory, as on the CPU; every step runs eagerly (no CUDA graphs).
 using PoolSizer = std::function<KvPoolSizes(model::LlamaModel&)>;
 BuiltExecutor build_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                       const model::ModelWeights& weights, const PoolSizer& size_pools,
                                       std::shared_ptr<const grammar::Vocabulary> vocabulary);
 
+// The engine of build_parallel_executor on GPUs, with its parts named:
+// every rank set up on a thread of its own, all at once (a group's members
+// must join it together), its pools sized by its own pass and all ranks
+// given the smallest. `backend` makes rank r's backend (in the caller's
+// thread, first); for each stage's tensor-parallel group (T > 1), the
+// stage's rank 0 makes an id with `new_group_id`, which reaches the
+// others in a message through a rendezvous actor, and every rank joins
+// with `join_group` (NCCL: kernels::make_nccl_collective; the tests put
+// in-process groups there). A rank that fails aborts the groups, the
+// links and the agreement, and the first error is thrown.
+struct ThreadedSplit {
+  std::function<std::unique_ptr<kernels::Backend>(int rank)> backend;
+  std::function<kernels::NcclUniqueId()> new_group_id;
+  std::function<std::unique_ptr<kernels::NcclCollective>(kernels::Backend&, const kernels::NcclUniqueId&, int index,
+                                                         int world)>
+      join_group;
+  std::string kind;  // added to the executor's name: ", NCCL on GPUs"
+};
+BuiltExecutor build_threaded_split(const EngineConfig& config, const model::ModelConfig& model,
+                                   const model::ModelWeights& weights, const PoolSizer& size_pools,
+                                   std::shared_ptr<const grammar::Vocabulary> vocabulary, const ThreadedSplit& split);
+
 // Throws std::invalid_argument, in words, for a split of `model` that
 // config (its device, tensor_parallel_size, pipeline_parallel_size) asks
-// for and this build or the model cannot do.
-void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model);
+// for and this build, this host or the model cannot do. Ranks as threads
+// run on the CPU or on GPUs (one a rank: cuda:N to cuda:N+T*P-1, and
+// NCCL for T > 1); ranks in worker processes on the CPU only.
+enum class SplitOver : std::uint8_t { threads, workers };
+void refuse_what_cannot_split(const EngineConfig& config, const model::ModelConfig& model, SplitOver over);
 
 // What joins one rank to the others: its stage's tensor-parallel group
 // (with tensor_parallel_size > 1) and the pipeline links from the stage
@@ -123,8 +154,10 @@ struct BuiltRank {
 // its stage's layers on a backend of its own, joined to `links`, its pools
 // sized by `size_pools`. The one code path of a rank, in threads
 // (build_parallel_executor) and in worker processes.
+// `backend`, when given, is the rank's (else one is made on config.device).
 BuiltRank build_rank(const EngineConfig& config, const model::ModelConfig& model, const model::ModelWeights& weights,
                      int rank, const RankLinks& links, const PoolSizer& size_pools,
-                     std::shared_ptr<const grammar::Vocabulary> vocabulary);
+                     std::shared_ptr<const grammar::Vocabulary> vocabulary,
+                     std::unique_ptr<kernels::Backend> backend = nullptr);
 
 }  // namespace pagedserve::actors

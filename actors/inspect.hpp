@@ -20,6 +20,7 @@
 #include "engine/request.hpp"
 #include "engine/step_plan.hpp"
 #include "kernels/batch.hpp"
+#include "kernels/nccl.hpp"
 #include "kernels/sampling.hpp"
 #include "memory/block_manager.hpp"
 #include "model/sampler.hpp"
@@ -117,6 +118,12 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, BatchMetadata& x) {
   return f(caf::meta::type_name("BatchMetadata"), x.token_ids, x.positions, x.slot_mapping, x.query_start,
            x.context_lens, x.block_tables, x.max_blocks_per_seq, x.logits_rows);
+}
+
+// NCCL's 128 opaque bytes, as they are.
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, NcclUniqueId& x) {
+  return f(caf::meta::type_name("NcclUniqueId"), x.internal);
 }
 
 }  // namespace pagedserve::kernels

@@ -183,6 +183,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, step_failed_atom, "stepfailed")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, rendezvous_set_atom, "rdvset")
   CAF_ADD_ATOM(pagedserve, pagedserve::actors, rendezvous_get_atom, "rdvget")
+  CAF_ADD_ATOM(pagedserve, pagedserve::actors, nccl_id_atom, "ncclid")
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryRequest))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::MemoryGrant))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::engine::StepPlan))
@@ -200,6 +201,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pagedserve, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ExecutorSetup))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::WorkerPools))
   CAF_ADD_TYPE_ID(pagedserve, (pagedserve::actors::ParallelPlace))
+  CAF_ADD_TYPE_ID(pagedserve, (pagedserve::kernels::NcclUniqueId))
 CAF_END_TYPE_ID_BLOCK(pagedserve)
 
 namespace pagedserve::actors {
@@ -238,10 +240,14 @@ using block_manager_actor = caf::typed_actor<
     caf::reacts_to<fail_atom, std::string>>;
 
 // The key-value store the Gloo rendezvous of a split model's workers meets
-// in, in the server (actors/rendezvous.hpp): a get waits until the key is set.
+// in, in the server (actors/rendezvous.hpp): a get waits until the key is
+// set. NCCL's unique ids (rank 0 of each GPU group makes one, the others
+// join with it) go through it as values of their own type.
 using rendezvous_actor = caf::typed_actor<
     caf::replies_to<rendezvous_set_atom, std::string, std::string>::with<bool>,
-    caf::replies_to<rendezvous_get_atom, std::string>::with<std::string>>;
+    caf::replies_to<rendezvous_get_atom, std::string>::with<std::string>,
+    caf::replies_to<rendezvous_set_atom, std::string, kernels::NcclUniqueId>::with<bool>,
+    caf::replies_to<nccl_id_atom, std::string>::with<kernels::NcclUniqueId>>;
 
 // A worker process's front door: tells its model and its --rank (-1 when
 // not given), and sets up one executor for one server at a time. The

@@ -14,6 +14,8 @@ namespace {
 struct RendezvousState {
   std::unordered_map<std::string, std::string> values;
   std::unordered_map<std::string, std::vector<caf::typed_response_promise<std::string>>> waiting;
+  std::unordered_map<std::string, kernels::NcclUniqueId> ids;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<kernels::NcclUniqueId>>> waiting_ids;
   static inline const char* name = "rendezvous";
 };
 
@@ -35,12 +37,52 @@ rendezvous_actor::behavior_type rendezvous(rendezvous_actor::stateful_pointer<Re
         st.waiting[key].push_back(promise);
         return promise;
       },
+      [=](rendezvous_set_atom, const std::string& key, const kernels::NcclUniqueId& id) {
+        auto& st = self->state;
+        if (!st.ids.emplace(key, id).second) return false;
+        if (auto it = st.waiting_ids.find(key); it != st.waiting_ids.end()) {
+          for (auto& promise : it->second) promise.deliver(id);
+          st.waiting_ids.erase(it);
+        }
+        return true;
+      },
+      [=](nccl_id_atom, const std::string& key) -> caf::result<kernels::NcclUniqueId> {
+        auto& st = self->state;
+        if (auto it = st.ids.find(key); it != st.ids.end()) return it->second;
+        auto promise = self->make_response_promise<kernels::NcclUniqueId>();
+        st.waiting_ids[key].push_back(promise);
+        return promise;
+      },
   };
 }
 
 }  // namespace
 
 rendezvous_actor spawn_rendezvous(caf::actor_system& system) { return system.spawn(rendezvous); }
+
+void publish_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous, const std::string& key,
+                     const kernels::NcclUniqueId& id, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{system};
+  std::optional<std::string> failed;
+  self->request(rendezvous, timeout, rendezvous_set_atom_v, key, id)
+      .receive(
+          [&](bool fresh) {
+            if (!fresh) failed = "the NCCL id '" + key + "' was set twice";
+          },
+          [&](caf::error& e) { failed = describe(e); });
+  if (failed) throw std::runtime_error("handing out NCCL's unique id failed: " + *failed);
+}
+
+kernels::NcclUniqueId fetch_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous,
+                                    const std::string& key, std::chrono::milliseconds timeout) {
+  caf::scoped_actor self{system};
+  kernels::NcclUniqueId id;
+  std::optional<std::string> failed;
+  self->request(rendezvous, timeout, nccl_id_atom_v, key)
+      .receive([&](kernels::NcclUniqueId& got) { id = got; }, [&](caf::error& e) { failed = describe(e); });
+  if (failed) throw std::runtime_error("waiting for NCCL's unique id '" + key + "' failed: " + *failed);
+  return id;
+}
 
 RendezvousStore::RendezvousStore(caf::actor_system& system, rendezvous_actor server, std::chrono::milliseconds timeout)
     : system_(system), server_(std::move(server)), timeout_(timeout) {

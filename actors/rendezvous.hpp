@@ -20,8 +20,19 @@
 namespace pagedserve::actors {
 
 // A store whose get waits until its key is set. A key set twice keeps the
-// first value and answers false.
+// first value and answers false. Strings and NCCL ids have keys of their
+// own.
 rendezvous_actor spawn_rendezvous(caf::actor_system& system);
+
+// NCCL's unique id of one GPU group, from the rank that made it (the
+// group's rank 0) to the others, as a message of its own (a
+// kernels::NcclUniqueId). From any thread but the actor system's own;
+// publish throws std::runtime_error when `key` was set before, fetch
+// waits until it is set and throws after `timeout`.
+void publish_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous, const std::string& key,
+                     const kernels::NcclUniqueId& id, std::chrono::milliseconds timeout);
+kernels::NcclUniqueId fetch_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous,
+                                    const std::string& key, std::chrono::milliseconds timeout);
 
 // Gloo's view of a rendezvous actor, from any thread but the actor
 // system's own: each call blocks the caller until the answer comes, and

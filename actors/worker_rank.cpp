@@ -48,7 +48,7 @@ class WorkerRankExecutor final : public engine::StepExecutor {
 BuiltExecutor build_worker_rank(caf::actor_system& system, const EngineConfig& config, const model::LoadedModel& loaded,
                                 int rank, const rendezvous_actor& rendezvous, const std::string& gloo_host,
                                 int max_model_len, std::shared_ptr<const grammar::Vocabulary> vocabulary) {
-  refuse_what_cannot_split(config, loaded.config);
+  refuse_what_cannot_split(config, loaded.config, SplitOver::workers);
   const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
   if (rank < 0 || rank >= tp * pp) throw std::invalid_argument("rank " + std::to_string(rank) + " is not in the split");
   if (gloo_host == "0.0.0.0" || gloo_host == "::" || gloo_host.empty())

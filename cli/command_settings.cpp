@@ -155,6 +155,7 @@ actors::EngineConfig engine_config(const Settings& s) {
   c.max_waiting_requests = static_cast<int>(s.get_int("max_waiting_requests"));
   c.tensor_parallel_size = static_cast<int>(s.get_int("tensor_parallel_size"));
   c.pipeline_parallel_size = static_cast<int>(s.get_int("pipeline_parallel_size"));
+  c.nccl_library = s.get_string("nccl_library");
   const auto ranks = static_cast<std::size_t>(c.tensor_parallel_size) * static_cast<std::size_t>(c.pipeline_parallel_size);
   if (!c.executors.empty() && c.executors.size() != ranks)
     throw CliError("--tensor-parallel-size " + std::to_string(c.tensor_parallel_size) + " x --pipeline-parallel-size " +

@@ -44,8 +44,9 @@ std::vector<SettingSpec> make_specs() {
       {"max_model_len", I{0}, "longest prompt + output (0: the model's maximum)", 0, 1 << 24},
       {"enable_prefix_caching", true, "reuse cached KV blocks of identical prompt prefixes"},
       {"watermark", 0.01, "fraction of blocks kept free at admission", 0, 0.5},
-      {"tensor_parallel_size", I{1}, "ranks each layer is split across (threads of this process, or one worker each: --executor; CPU only for now)", 1, 1024},
-      {"pipeline_parallel_size", I{1}, "stages the layers are split across (threads of this process, or one worker each: --executor; CPU only for now)", 1, 1024},
+      {"tensor_parallel_size", I{1}, "ranks each layer is split across (threads of this process, one GPU each with --device cuda; or one worker each: --executor, CPU only)", 1, 1024},
+      {"pipeline_parallel_size", I{1}, "stages the layers are split across (threads of this process, one GPU each with --device cuda; or one worker each: --executor, CPU only)", 1, 1024},
+      {"nccl_library", std::string(""), "NCCL for --device cuda with --tensor-parallel-size > 1 (empty: $PAGEDSERVE_NCCL_LIBRARY, else libnccl.so.2 searched)"},
   };
   std::vector<SettingSpec> server = {
       {"host", std::string("127.0.0.1"), "address the server listens on"},

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_backend.hpp"
+#include "kernels/nccl.hpp"
 #include "kernels/sampling_twin.hpp"
 #ifdef PAGEDSERVE_HAVE_CUDA
 #include <dlfcn.h>
@@ -25,9 +26,9 @@ using MakeCudaBackend = Backend* (*)(const CudaBackendOptions*);
 
 // The CUDA module: PAGEDSERVE_CUDA_MODULE_PATH if set, else beside the
 // executable (build tree, bundle), else where it is installed. Loaded once,
-// on the first CUDA device asked for, and never unloaded.
-MakeCudaBackend cuda_module() {
-  static const MakeCudaBackend make = [] {
+// on the first CUDA device (or CUDA question) asked for, and never unloaded.
+void* cuda_module_handle() {
+  static void* const handle = [] {
     std::vector<std::string> candidates;
     if (const char* env = std::getenv("PAGEDSERVE_CUDA_MODULE_PATH"); env && *env) candidates.emplace_back(env);
     std::error_code ec;
@@ -39,14 +40,26 @@ MakeCudaBackend cuda_module() {
     std::string errors;
     for (const auto& path : candidates) {
       if (!std::filesystem::exists(path, ec)) continue;
-      if (void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
-        if (auto* fn = reinterpret_cast<MakeCudaBackend>(::dlsym(handle, "pagedserve_cuda_make_backend"))) return fn;
+      if (void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) {
+        if (::dlsym(h, "pagedserve_cuda_make_backend")) return h;
       }
       errors += std::string("; ") + ::dlerror();
     }
     throw std::invalid_argument(std::string("the CUDA backend (") + PAGEDSERVE_CUDA_MODULE + ") could not be loaded" +
                                 (errors.empty() ? ": it is not beside the executable nor installed" : errors));
   }();
+  return handle;
+}
+
+template <class F>
+F cuda_module_entry(const char* name) {
+  if (auto* fn = reinterpret_cast<F>(::dlsym(cuda_module_handle(), name))) return fn;
+  throw std::invalid_argument(std::string("the CUDA backend (") + PAGEDSERVE_CUDA_MODULE + ") lacks " + name +
+                              ": it is not this executable's build");
+}
+
+MakeCudaBackend cuda_module() {
+  static const MakeCudaBackend make = cuda_module_entry<MakeCudaBackend>("pagedserve_cuda_make_backend");
   return make;
 }
 
@@ -190,5 +203,25 @@ std::string available_backends() {
   return "cpu";
 #endif
 }
+
+CudaDevices find_cuda_devices() {
+#ifdef PAGEDSERVE_HAVE_CUDA
+  using Probe = void (*)(int*, std::string*);
+  CudaDevices d;
+  cuda_module_entry<Probe>("pagedserve_cuda_probe")(&d.count, &d.error);
+  return d;
+#else
+  return {0, "this build has no CUDA backend (nvcc was not found at build time)"};
+#endif
+}
+
+#ifdef PAGEDSERVE_HAVE_CUDA
+std::unique_ptr<NcclCollective> make_nccl_collective(std::shared_ptr<const NcclLibrary> library, Backend& backend,
+                                                     const NcclUniqueId& id, int rank, int world) {
+  using Make = NcclCollective* (*)(const std::shared_ptr<const NcclLibrary>*, Backend*, const NcclUniqueId*, int, int);
+  static const Make make = cuda_module_entry<Make>("pagedserve_cuda_make_nccl_collective");
+  return std::unique_ptr<NcclCollective>(make(&library, &backend, &id, rank, world));
+}
+#endif
 
 }  // namespace pagedserve::kernels

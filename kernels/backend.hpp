@@ -91,9 +91,9 @@ class Backend {
   // Copies a tensor back as fp32 into `out` (out.size() == t.numel()).
   virtual void to_host_f32(const Tensor& t, std::span<float> out) = 0;
   // Copies fp32 host values into an activation tensor (in.size() ==
-  // out.numel()): hidden states from another pipeline stage. Only the CPU
-  // backend takes them; the default throws std::invalid_argument (pipeline
-  // parallelism runs on the CPU in this build).
+  // out.numel()), converting to its type: hidden states from another
+  // pipeline stage. The CPU and CUDA backends take them; the default
+  // throws std::invalid_argument.
   virtual void from_host_f32(std::span<const float> in, Tensor out);
   // The GPU pool (on the device) and the CPU swap pool (host, pinned for CUDA).
   virtual KvCache allocate_kv_cache(const KvCacheSpec& spec) = 0;
@@ -108,8 +108,8 @@ class Backend {
   virtual void embedding(const Tensor& table, const StepBatch& batch, Tensor out) = 0;
   // A vocab-parallel rank's share of the lookup: `table` holds the rows of
   // token ids [first_id, first_id + table.rows); other tokens get zeros (an
-  // all-reduce over the ranks then gives every row). Only the CPU backend
-  // has it; the default throws std::invalid_argument.
+  // all-reduce over the ranks then gives every row). The CPU and CUDA
+  // backends have it; the default throws std::invalid_argument.
   virtual void embedding_rows(const Tensor& table, std::int32_t first_id, const StepBatch& batch, Tensor out);
   // out[r] = x[r] / sqrt(mean(x[r]^2) + eps) * weight    (out may alias x)
   virtual void rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out) = 0;
@@ -217,5 +217,15 @@ std::optional<DType> resolve_weight_dtype(const std::string& dtype_flag, const s
 std::optional<DType> parse_dtype(const std::string& name);  // "f32"/"float32", "f16"/"float16"/"half", "bf16"/"bfloat16"
 // Which backends this build has, e.g. "cpu, cuda (sm_90)".
 std::string available_backends();
+
+// The CUDA devices this host offers (loading the CUDA module): their
+// number, and when none, why ("" when the runtime simply found none; a
+// build without CUDA says so). Throws std::invalid_argument when the
+// module cannot be loaded.
+struct CudaDevices {
+  int count = 0;
+  std::string error;
+};
+CudaDevices find_cuda_devices();
 
 }  // namespace pagedserve::kernels

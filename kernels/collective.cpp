@@ -11,22 +11,29 @@ namespace pagedserve::kernels {
 namespace {
 
 // A reusable barrier that an abort releases (std::barrier cannot be).
+// After a barrier that opens work on the other ranks' buffers (every rank
+// reads or writes them until its Work ends), a rank that an abort releases
+// waits until no rank is at such work, so that it may free its own
+// buffers as it unwinds.
 class AbortableBarrier {
  public:
   explicit AbortableBarrier(int count) : count_(count) {}
 
-  void arrive_and_wait() {
+  // `work_follows`: every rank that passes will be at Work until its
+  // Work ends (all ranks pass, or none: the last to arrive lets them).
+  void arrive_and_wait(bool work_follows = false) {
     std::unique_lock lock(mutex_);
-    if (aborted_) throw std::runtime_error("the tensor-parallel group was aborted: a rank failed");
+    if (aborted_) throw_aborted(lock);
     const std::uint64_t phase = phase_;
     if (++arrived_ == count_) {
       arrived_ = 0;
       ++phase_;
+      if (work_follows) working_ = count_;
       changed_.notify_all();
       return;
     }
     changed_.wait(lock, [&] { return phase_ != phase || aborted_; });
-    if (phase_ == phase) throw std::runtime_error("the tensor-parallel group was aborted: a rank failed");
+    if (phase_ == phase) throw_aborted(lock);
   }
 
   void abort() {
@@ -35,11 +42,33 @@ class AbortableBarrier {
     changed_.notify_all();
   }
 
+  // One rank's work after arrive_and_wait(true); ends with the object,
+  // however the work ends.
+  class Work {
+   public:
+    explicit Work(AbortableBarrier& b) : b_(b) {}
+    ~Work() {
+      std::lock_guard lock(b_.mutex_);
+      if (--b_.working_ == 0) b_.changed_.notify_all();
+    }
+    Work(const Work&) = delete;
+    Work& operator=(const Work&) = delete;
+
+   private:
+    AbortableBarrier& b_;
+  };
+
  private:
+  [[noreturn]] void throw_aborted(std::unique_lock<std::mutex>& lock) {
+    changed_.wait(lock, [&] { return working_ == 0; });
+    throw std::runtime_error("the tensor-parallel group was aborted: a rank failed");
+  }
+
   std::mutex mutex_;
   std::condition_variable changed_;
   const int count_;
   int arrived_ = 0;
+  int working_ = 0;  // ranks at work on the others' buffers
   std::uint64_t phase_ = 0;
   bool aborted_ = false;
 };
@@ -73,16 +102,19 @@ class InProcessGroup final : public CollectiveGroup {
   void all_reduce_sum(int rank, Tensor t) {
     if (t.dtype != DType::f32) throw std::invalid_argument("all_reduce_sum takes f32 tensors");
     slots_[rank] = t;
-    barrier_.arrive_and_wait();
-    const std::int64_t n = t.numel();
-    for (const auto& s : slots_)
-      if (s.numel() != n) throw std::logic_error("all_reduce_sum: ranks passed tensors of different sizes");
-    const int world = world_size();
-    const std::int64_t first = n * rank / world, last = n * (rank + 1) / world;
-    for (std::int64_t i = first; i < last; ++i) {
-      float sum = static_cast<const float*>(slots_[0].data)[i];
-      for (int r = 1; r < world; ++r) sum += static_cast<const float*>(slots_[r].data)[i];
-      for (int r = 0; r < world; ++r) static_cast<float*>(slots_[r].data)[i] = sum;
+    barrier_.arrive_and_wait(true);
+    {
+      AbortableBarrier::Work work(barrier_);
+      const std::int64_t n = t.numel();
+      for (const auto& s : slots_)
+        if (s.numel() != n) throw std::logic_error("all_reduce_sum: ranks passed tensors of different sizes");
+      const int world = world_size();
+      const std::int64_t first = n * rank / world, last = n * (rank + 1) / world;
+      for (std::int64_t i = first; i < last; ++i) {
+        float sum = static_cast<const float*>(slots_[0].data)[i];
+        for (int r = 1; r < world; ++r) sum += static_cast<const float*>(slots_[r].data)[i];
+        for (int r = 0; r < world; ++r) static_cast<float*>(slots_[r].data)[i] = sum;
+      }
     }
     barrier_.arrive_and_wait();
   }
@@ -92,18 +124,21 @@ class InProcessGroup final : public CollectiveGroup {
   void all_gather_columns(int rank, const Tensor& local, Tensor out) {
     if (local.dtype != DType::f32 || out.dtype != DType::f32) throw std::invalid_argument("all_gather_columns takes f32 tensors");
     slots_[rank] = local;
-    barrier_.arrive_and_wait();
-    std::int64_t first = 0;
-    for (const auto& part : slots_) {
-      if (part.rows != out.rows || first + part.cols > out.cols)
-        throw std::logic_error("all_gather_columns: the parts do not fit the output");
-      for (std::int64_t r = 0; r < out.rows; ++r) {
-        const float* from = static_cast<const float*>(part.data) + r * part.cols;
-        std::copy(from, from + part.cols, static_cast<float*>(out.data) + r * out.cols + first);
+    barrier_.arrive_and_wait(true);
+    {
+      AbortableBarrier::Work work(barrier_);
+      std::int64_t first = 0;
+      for (const auto& part : slots_) {
+        if (part.rows != out.rows || first + part.cols > out.cols)
+          throw std::logic_error("all_gather_columns: the parts do not fit the output");
+        for (std::int64_t r = 0; r < out.rows; ++r) {
+          const float* from = static_cast<const float*>(part.data) + r * part.cols;
+          std::copy(from, from + part.cols, static_cast<float*>(out.data) + r * out.cols + first);
+        }
+        first += part.cols;
       }
-      first += part.cols;
+      if (first != out.cols) throw std::logic_error("all_gather_columns: the parts do not fill the output");
     }
-    if (first != out.cols) throw std::logic_error("all_gather_columns: the parts do not fill the output");
     barrier_.arrive_and_wait();
   }
 

@@ -24,7 +24,9 @@ cp "$build/pagedserve" "$build/libpagedserve_cuda.so" "$build/tests/gpu_tests" "
 strip --strip-unneeded "$out/bin/"*
 
 # Every library the binaries load except the C library's own and CUDA's.
-skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libcuda\.|libcudart\.|libcublas|libcublasLt\.)'
+# NCCL is not among them: pagedserve loads libnccl.so.2 at run time from
+# the GPU host's CUDA or PyTorch install (scripts/gpu-check.sh finds it).
+skip='^(linux-vdso|ld-linux|libc\.|libm\.|libdl\.|librt\.|libpthread\.|libcuda\.|libcudart\.|libcublas|libcublasLt\.|libnccl\.)'
 ldd "$out/bin/"* | awk '/=> \// {print $1, $3}' | sort -u |
   while read -r name path; do
     [[ $name =~ $skip ]] && continue

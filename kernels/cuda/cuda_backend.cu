@@ -194,6 +194,29 @@ class CudaBackend final : public Backend {
     std::memcpy(out.data(), readback_.get(), bytes);
   }
 
+  // Hidden states from another pipeline stage: up as f32 (the copy from
+  // pageable memory returns once the runtime has staged the host values),
+  // converted on the device when activations are f16/bf16.
+  void from_host_f32(std::span<const float> in, Tensor out) override {
+    bind();
+    if (in.size() != static_cast<std::size_t>(out.numel())) throw std::invalid_argument("from_host_f32: size mismatch");
+    if (in.empty()) return;
+    const std::size_t bytes = in.size() * sizeof(float);
+    if (out.dtype == DType::f32) {
+      PS_CUDA_CHECK(cudaMemcpyAsync(out.data, in.data(), bytes, cudaMemcpyHostToDevice, stream_));
+      return;
+    }
+    if (bytes > upload_scratch_.bytes) {
+      synchronize();  // the old scratch may still be read by a queued conversion
+      upload_scratch_ = allocate(bytes);
+    }
+    PS_CUDA_CHECK(cudaMemcpyAsync(upload_scratch_.get(), in.data(), bytes, cudaMemcpyHostToDevice, stream_));
+    cuda::launch_convert(upload_scratch_.get(), DType::f32, out.data, out.dtype, out.numel(), stream_);
+  }
+
+  int device() const { return options_.device; }
+  cudaStream_t stream() const { return stream_; }
+
   KvCache allocate_kv_cache(const KvCacheSpec& spec) override {
     check_kv_dtype(spec);
     KvCache c{spec, allocate(spec.total_bytes()), false};
@@ -291,6 +314,9 @@ class CudaBackend final : public Backend {
 
   void embedding(const Tensor& table, const StepBatch& b, Tensor out) override {
     cuda::launch_embedding(table, device_of(b), out, stream_);
+  }
+  void embedding_rows(const Tensor& table, std::int32_t first_id, const StepBatch& b, Tensor out) override {
+    cuda::launch_embedding_rows(table, first_id, device_of(b), out, stream_);
   }
   void rms_norm(const Tensor& x, const Tensor& w, float eps, Tensor out) override {
     cuda::launch_rms_norm(x, w, eps, out, stream_);
@@ -449,6 +475,7 @@ class CudaBackend final : public Backend {
   bool capturing_ = false;
   Buffer cublas_workspace_;           // cuBLAS allocates nothing while a step is recorded
   Buffer float_scratch_;              // to_host_f32's conversion
+  Buffer upload_scratch_;             // from_host_f32's f32 values before conversion
   std::shared_ptr<void> readback_;    // pinned landing place of to_host_f32
   std::size_t readback_bytes_ = 0;
   cuda::AttentionWorkspace workspace_;
@@ -458,6 +485,12 @@ class CudaBackend final : public Backend {
 };
 
 }  // namespace
+
+CudaPlace cuda_place_of(Backend& backend) {
+  auto* cuda = dynamic_cast<CudaBackend*>(&backend);
+  if (!cuda) throw std::invalid_argument("the " + backend.name() + " backend is not a CUDA backend of this module");
+  return {cuda->device(), cuda->stream()};
+}
 
 CudaProbe probe_cuda() {
   int n = 0;

@@ -26,6 +26,16 @@ struct CudaBackendOptions {
   bool graphs = true;             // decode steps recorded and replayed (CUDA graphs)
 };
 
+// Where a CUDA backend computes: its device and its compute stream (a
+// cudaStream_t), on which everything of a step is enqueued in order. The
+// collectives between GPUs (nccl_collective.hpp) run there too. Throws
+// std::invalid_argument for a backend that is not this module's CUDA one.
+struct CudaPlace {
+  int device = 0;
+  void* stream = nullptr;
+};
+CudaPlace cuda_place_of(Backend& backend);
+
 // Throws std::runtime_error when no CUDA device is usable or the index is
 // out of range, with the runtime's own reason.
 std::unique_ptr<Backend> make_cuda_backend(int device_index);

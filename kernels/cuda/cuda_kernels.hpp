@@ -27,6 +27,9 @@ struct DeviceBatch {
 };
 
 void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cudaStream_t s);
+// A vocab-parallel rank's lookup: `table` holds the rows of token ids
+// [first_id, first_id + table.rows); other tokens get zero rows.
+void launch_embedding_rows(const Tensor& table, std::int32_t first_id, const DeviceBatch& b, Tensor out, cudaStream_t s);
 void launch_rms_norm(const Tensor& x, const Tensor& weight, float eps, Tensor out, cudaStream_t s);
 void launch_rotary(Tensor q, Tensor k, const DeviceBatch& b, const RopeParams& p, cudaStream_t s);
 void launch_silu_mul(const Tensor& gate, const Tensor& up, Tensor out, cudaStream_t s);

@@ -25,6 +25,18 @@ __global__ void embedding_kernel(const T* __restrict__ table,  // [vocab, dim]
 }
 
 template <typename T>
+__global__ void embedding_rows_kernel(const T* __restrict__ table,  // [rows, dim]: ids [first, first + rows)
+                                      const std::int32_t* __restrict__ ids,  // [n]
+                                      T* __restrict__ out,  // [n, dim]
+                                      int dim, std::int32_t first, std::int64_t rows) {
+  const std::int64_t row = blockIdx.x;
+  const std::int64_t local = static_cast<std::int64_t>(ids[row]) - first;
+  const bool mine = local >= 0 && local < rows;
+  for (int d = threadIdx.x; d < dim; d += blockDim.x)
+    out[row * dim + d] = mine ? table[local * dim + d] : from_float<T>(0.0f);
+}
+
+template <typename T>
 __global__ void rms_norm_kernel(const T* __restrict__ x,  // [rows, dim]
                                 const T* __restrict__ w,  // [dim]
                                 T* __restrict__ out,      // [rows, dim], may alias x
@@ -176,6 +188,18 @@ void launch_embedding(const Tensor& table, const DeviceBatch& b, Tensor out, cud
   PS_DISPATCH_DTYPE(out.dtype, [&] {
     embedding_kernel<scalar_t><<<b.num_tokens, kThreads, 0, s>>>(static_cast<const scalar_t*>(table.data), b.token_ids,
                                                                  static_cast<scalar_t*>(out.data), static_cast<int>(out.cols));
+  });
+  PS_CUDA_LAUNCH_CHECK();
+}
+
+void launch_embedding_rows(const Tensor& table, std::int32_t first_id, const DeviceBatch& b, Tensor out, cudaStream_t s) {
+  if (b.num_tokens == 0) return;
+  if (table.dtype != out.dtype || table.cols != out.cols)
+    throw std::invalid_argument("embedding_rows: the table and the output differ in type or width");
+  PS_DISPATCH_DTYPE(out.dtype, [&] {
+    embedding_rows_kernel<scalar_t><<<b.num_tokens, kThreads, 0, s>>>(
+        static_cast<const scalar_t*>(table.data), b.token_ids, static_cast<scalar_t*>(out.data),
+        static_cast<int>(out.cols), first_id, table.rows);
   });
   PS_CUDA_LAUNCH_CHECK();
 }

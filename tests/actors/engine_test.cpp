@@ -12,6 +12,7 @@
 
 #include "../engine/reference_beam.hpp"
 #include "../model/reference_cases.hpp"
+#include "kernels/backend.hpp"
 #include "model/loader.hpp"
 
 using namespace pagedserve;
@@ -160,11 +161,18 @@ TEST_CASE("a split the model or the build cannot run is refused by name", "[acto
     int tp, pp;
     std::string device, executor, reason;
   };
+  // GPUs from cuda:1000 on: no host has them. TP 2 also needs NCCL, which
+  // a host may lack: either is refused after the same words.
+  const bool cuda = kernels::available_backends().find("cuda") != std::string::npos;
+  const std::string no_cuda = "device 'cuda:1000': this build has no CUDA backend";
   const Refused cases[] = {
       {3, 1, "cpu", "", "KV heads (4) is not divisible by the tensor-parallel size 3"},
-      {2, 1, "cuda:0", "", "--device cpu only"},
+      {2, 1, "cuda:1000", "", cuda ? "--device cuda:1000 with --tensor-parallel-size 2 needs " : no_cuda},
       {1, 6, "cpu", "", "--pipeline-parallel-size 6 exceeds the model's 5 layers"},
-      {1, 2, "cuda:0", "", "--device cpu only"},
+      {1, 2, "cuda:1000", "",
+       cuda ? "--device cuda:1000 with --pipeline-parallel-size 2 needs 2 GPUs, one a rank (cuda:1000 to cuda:1001)"
+            : no_cuda},
+      {1, 2, "mps", "", "runs on --device cpu or cuda in this build, not 'mps'"},
       {1, 2, "cpu", "127.0.0.1:1", "--pipeline-parallel-size 2 needs 2 workers"},
   };
   {

@@ -303,6 +303,20 @@ TEST_CASE("the worker link's handshake values round-trip", "[protocol]") {
   CHECK(f.round_trip(pools).num_cpu_blocks == 80);
 }
 
+// 128 bytes with every value a byte can have, zeros among them.
+kernels::NcclUniqueId nccl_id() {
+  kernels::NcclUniqueId id;
+  for (std::size_t i = 0; i < id.internal.size(); ++i) id.internal[i] = static_cast<char>(i * 37 % 256);
+  return id;
+}
+
+TEST_CASE("NCCL's unique id round-trips as a value of its own", "[protocol][nccl]") {
+  Fixture f;
+  auto id = nccl_id();
+  CHECK(f.round_trip(id) == nccl_id());
+  CHECK(f.save(id).size() == 128);  // the bytes and nothing else
+}
+
 TEST_CASE("every message of the worker link round-trips whole, actor handles included", "[protocol]") {
   Fixture f;
   auto scheduler = f.system->spawn([](actors::scheduler_actor::pointer) -> actors::scheduler_actor::behavior_type {
@@ -332,6 +346,8 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
       caf::make_message(actors::executed_atom_v, result),
       caf::make_message(actors::fail_atom_v, std::string("why")),
       caf::make_message(actors::step_failed_atom_v, std::string("what")),
+      caf::make_message(actors::rendezvous_set_atom_v, std::string("nccl.tp0"), nccl_id()),
+      caf::make_message(actors::nccl_id_atom_v, std::string("nccl.tp0")),
   };
   for (auto& m : messages) {
     INFO(caf::to_string(m));
@@ -346,6 +362,10 @@ TEST_CASE("every message of the worker link round-trips whole, actor handles inc
   CHECK(setup.get_as<actors::ParallelPlace>(2).world() == 4);
   CHECK(setup.get_as<actors::rendezvous_actor>(3) == rendezvous);
   CHECK(f.round_trip(messages[5]).get_as<std::string>(2) == std::string("\0\1", 2));
+  // NCCL's unique id crosses as its 128 bytes, zeros and all.
+  const auto id = f.round_trip(messages[messages.size() - 2]);
+  CHECK(id.get_as<std::string>(1) == "nccl.tp0");
+  CHECK(id.get_as<kernels::NcclUniqueId>(2) == nccl_id());
   caf::anon_send_exit(scheduler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(executor, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(rendezvous, caf::exit_reason::user_shutdown);

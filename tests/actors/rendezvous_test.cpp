@@ -30,6 +30,25 @@ TEST_CASE("the rendezvous actor answers a get once its key is set, and keeps a k
   caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
 }
 
+TEST_CASE("an NCCL id goes from its group's rank 0 to the others through the rendezvous actor", "[rendezvous][nccl]") {
+  auto runtime = actors::make_runtime(false);
+  auto server = actors::spawn_rendezvous(*runtime.system);
+  kernels::NcclUniqueId id;
+  for (std::size_t i = 0; i < id.internal.size(); ++i) id.internal[i] = static_cast<char>(255 - i);
+  // Ranks that ask first wait for rank 0.
+  auto early = std::async(std::launch::async, [&] { return actors::fetch_nccl_id(*runtime.system, server, "nccl.tp1", 5s); });
+  CHECK(early.wait_for(100ms) == std::future_status::timeout);
+  actors::publish_nccl_id(*runtime.system, server, "nccl.tp1", id, 5s);
+  CHECK(early.get() == id);
+  CHECK(actors::fetch_nccl_id(*runtime.system, server, "nccl.tp1", 5s) == id);  // and later ones at once
+  // Ids and strings have keys of their own; an id is set once.
+  CHECK_THROWS_WITH(actors::publish_nccl_id(*runtime.system, server, "nccl.tp1", kernels::NcclUniqueId{}, 5s),
+                    Catch::Contains("'nccl.tp1' was set twice"));
+  CHECK_THROWS_WITH(actors::fetch_nccl_id(*runtime.system, server, "nccl.tp9", 50ms),
+                    Catch::Contains("waiting for NCCL's unique id 'nccl.tp9'"));
+  caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+}
+
 TEST_CASE("ranks that meet through the rendezvous actor sum over Gloo", "[rendezvous]") {
   auto runtime = actors::make_runtime(false, 2);
   auto server = actors::spawn_rendezvous(*runtime.system);
