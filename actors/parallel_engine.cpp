@@ -43,15 +43,6 @@ std::string split_flags(int tp, int pp) {
 
 bool on_cuda(const EngineConfig& config) { return config.device.rfind("cuda", 0) == 0; }
 
-// The first rank's GPU: N of cuda:N (cuda alone: 0).
-int first_cuda_device(const std::string& device) {
-  if (device == "cuda") return 0;
-  if (device.size() < 6 || device.compare(0, 5, "cuda:") != 0 ||
-      device.find_first_not_of("0123456789", 5) != std::string::npos || device.size() > 9)
-    throw std::invalid_argument("device '" + device + "' is not of the form cuda or cuda:N");
-  return std::stoi(device.substr(5));
-}
-
 // How long a rank waits for its group's NCCL id: its rank 0 makes it at
 // once, so only a rank that failed first keeps it away.
 constexpr std::chrono::milliseconds kNcclIdTimeout{60000};
@@ -60,9 +51,8 @@ constexpr std::chrono::milliseconds kNcclIdTimeout{60000};
 void refuse_what_gpus_cannot_split(const EngineConfig& config) {
   const int tp = config.tensor_parallel_size, pp = config.pipeline_parallel_size;
   if (kernels::available_backends().find("cuda") == std::string::npos)
-    throw std::invalid_argument("device '" + config.device +
-                                "': this build has no CUDA backend (nvcc was not found at build time)");
-  const int first = first_cuda_device(config.device);
+    throw std::invalid_argument("device '" + config.device + "': " + kernels::kNoCudaBackend);
+  const int first = kernels::cuda_device_index(config.device);
   // Loads the CUDA module, and with it the CUDA runtime NCCL may sit beside.
   const auto devices = kernels::find_cuda_devices();
   if (tp > 1) {
@@ -124,7 +114,7 @@ class PoolAgreement {
 BuiltExecutor build_gpu_parallel_executor(const EngineConfig& config, const model::ModelConfig& model,
                                           const model::ModelWeights& weights, const PoolSizer& size_pools,
                                           std::shared_ptr<const grammar::Vocabulary> vocabulary) {
-  const int first = first_cuda_device(config.device);
+  const int first = kernels::cuda_device_index(config.device);
   auto options = backend_options(config, weights.token_embedding.dtype);
   // Split steps run kernel by kernel: no NCCL call or stage hand-off is
   // recorded in a CUDA graph (not yet tried on a GPU).

@@ -11,49 +11,75 @@ namespace pagedserve::actors {
 
 namespace {
 
+// Values of one type by key: a get of a key not yet set waits for it, a
+// key set twice keeps its first value (the second set answers false).
+template <class T>
+struct Board {
+  std::unordered_map<std::string, T> values;
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<T>>> waiting;
+
+  bool set(const std::string& key, const T& value) {
+    if (!values.emplace(key, value).second) return false;
+    if (auto it = waiting.find(key); it != waiting.end()) {
+      for (auto& promise : it->second) promise.deliver(value);
+      waiting.erase(it);
+    }
+    return true;
+  }
+
+  template <class Self>
+  caf::result<T> get(Self* self, const std::string& key) {
+    if (auto it = values.find(key); it != values.end()) return it->second;
+    auto promise = self->template make_response_promise<T>();
+    waiting[key].push_back(promise);
+    return promise;
+  }
+};
+
 struct RendezvousState {
-  std::unordered_map<std::string, std::string> values;
-  std::unordered_map<std::string, std::vector<caf::typed_response_promise<std::string>>> waiting;
-  std::unordered_map<std::string, kernels::NcclUniqueId> ids;
-  std::unordered_map<std::string, std::vector<caf::typed_response_promise<kernels::NcclUniqueId>>> waiting_ids;
+  Board<std::string> strings;          // Gloo's store
+  Board<kernels::NcclUniqueId> ids;    // NCCL's unique ids
   static inline const char* name = "rendezvous";
 };
 
 rendezvous_actor::behavior_type rendezvous(rendezvous_actor::stateful_pointer<RendezvousState> self) {
   return {
       [=](rendezvous_set_atom, const std::string& key, const std::string& value) {
-        auto& st = self->state;
-        if (!st.values.emplace(key, value).second) return false;
-        if (auto it = st.waiting.find(key); it != st.waiting.end()) {
-          for (auto& promise : it->second) promise.deliver(value);
-          st.waiting.erase(it);
-        }
-        return true;
+        return self->state.strings.set(key, value);
       },
-      [=](rendezvous_get_atom, const std::string& key) -> caf::result<std::string> {
-        auto& st = self->state;
-        if (auto it = st.values.find(key); it != st.values.end()) return it->second;
-        auto promise = self->make_response_promise<std::string>();
-        st.waiting[key].push_back(promise);
-        return promise;
-      },
+      [=](rendezvous_get_atom, const std::string& key) { return self->state.strings.get(self, key); },
       [=](rendezvous_set_atom, const std::string& key, const kernels::NcclUniqueId& id) {
-        auto& st = self->state;
-        if (!st.ids.emplace(key, id).second) return false;
-        if (auto it = st.waiting_ids.find(key); it != st.waiting_ids.end()) {
-          for (auto& promise : it->second) promise.deliver(id);
-          st.waiting_ids.erase(it);
-        }
-        return true;
+        return self->state.ids.set(key, id);
       },
-      [=](nccl_id_atom, const std::string& key) -> caf::result<kernels::NcclUniqueId> {
-        auto& st = self->state;
-        if (auto it = st.ids.find(key); it != st.ids.end()) return it->second;
-        auto promise = self->make_response_promise<kernels::NcclUniqueId>();
-        st.waiting_ids[key].push_back(promise);
-        return promise;
-      },
+      [=](nccl_id_atom, const std::string& key) { return self->state.ids.get(self, key); },
   };
+}
+
+// Sets `key` to `value` through the actor; why it failed, if it did.
+template <class T>
+std::optional<std::string> request_set(caf::actor_system& system, const rendezvous_actor& rendezvous,
+                                       std::chrono::milliseconds timeout, const std::string& key, const T& value) {
+  caf::scoped_actor self{system};
+  std::optional<std::string> failed;
+  self->request(rendezvous, timeout, rendezvous_set_atom_v, key, value)
+      .receive(
+          [&](bool fresh) {
+            if (!fresh) failed = "the key '" + key + "' was set twice";
+          },
+          [&](caf::error& e) { failed = describe(e); });
+  return failed;
+}
+
+// Waits for `key`'s value (asked with `atom`) into `value`; why it
+// failed, if it did.
+template <class T, class Atom>
+std::optional<std::string> request_get(caf::actor_system& system, const rendezvous_actor& rendezvous,
+                                       std::chrono::milliseconds timeout, Atom atom, const std::string& key, T& value) {
+  caf::scoped_actor self{system};
+  std::optional<std::string> failed;
+  self->request(rendezvous, timeout, atom, key)
+      .receive([&](T& got) { value = std::move(got); }, [&](caf::error& e) { failed = describe(e); });
+  return failed;
 }
 
 }  // namespace
@@ -62,25 +88,15 @@ rendezvous_actor spawn_rendezvous(caf::actor_system& system) { return system.spa
 
 void publish_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous, const std::string& key,
                      const kernels::NcclUniqueId& id, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{system};
-  std::optional<std::string> failed;
-  self->request(rendezvous, timeout, rendezvous_set_atom_v, key, id)
-      .receive(
-          [&](bool fresh) {
-            if (!fresh) failed = "the NCCL id '" + key + "' was set twice";
-          },
-          [&](caf::error& e) { failed = describe(e); });
-  if (failed) throw std::runtime_error("handing out NCCL's unique id failed: " + *failed);
+  if (auto failed = request_set(system, rendezvous, timeout, key, id))
+    throw std::runtime_error("handing out NCCL's unique id failed: " + *failed);
 }
 
 kernels::NcclUniqueId fetch_nccl_id(caf::actor_system& system, const rendezvous_actor& rendezvous,
                                     const std::string& key, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{system};
   kernels::NcclUniqueId id;
-  std::optional<std::string> failed;
-  self->request(rendezvous, timeout, nccl_id_atom_v, key)
-      .receive([&](kernels::NcclUniqueId& got) { id = got; }, [&](caf::error& e) { failed = describe(e); });
-  if (failed) throw std::runtime_error("waiting for NCCL's unique id '" + key + "' failed: " + *failed);
+  if (auto failed = request_get(system, rendezvous, timeout, nccl_id_atom_v, key, id))
+    throw std::runtime_error("waiting for NCCL's unique id '" + key + "' failed: " + *failed);
   return id;
 }
 
@@ -90,24 +106,13 @@ RendezvousStore::RendezvousStore(caf::actor_system& system, rendezvous_actor ser
 }
 
 void RendezvousStore::set(const std::string& key, const std::vector<char>& data) {
-  caf::scoped_actor self{system_};
-  std::optional<std::string> failed;
-  self->request(server_, timeout_, rendezvous_set_atom_v, key, std::string(data.begin(), data.end()))
-      .receive(
-          [&](bool fresh) {
-            if (!fresh) failed = "the key '" + key + "' was set twice";
-          },
-          [&](caf::error& e) { failed = describe(e); });
-  if (failed) throw std::runtime_error("the rendezvous through the server failed: " + *failed);
+  if (auto failed = request_set(system_, server_, timeout_, key, std::string(data.begin(), data.end())))
+    throw std::runtime_error("the rendezvous through the server failed: " + *failed);
 }
 
 std::string RendezvousStore::get_within(const std::string& key, std::chrono::milliseconds timeout) {
-  caf::scoped_actor self{system_};
   std::string value;
-  std::optional<std::string> failed;
-  self->request(server_, timeout, rendezvous_get_atom_v, key)
-      .receive([&](std::string& v) { value = std::move(v); }, [&](caf::error& e) { failed = describe(e); });
-  if (failed)
+  if (auto failed = request_get(system_, server_, timeout, rendezvous_get_atom_v, key, value))
     throw std::runtime_error("the rendezvous through the server failed: waiting for '" + key + "': " + *failed);
   return value;
 }

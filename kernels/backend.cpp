@@ -160,6 +160,14 @@ std::optional<DType> resolve_weight_dtype(const std::string& dtype_flag, const s
   return parse_dtype(dtype_flag) == DType::bf16 ? DType::bf16 : DType::f32;
 }
 
+int cuda_device_index(const std::string& device) {
+  if (device == "cuda") return 0;
+  if (device.rfind("cuda:", 0) != 0 || device.size() == 5 || device.size() > 9 ||
+      device.find_first_not_of("0123456789", 5) != std::string::npos)
+    throw std::invalid_argument("device '" + device + "' is not of the form cuda or cuda:N");
+  return std::stoi(device.substr(5));
+}
+
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options) {
   const auto& activation = options.activation;
   if (device == "cpu") {
@@ -168,12 +176,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
     return make_cpu_backend(options.weights.value_or(DType::f32));
   }
   if (device.rfind("cuda", 0) == 0) {
-    int index = 0;
-    if (device.size() > 4) {
-      if (device[4] != ':' || device.size() == 5 || device.find_first_not_of("0123456789", 5) != std::string::npos)
-        throw std::invalid_argument("device '" + device + "' is not of the form cuda or cuda:N");
-      index = std::stoi(device.substr(5));
-    }
+    const int index = cuda_device_index(device);
 #ifdef PAGEDSERVE_HAVE_CUDA
     CudaBackendOptions cuda;
     cuda.device = index;
@@ -183,7 +186,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
     return std::unique_ptr<Backend>(cuda_module()(&cuda));
 #else
     (void)index;
-    throw std::invalid_argument("device '" + device + "': this build has no CUDA backend (nvcc was not found at build time)");
+    throw std::invalid_argument("device '" + device + "': " + kNoCudaBackend);
 #endif
   }
   throw std::invalid_argument("unknown device '" + device + "' (expected cpu or cuda:N)");
@@ -211,7 +214,7 @@ CudaDevices find_cuda_devices() {
   cuda_module_entry<Probe>("pagedserve_cuda_probe")(&d.count, &d.error);
   return d;
 #else
-  return {0, "this build has no CUDA backend (nvcc was not found at build time)"};
+  return {0, kNoCudaBackend};
 #endif
 }
 

@@ -200,6 +200,11 @@ struct BackendOptions {
   std::optional<DType> weights;
 };
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& options = {});
+// N of a device "cuda:N" (0 for "cuda"); std::invalid_argument naming the
+// form for anything else.
+int cuda_device_index(const std::string& device);
+// Why a build without the CUDA backend refuses what needs it.
+inline constexpr const char* kNoCudaBackend = "this build has no CUDA backend (nvcc was not found at build time)";
 
 // --dtype: "auto" follows the checkpoint (bf16 stays bf16, f16 stays f16, f32
 // runs in f16 on a GPU, as vLLM does) and is f32 on the CPU; f32, f16 and

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/backend.hpp"
+
 #ifdef PAGEDSERVE_HAVE_CUDA
 #include <dlfcn.h>
 #include <link.h>
@@ -148,12 +150,12 @@ std::shared_ptr<const NcclLibrary> load_nccl(const std::string& library) {
 #else
 
 std::shared_ptr<const NcclLibrary> load_nccl(const std::string&) {
-  throw std::invalid_argument("NCCL: this build has no CUDA backend (nvcc was not found at build time)");
+  throw std::invalid_argument(std::string("NCCL: ") + kNoCudaBackend);
 }
 
 std::unique_ptr<NcclCollective> make_nccl_collective(std::shared_ptr<const NcclLibrary>, Backend&, const NcclUniqueId&,
                                                      int, int) {
-  throw std::invalid_argument("NCCL: this build has no CUDA backend (nvcc was not found at build time)");
+  throw std::invalid_argument(std::string("NCCL: ") + kNoCudaBackend);
 }
 
 #endif
